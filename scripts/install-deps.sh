@@ -15,7 +15,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libturbojpeg0-dev libpng-dev zlib1g-dev \
   dataset-fashion-mnist \
   python3 python3-torch python3-numpy python3-yaml \
-  prometheus prometheus-alertmanager \
+  prometheus prometheus-alertmanager docker-compose \
   wrk curl jq chromium
 # Node.js and npm (for the browser test and the demo's photographs): the
 # machine's own when present, else Debian's.
