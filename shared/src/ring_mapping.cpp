@@ -1,0 +1,93 @@
+#include "ring_mapping.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "driftwatch/ring_error.h"
+#include "driftwatch/ring_layout.h"
+
+namespace driftwatch::ring {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Closes the descriptor on every path; the mapping outlives it.
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() { ::close(fd_); }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+RingMapping RingMapping::open_read_only(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      throw RingError(RingError::Kind::kNoSuchSegment, "no ring segment at " + path);
+    }
+    throw RingError(RingError::Kind::kSystem, "cannot open ring " + path + ": " + errno_text());
+  }
+  FdCloser closer(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    throw RingError(RingError::Kind::kSystem, "cannot stat ring " + path + ": " + errno_text());
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size < sizeof(SegmentHeader)) {
+    throw RingError(RingError::Kind::kTruncated,
+                    "ring " + path + " is truncated: " + std::to_string(size) +
+                        " bytes, smaller than the " + std::to_string(sizeof(SegmentHeader)) +
+                        "-byte header");
+  }
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    throw RingError(RingError::Kind::kSystem, "cannot map ring " + path + ": " + errno_text());
+  }
+  return RingMapping(static_cast<std::uint8_t*>(data), size, st.st_dev, st.st_ino);
+}
+
+RingMapping RingMapping::create(const std::string& path, std::size_t bytes, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    throw RingError(RingError::Kind::kSystem, "cannot create ring " + path + ": " + errno_text());
+  }
+  FdCloser closer(fd);
+  // The umask may have narrowed the mode; the segment's mode is a setting.
+  if (::fchmod(fd, mode) != 0 || ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    const std::string why = errno_text();
+    ::unlink(path.c_str());
+    throw RingError(RingError::Kind::kSystem, "cannot size ring " + path + ": " + why);
+  }
+  void* data = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    const std::string why = errno_text();
+    ::unlink(path.c_str());
+    throw RingError(RingError::Kind::kSystem, "cannot map ring " + path + ": " + why);
+  }
+  struct stat st {};
+  ::fstat(fd, &st);
+  return RingMapping(static_cast<std::uint8_t*>(data), bytes, st.st_dev, st.st_ino);
+}
+
+RingMapping::RingMapping(RingMapping&& other) noexcept
+    : data_(other.data_), size_(other.size_), device_(other.device_), inode_(other.inode_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+RingMapping::~RingMapping() {
+  if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+}  // namespace driftwatch::ring
