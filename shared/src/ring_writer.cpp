@@ -144,13 +144,12 @@ bool RingWriter::write(const RecordFields& fields, const float* embedding,
   // (pairs with the acquire fence in RingReader::read_slot).
   std::atomic_thread_fence(std::memory_order_release);
 
-  if (options_.mid_write_hook) options_.mid_write_hook(seq);
-
   RecordFields stored = fields;
   const bool has_embedding =
       embedding != nullptr && embedding_count == info_.embedding_dim && embedding_count > 0;
   stored.embedding_count = has_embedding ? static_cast<std::uint32_t>(embedding_count) : 0;
   detail::store_words(slot + kSlotFieldsOffset, &stored, sizeof(stored));
+  if (options_.mid_write_hook) options_.mid_write_hook(seq);
   if (has_embedding) {
     detail::store_words(slot + kSlotEmbeddingOffset, embedding, sizeof(float) * embedding_count);
   }

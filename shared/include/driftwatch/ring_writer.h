@@ -32,8 +32,8 @@ class RingWriter {
     std::uint32_t slot_count = 65536;  // rounded up to a power of two
     mode_t mode = 0640;
     SegmentInfo info;  // embedding_dim, class names, model name/version
-    // Test hook: called with the claimed sequence after the slot is marked
-    // busy and before the record is copied. Lets a test stall a writer
+    // Test hook: called with the claimed sequence half way through a slot
+    // (fields copied, embedding not yet). Lets a test stall or kill a writer
     // mid-slot. Empty in production.
     std::function<void(std::uint64_t)> mid_write_hook;
   };
