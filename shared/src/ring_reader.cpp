@@ -120,11 +120,10 @@ RingReader::SlotOutcome RingReader::read_slot(std::uint64_t sequence, Record& ou
   if (count > info_.embedding_dim) count = 0;  // never trust a count past the slot
   out.embedding.resize(count);
   if (count > 0) detail::load_words(out.embedding.data(), slot + kSlotEmbeddingOffset, 4 * count);
-  // Orders the payload loads before the re-check; pairs with the writer's
-  // release fence after it marks the slot busy: if any load above saw a newer
-  // writer's bytes, the state below is no longer `before`.
-  std::atomic_thread_fence(std::memory_order_acquire);
-  if (state->load(std::memory_order_relaxed) != before) {
+  // The payload loads were acquire loads (shared_words.h): if any saw a newer
+  // writer's bytes, that writer's claim is visible here and the state is no
+  // longer `before`. Acquire keeps this load after the copy.
+  if (state->load(std::memory_order_acquire) != before) {
     lost_raced_.fetch_add(1, std::memory_order_relaxed);
     return SlotOutcome::kSkip;
   }

@@ -139,11 +139,8 @@ bool RingWriter::write(const RecordFields& fields, const float* embedding,
     given_up_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  // Orders the "being written" state before every payload store below, so a
-  // reader whose copy saw any new byte sees a changed state on its re-check
-  // (pairs with the acquire fence in RingReader::read_slot).
-  std::atomic_thread_fence(std::memory_order_release);
-
+  // The payload stores below are release stores (shared_words.h): a reader
+  // whose copy sees any of them also sees this claim when it re-checks.
   RecordFields stored = fields;
   const bool has_embedding =
       embedding != nullptr && embedding_count == info_.embedding_dim && embedding_count > 0;

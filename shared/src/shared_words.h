@@ -1,8 +1,12 @@
-// Copies between private memory and a slot's payload as 8-byte relaxed
-// atomic accesses. A reader may copy a slot while a writer overwrites it (the
-// seqlock then rejects the copy); doing both sides with atomics keeps that
-// race defined behaviour and visible to ThreadSanitizer as intended. On x86-64
-// these are plain moves.
+// Copies between private memory and a slot's payload as 8-byte atomic
+// accesses: release stores in the writer, acquire loads in the reader.
+// A reader may copy a slot while a writer overwrites it (the seqlock re-check
+// then rejects the copy). If a reader's load sees a word of a newer write,
+// that word's release store synchronizes with the load, so the newer writer's
+// claim of the slot (sequenced before its stores) is visible to the reader's
+// re-check of the slot state. This keeps the race defined behaviour without
+// stand-alone fences, which ThreadSanitizer does not model. On x86-64 both
+// are plain moves.
 #pragma once
 
 #include <cstddef>
@@ -20,12 +24,12 @@ inline void store_words(std::uint8_t* dst, const void* src, std::size_t bytes) {
   for (std::size_t i = 0; i < full; ++i) {
     std::uint64_t w;
     std::memcpy(&w, in + 8 * i, 8);
-    __atomic_store_n(out + i, w, __ATOMIC_RELAXED);
+    __atomic_store_n(out + i, w, __ATOMIC_RELEASE);
   }
   if (const std::size_t tail = bytes % 8; tail != 0) {
     std::uint64_t w = 0;
     std::memcpy(&w, in + 8 * full, tail);
-    __atomic_store_n(out + full, w, __ATOMIC_RELAXED);
+    __atomic_store_n(out + full, w, __ATOMIC_RELEASE);
   }
 }
 
@@ -36,11 +40,11 @@ inline void load_words(void* dst, const std::uint8_t* src, std::size_t bytes) {
   const auto* in = reinterpret_cast<const std::uint64_t*>(src);
   const std::size_t full = bytes / 8;
   for (std::size_t i = 0; i < full; ++i) {
-    const std::uint64_t w = __atomic_load_n(in + i, __ATOMIC_RELAXED);
+    const std::uint64_t w = __atomic_load_n(in + i, __ATOMIC_ACQUIRE);
     std::memcpy(out + 8 * i, &w, 8);
   }
   if (const std::size_t tail = bytes % 8; tail != 0) {
-    const std::uint64_t w = __atomic_load_n(in + full, __ATOMIC_RELAXED);
+    const std::uint64_t w = __atomic_load_n(in + full, __ATOMIC_ACQUIRE);
     std::memcpy(out + 8 * full, &w, tail);
   }
 }
