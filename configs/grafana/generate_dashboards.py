@@ -1,0 +1,367 @@
+#!/usr/bin/python3
+"""Generate driftwatch's Grafana dashboards (configs/grafana/dashboards/*.json).
+
+The JSON files are what Grafana loads (provisioning/dashboards/driftwatch.yml);
+this script is how they are written, so that panels stay consistent. Edit here,
+then run it:   /usr/bin/python3 configs/grafana/generate_dashboards.py
+(`--check` exits 1 when the JSON files differ from what it would write;
+ctest's ops.grafana_dashboards runs that.)
+"""
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "dashboards")
+DS = {"type": "prometheus", "uid": "prometheus"}   # provisioning/datasources/prometheus.yml
+SEL = 'instance=~"$instance"'
+REQ = 'instance=~"$instance",handler=~"$handler"'
+RI = "$__rate_interval"
+
+
+def target(expr, legend="", ref="A", instant=False, fmt="time_series"):
+    t = {"datasource": DS, "refId": ref, "expr": expr, "legendFormat": legend or "__auto",
+         "range": not instant, "instant": instant, "format": fmt}
+    return t
+
+
+class Board:
+    def __init__(self, uid, title, description, variables):
+        self.uid, self.title, self.description = uid, title, description
+        self.variables = variables
+        self.panels = []
+        self.annotations = []
+        self.x = self.y = self.row_h = 0
+
+    def _place(self, w, h):
+        if self.x + w > 24:
+            self.x, self.y, self.row_h = 0, self.y + self.row_h, 0
+        pos = {"h": h, "w": w, "x": self.x, "y": self.y}
+        self.x += w
+        self.row_h = max(self.row_h, h)
+        return pos
+
+    def row(self, title):
+        if self.x:
+            self.x, self.y, self.row_h = 0, self.y + self.row_h, 0
+        self.panels.append({"type": "row", "title": title, "collapsed": False, "panels": [],
+                            "gridPos": self._place(24, 1)})
+        self.x, self.y, self.row_h = 0, self.y + 1, 0
+
+    def panel(self, kind, title, targets, w, h, unit=None, description="", options=None,
+              field_defaults=None, overrides=None):
+        defaults = {"unit": unit} if unit else {}
+        defaults.update(field_defaults or {})
+        refs = "ABCDEFGH"
+        for i, t in enumerate(targets):
+            t["refId"] = refs[i]
+        p = {"type": kind, "title": title, "description": description, "datasource": DS,
+             "gridPos": self._place(w, h), "targets": targets,
+             "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+             "options": options or {}}
+        self.panels.append(p)
+        return p
+
+    def timeseries(self, title, targets, unit=None, w=12, h=8, description="", thresholds=None, **kw):
+        custom = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 10, "showPoints": "never",
+                  "spanNulls": False}
+        fd = {"custom": custom}
+        if thresholds:
+            custom["thresholdsStyle"] = {"mode": "dashed"}
+            fd["thresholds"] = {"mode": "absolute", "steps": thresholds}
+        fd.update(kw.pop("field_defaults", {}))
+        return self.panel("timeseries", title, targets, w, h, unit, description,
+                          {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+                           "tooltip": {"mode": "multi", "sort": "desc"}}, fd, **kw)
+
+    def stat(self, title, expr, unit=None, w=6, h=4, description="", thresholds=None, mappings=None,
+             decimals=None):
+        fd = {"thresholds": {"mode": "absolute",
+                             "steps": thresholds or [{"color": "green", "value": None}]},
+              "color": {"mode": "thresholds"}}
+        if mappings:
+            fd["mappings"] = mappings
+        if decimals is not None:
+            fd["decimals"] = decimals
+        return self.panel("stat", title, [target(expr, instant=True)], w, h, unit, description,
+                          {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                           "colorMode": "value", "graphMode": "none", "textMode": "auto",
+                           "justifyMode": "auto", "orientation": "auto"}, fd)
+
+    def json(self):
+        for i, p in enumerate(self.panels, start=1):
+            p["id"] = i
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "description": self.description,
+            "tags": ["driftwatch"],
+            "editable": True,
+            "graphTooltip": 1,
+            "timezone": "browser",
+            "schemaVersion": 39,
+            "version": 1,
+            "refresh": "10s",
+            "time": {"from": "now-30m", "to": "now"},
+            "links": [{"type": "dashboards", "tags": ["driftwatch"], "asDropdown": False,
+                       "includeVars": True, "keepTime": True, "title": "driftwatch"}],
+            "annotations": {"list": [{
+                "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
+                "name": "Annotations & Alerts", "type": "dashboard"}] + self.annotations},
+            "templating": {"list": self.variables},
+            "panels": self.panels,
+        }
+
+
+def query_var(name, label, query):
+    return {"name": name, "label": label, "type": "query", "datasource": DS,
+            "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2, "includeAll": True, "multi": True, "allValue": ".*", "sort": 1,
+            "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "options": [],
+            "hide": 0, "regex": "", "skipUrlSync": False}
+
+
+INSTANCE = query_var("instance", "Exporter instance", 'label_values(up{job="drift-exporter"}, instance)')
+HANDLER = query_var("handler", "Handler", "label_values(http_requests_total, handler)")
+UP_DOWN = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red", "index": 0},
+                                          "1": {"text": "UP", "color": "green", "index": 1}}}]
+RED_BELOW_1 = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
+
+
+def ms_quantile(q, metric, sel, by="le"):
+    return f"1000 * histogram_quantile({q}, sum by ({by}) (rate({metric}_bucket{{{sel}}}[{RI}])))"
+
+
+def ms_average(metric, sel):
+    return (f"1000 * sum(rate({metric}_sum{{{sel}}}[{RI}]))"
+            f" / sum(rate({metric}_count{{{sel}}}[{RI}]))")
+
+
+def service():
+    b = Board("driftwatch-service", "Service",
+              "infer-server as clients see it: request rate, latency, errors (from the ring, via drift-exporter).",
+              [INSTANCE, HANDLER])
+    b.stat("Requests/s", f"sum(rate(http_requests_total{{{REQ}}}[{RI}])) or vector(0)", "reqps", decimals=1)
+    b.stat("Errors (4xx+5xx)/s", f'sum(rate(http_requests_total{{{REQ},status=~"4xx|5xx"}}[{RI}])) or vector(0)',
+           "reqps", thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 5},
+                                {"color": "red", "value": 20}], decimals=1,
+           description="The HighErrorRate alert fires above 20/s for 1 minute.")
+    b.stat("Average latency", ms_average("http_request_duration_seconds", REQ), "ms", decimals=1)
+    b.stat("p99 latency", ms_quantile(0.99, "http_request_duration_seconds", REQ), "ms", decimals=1)
+    b.timeseries("Latency (ms): average, p50, p95, p99", [
+        target(ms_average("http_request_duration_seconds", REQ), "average"),
+        target(ms_quantile(0.5, "http_request_duration_seconds", REQ), "p50"),
+        target(ms_quantile(0.95, "http_request_duration_seconds", REQ), "p95"),
+        target(ms_quantile(0.99, "http_request_duration_seconds", REQ), "p99"),
+    ], "ms", w=24, description="Total request latency measured by infer-server, written per request to the ring.")
+    b.timeseries("Requests/s by status", [
+        target(f"sum by (status) (rate(http_requests_total{{{REQ}}}[{RI}]))", "{{status}}")], "reqps")
+    b.timeseries("Requests/s by handler and method", [
+        target(f"sum by (handler, method) (rate(http_requests_total{{{REQ}}}[{RI}]))", "{{method}} {{handler}}")],
+        "reqps")
+    b.timeseries("4xx responses/s", [
+        target(f'sum(rate(http_requests_total{{{REQ},status="4xx"}}[{RI}])) or vector(0)', "4xx")], "reqps",
+        description="Client errors: bad JSON, bad images, too large, wrong method or path, timeouts.",
+        field_defaults={"color": {"mode": "fixed", "fixedColor": "orange"}})
+    b.timeseries("5xx responses/s", [
+        target(f'sum(rate(http_requests_total{{{REQ},status="5xx"}}[{RI}])) or vector(0)', "5xx")], "reqps",
+        description="Server faults, and 503 while the model is loading.",
+        field_defaults={"color": {"mode": "fixed", "fixedColor": "red"}})
+    b.timeseries("p95 latency by instance (ms)", [
+        target(ms_quantile(0.95, "http_request_duration_seconds", REQ, "le, instance"), "{{instance}}")], "ms")
+    b.timeseries("Error share", [
+        target(f'sum(rate(http_requests_total{{{REQ},status=~"4xx|5xx"}}[{RI}]))'
+               f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "errors / all")], "percentunit")
+    return b
+
+
+def predictions():
+    b = Board("driftwatch-predictions", "Predictions",
+              "What the model answers: confidence (top-1 softmax probability) and predicted classes.",
+              [INSTANCE])
+    avg_range = (f"sum(increase(prediction_confidence_sum{{{SEL}}}[$__range]))"
+                 f" / sum(increase(prediction_confidence_count{{{SEL}}}[$__range]))")
+    conf_steps = [{"color": "red", "value": None}, {"color": "orange", "value": 0.75},
+                  {"color": "green", "value": 0.9}]
+    b.stat("Average confidence (time range)", avg_range, "percentunit", thresholds=conf_steps, decimals=1)
+    b.stat("Average confidence (last minute)",
+           f"sum(rate(prediction_confidence_sum{{{SEL}}}[1m])) / sum(rate(prediction_confidence_count{{{SEL}}}[1m]))",
+           "percentunit", thresholds=conf_steps, decimals=1,
+           description="The LowPredictionConfidence alert fires below 0.75 for 1 minute.")
+    b.stat("Predictions (time range)", f"sum(increase(prediction_confidence_count{{{SEL}}}[$__range])) or vector(0)",
+           "short", decimals=0)
+    b.stat("Classes seen (time range)",
+           f"count(sum by (class_name) (increase(predicted_class_total{{{SEL}}}[$__range])) > 0) or vector(0)",
+           "short", decimals=0)
+    b.timeseries("Average confidence", [
+        target(f"sum(rate(prediction_confidence_sum{{{SEL}}}[{RI}])) / sum(rate(prediction_confidence_count{{{SEL}}}[{RI}]))",
+               "all instances"),
+        target(f"sum by (instance) (rate(prediction_confidence_sum{{{SEL}}}[{RI}]))"
+               f" / sum by (instance) (rate(prediction_confidence_count{{{SEL}}}[{RI}]))", "{{instance}}"),
+    ], "percentunit", thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 0.75}],
+        field_defaults={"min": 0, "max": 1})
+    b.panel("heatmap", "Confidence distribution over time",
+            [target(f"sum by (le) (rate(prediction_confidence_bucket{{{SEL}}}[{RI}]))", "{{le}}", fmt="heatmap")],
+            12, 8, description="Predictions per second in each confidence bucket (0.0, 0.1, ..., 1.0).",
+            options={"calculate": False, "cellGap": 1, "yAxis": {"axisPlacement": "left", "unit": "percentunit"},
+                     "rowsFrame": {"layout": "auto"}, "legend": {"show": True},
+                     "color": {"mode": "scheme", "scheme": "Oranges", "steps": 64, "fill": "dark",
+                               "scale": "exponential", "exponent": 0.5, "reverse": False},
+                     "tooltip": {"mode": "single", "yHistogram": True}, "showValue": "never",
+                     "cellValues": {"unit": "reqps"}})
+    b.panel("bargauge", "Confidence distribution over the time range",
+            [target(f"sum by (le) (increase(prediction_confidence_bucket{{{SEL}}}[$__range]))", "{{le}}",
+                    instant=True, fmt="heatmap")],
+            12, 8, "short", "Predictions per confidence bucket over the dashboard's time range.",
+            {"orientation": "vertical", "displayMode": "gradient", "showUnfilled": True,
+             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+             "valueMode": "color", "namePlacement": "auto", "sizing": "auto", "minVizHeight": 10,
+             "minVizWidth": 0}, {"min": 0})
+    b.panel("piechart", "Predicted classes (time range)",
+            [target(f"sum by (class_name) (increase(predicted_class_total{{{SEL}}}[$__range]))", "{{class_name}}",
+                    instant=True)],
+            12, 8, "short", "",
+            {"pieType": "donut", "legend": {"displayMode": "table", "placement": "right", "showLegend": True,
+                                            "values": ["value", "percent"]},
+             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+             "tooltip": {"mode": "single", "sort": "none"}})
+    b.panel("bargauge", "Class totals (since exporter start)",
+            [target("sum by (class_name) (predicted_class_total{%s})" % SEL, "{{class_name}}", instant=True)],
+            12, 8, "short", "Counter values: they restart from 0 when drift-exporter restarts.",
+            {"orientation": "horizontal", "displayMode": "basic", "showUnfilled": True,
+             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+             "valueMode": "color", "namePlacement": "auto", "sizing": "auto", "minVizHeight": 10,
+             "minVizWidth": 0}, {"min": 0})
+    b.timeseries("Predictions/s by class", [
+        target(f"sum by (class_name) (rate(predicted_class_total{{{SEL}}}[{RI}]))", "{{class_name}}")],
+        "reqps", w=24, field_defaults={"custom": {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 60,
+                                                   "stacking": {"mode": "normal", "group": "A"},
+                                                   "showPoints": "never", "spanNulls": False}})
+    return b
+
+
+def drift():
+    b = Board("driftwatch-drift", "Drift",
+              "Online MMD drift detector (one per drift-exporter, i.e. per server pod): events, statistic, threshold.",
+              [INSTANCE])
+    b.annotations.append({"name": "Drift events", "datasource": DS, "enable": True, "hide": False,
+                          "iconColor": "red", "expr": f"increase(drift_events_total{{{SEL}}}[1m]) > 0",
+                          "step": "30s", "titleFormat": "Drift on {{instance}}", "textFormat": "",
+                          "useValueForTime": False})
+    b.stat("Drift events (time range)", f"sum(increase(drift_events_total{{{SEL}}}[$__range])) or vector(0)",
+           "short", decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}])
+    b.stat("Detectors above threshold now",
+           f"count(drift_test_stat_last{{{SEL}}} > drift_threshold{{{SEL}}}) or vector(0)", "short", decimals=0,
+           thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="How many exporters' last test statistic is above their threshold.")
+    b.stat("Detectors calibrated", f"sum(drift_detector_ready{{{SEL}}}) or vector(0)", "short", decimals=0,
+           description="drift_detector_ready is 1 once the detector has its reference and thresholds.")
+    b.stat("Detector step", f"max(drift_detector_step{{{SEL}}})", "short", decimals=0,
+           description="Detector time t (number of test windows so far), highest over instances.")
+    b.timeseries("Drift events/s", [
+        target(f"sum(rate(drift_events_total{{{SEL}}}[{RI}]))", "all instances"),
+        target(f"sum by (instance) (rate(drift_events_total{{{SEL}}}[{RI}]))", "{{instance}}"),
+    ], "short", w=24, field_defaults={"custom": {"drawStyle": "bars", "lineWidth": 1, "fillOpacity": 60,
+                                                  "showPoints": "never", "spanNulls": False}})
+    b.timeseries("Test statistic vs threshold", [
+        target(f"drift_test_stat_last{{{SEL}}}", "last statistic {{instance}}"),
+        target(f"histogram_quantile(0.5, sum by (le, instance) (rate(drift_test_stat_bucket{{{SEL}}}[{RI}])))",
+               "median statistic {{instance}}"),
+        target(f"drift_threshold{{{SEL}}}", "threshold {{instance}}"),
+    ], "short", w=24, description="Drift when the statistic is above the threshold (alibi-detect's is_drift).",
+        overrides=[{"matcher": {"id": "byRegexp", "options": "threshold.*"},
+                    "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                                   {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}])
+    b.timeseries("Statistic / threshold (above 1 = drift)", [
+        target(f"drift_test_stat_last{{{SEL}}} / drift_threshold{{{SEL}}}", "{{instance}}")], "short",
+        thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 1}],
+        description="Comparable across pods whose thresholds differ; read fleet-wide drift here.")
+    b.timeseries("Detector steps/s", [
+        target(f"deriv(drift_detector_step{{{SEL}}}[{RI}])", "{{instance}}")], "short",
+        description="0 while no records arrive (no traffic, or a server down).")
+    return b
+
+
+def ring():
+    b = Board("driftwatch-ring", "Ring and exporter",
+              "The shared-memory ring between infer-server and drift-exporter, and the exporter itself.",
+              [INSTANCE])
+    b.stat("Exporter scrape", f'min(up{{job="drift-exporter",{SEL}}})', mappings=UP_DOWN,
+           thresholds=RED_BELOW_1)
+    b.stat("Ring producer (infer-server)", f"min(ring_producer_up{{{SEL}}})", mappings=UP_DOWN,
+           thresholds=RED_BELOW_1)
+    b.stat("Records dropped (time range)",
+           f"sum(increase(ring_records_dropped_total{{{SEL}}}[$__range])) or vector(0)", "short", decimals=0,
+           thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}])
+    b.stat("Producer generation", f"max(ring_producer_generation{{{SEL}}})", "none", decimals=0,
+           description="Changes every time infer-server starts.")
+    b.timeseries("Reader lag (records)", [
+        target(f"ring_lag_records{{{SEL}}}", "{{instance}}")], "short",
+        thresholds=[{"color": "transparent", "value": None}, {"color": "orange", "value": 1000}],
+        description="Records written but not yet read. The DriftExporterLagging alert fires above 1000 for 1m.")
+    b.timeseries("Records dropped/s", [
+        target(f"sum by (instance) (rate(ring_records_dropped_total{{{SEL}}}[{RI}]))", "{{instance}}")], "short",
+        description="Records the exporter lost (lapped by the writer, torn or raced slots).")
+    b.timeseries("Records read/s", [
+        target(f"sum(rate(ring_records_read_total{{{SEL}}}[{RI}]))", "all instances"),
+        target(f"sum by (instance) (rate(ring_records_read_total{{{SEL}}}[{RI}]))", "{{instance}}")], "short")
+    b.timeseries("Latency parts (ms, average)", [
+        target(ms_average("request_preprocess_duration_seconds", SEL), "decode + preprocess"),
+        target(ms_average("request_inference_duration_seconds", SEL), "inference"),
+        target(ms_average("http_request_duration_seconds", SEL), "total"),
+    ], "ms")
+    b.timeseries("Latency parts (ms, p95)", [
+        target(ms_quantile(0.95, "request_preprocess_duration_seconds", SEL), "decode + preprocess p95"),
+        target(ms_quantile(0.95, "request_inference_duration_seconds", SEL), "inference p95"),
+        target(ms_quantile(0.95, "http_request_duration_seconds", SEL), "total p95"),
+    ], "ms")
+    b.timeseries("Exporter scrape duration", [
+        target(f'scrape_duration_seconds{{job="drift-exporter",{SEL}}}', "{{instance}}")], "s")
+    b.panel("table", "Model", [target(f"model_info{{{SEL}}}", instant=True, fmt="table")], 24, 5, None,
+            "model_info from the ring header.",
+            {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}},
+            overrides=[{"matcher": {"id": "byName", "options": n}, "properties": [{"id": "custom.hidden", "value": True}]}
+                       for n in ("Time", "Value", "__name__")])
+    b.row("Containers (cAdvisor, compose stack)")
+    ctr = 'name=~".*(infer-server|drift-exporter).*"'
+    b.timeseries("Container CPU (cores)", [
+        target(f"sum by (name) (rate(container_cpu_usage_seconds_total{{{ctr}}}[{RI}]))", "{{name}}")], "short")
+    b.timeseries("Container memory (working set)", [
+        target(f"sum by (name) (container_memory_working_set_bytes{{{ctr}}})", "{{name}}")], "bytes")
+    return b
+
+
+BOARDS = {"service.json": service, "predictions.json": predictions, "drift.json": drift,
+          "ring-exporter.json": ring}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--out-dir", default=OUT)
+    a = p.parse_args(argv)
+    stale = []
+    for name, make in BOARDS.items():
+        text = json.dumps(make().json(), indent=2) + "\n"
+        path = os.path.join(a.out_dir, name)
+        if a.check:
+            try:
+                with open(path) as f:
+                    if f.read() != text:
+                        stale.append(name)
+            except FileNotFoundError:
+                stale.append(name)
+        else:
+            os.makedirs(a.out_dir, exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+    if stale:
+        print("out of date (rerun configs/grafana/generate_dashboards.py):", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
