@@ -1,0 +1,153 @@
+// The online MMD drift detector: alibi-detect's MMDDriftOnline statistic and
+// thresholds, with a step that costs O(N·D + W·D) instead of O(N·W + W²·D).
+//
+// At construction the reference (N rows) is calibrated (ThresholdCalibrator,
+// or the thresholds cache) and split into a sub-reference x of
+// N − (2W−1) rows and an initial test window of W rows; a split whose initial
+// statistic already reaches thresholds[0] is re-drawn. Each step then slides
+// one embedding into the window and returns
+//
+//   mmd²(t) = mean_{i≠j∈x} k + mean_{i≠j∈window} k − 2·mean_{i∈x, j∈window} k
+//
+// The first term is constant. The window term is a sum kept over a cached
+// W×W kernel matrix (leaving row out, entering row in: W kernel values per
+// step), the cross term a sum of per-slot column sums (one kernel column
+// against x per step, cached so the leaving slot costs O(1)). The running
+// double sums are re-summed from the cached values every reanchor_interval
+// steps so rounding cannot accumulate.
+//
+// Thread contract: not thread-safe; one thread constructs and steps it. The
+// constructor may take a while (see docs/drift.md); run it off the serving
+// thread and report progress through `progress`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drift/mmd_params.h"
+#include "drift/npy.h"
+#include "drift/permutation_source.h"
+#include "drift/rbf_kernel.h"
+#include "drift/threshold_calibrator.h"
+
+namespace driftwatch::drift {
+
+struct MmdStep {
+  std::uint64_t t = 0;     // detector time after this step: 1 on the first call
+  double test_stat = 0.0;  // mmd² between the sub-reference and the window
+  double threshold = 0.0;  // threshold_at(t)
+  bool is_drift = false;   // test_stat > threshold (strict), as alibi decides
+};
+
+struct OnlineMmdOptions {
+  static constexpr std::size_t kDefaultReanchorInterval = 4096;
+
+  MmdParams params;
+  // Thresholds cache file; empty: always calibrate.
+  std::string cache_path;
+  // Bootstrap progress during calibration (not called on a cache hit).
+  CalibrationProgress progress;
+  // Recorded permutations replacing the seeded generator (replays of an
+  // alibi-detect run): bootstrap [n_bootstraps, N], split attempts [k, N].
+  std::optional<PermutationSource> bootstrap_perms;
+  std::optional<PermutationSource> split_perms;
+  // Steps between re-summing the running sums from cached values; 0: never.
+  std::size_t reanchor_interval = kDefaultReanchorInterval;
+};
+
+// How the reference was split, for logs, replays and tests.
+struct ReferenceSplit {
+  std::vector<std::int64_t> ref_inds;        // the sub-reference rows, N − (2W−1)
+  std::vector<std::int64_t> init_test_inds;  // the initial window, oldest first, W
+  std::vector<double> initial_mmds;          // the statistic of each attempt, last accepted
+};
+
+class OnlineMmd {
+ public:
+  // `reference` is [rows, dim] row-major float32 and is copied. Throws
+  // std::invalid_argument for parameters that cannot work, std::runtime_error
+  // when calibration fails, std::out_of_range when recorded permutations run out.
+  OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
+            const OnlineMmdOptions& options);
+  OnlineMmd(const Matrix& reference, const OnlineMmdOptions& options)
+      : OnlineMmd(reference.values.data(), reference.rows, reference.cols, options) {}
+
+  // Adds one embedding of `dim()` floats and returns the decision.
+  MmdStep step(const float* x);
+  // Adds n embeddings ([n, dim] row-major) in order; out receives n steps.
+  // The kernel columns against the sub-reference come from one sgemm, which
+  // is what makes batches several times faster per embedding.
+  void step_batch(const float* x, std::size_t n, MmdStep* out);
+  std::vector<MmdStep> step_batch(const float* x, std::size_t n);
+
+  // The statistic of the current window (what the last step returned).
+  double current_statistic() const;
+  // thresholds[t] for t < W, else thresholds[W − 1].
+  double threshold_at(std::uint64_t t) const;
+  // Recomputes the window's kernel values and all sums from the stored
+  // embeddings (O(W·N·D)); the periodic re-anchor only re-sums cached values.
+  void recompute_from_scratch();
+
+  std::uint64_t t() const { return t_; }
+  std::size_t dim() const { return dim_; }
+  std::size_t window_size() const { return window_size_; }
+  std::size_t reference_size() const { return reference_rows_; }
+  std::size_t sub_reference_size() const { return sub_rows_; }
+  const std::vector<double>& thresholds() const { return thresholds_; }
+  // Bandwidths as the kernel applies them (alibi's kernel.sigma).
+  const std::vector<float>& sigmas() const { return kernel_.effective_sigmas(); }
+  const ReferenceSplit& split() const { return split_; }
+  bool calibration_from_cache() const { return from_cache_; }
+  // Bootstrap samples behind each threshold (empty on a cache hit).
+  const std::vector<std::size_t>& bootstrap_survivors() const { return survivors_; }
+  // Mean of the sub-reference kernel off the diagonal (alibi's k_xx_sub_sum).
+  double sub_reference_kernel_mean() const { return sub_kernel_mean_; }
+  // The maintained sums: Σ_{i≠j∈window} k and Σ_{i∈x, j∈window} k.
+  double window_kernel_sum() const { return window_sum_; }
+  double cross_kernel_sum() const { return cross_sum_; }
+
+ private:
+  void choose_split(const ReferenceKernel& kernel, PermutationSource& split_source);
+  // Σ_{i∈x} k(x_i, y) for the n rows of y into sums[n].
+  void cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums);
+  // Slides y into the window given its cross sum; returns the step.
+  MmdStep advance(const float* y, float y_norm, double cross);
+  void reanchor();
+
+  std::size_t reference_rows_;
+  std::size_t dim_;
+  std::size_t window_size_;
+  std::size_t sub_rows_;
+  std::size_t reanchor_interval_;
+  RbfKernel kernel_;
+  std::vector<double> thresholds_;
+  std::vector<std::size_t> survivors_;
+  bool from_cache_ = false;
+  ReferenceSplit split_;
+
+  std::vector<float> sub_ref_;        // [sub_rows, dim]
+  std::vector<float> sub_ref_norms_;  // [sub_rows]
+  double sub_kernel_mean_ = 0.0;
+
+  // The window as a ring of W slots; oldest_ is the slot the next step replaces.
+  std::vector<float> window_;             // [W, dim]
+  std::vector<float> window_norms_;       // [W]
+  std::vector<float> window_kernel_;      // [W, W] by slot, diagonal unused
+  std::vector<double> slot_cross_sums_;   // [W] Σ_{i∈x} k(x_i, window slot)
+  std::size_t oldest_ = 0;
+  double window_sum_ = 0.0;
+  double cross_sum_ = 0.0;
+  std::uint64_t t_ = 0;
+  std::size_t steps_since_anchor_ = 0;
+
+  // Scratch, kept to avoid allocating per step.
+  std::vector<float> products_;
+  std::vector<float> window_products_;
+  std::vector<float> batch_norms_;
+  std::vector<double> batch_cross_;
+};
+
+}  // namespace driftwatch::drift

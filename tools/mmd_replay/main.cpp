@@ -1,0 +1,185 @@
+// mmd-replay: loads the options, builds the detector and prints JSON lines.
+// See `mmd-replay --help` and docs/drift.md.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drift/npy.h"
+#include "drift/online_mmd.h"
+#include "drift/permutation_source.h"
+
+namespace po = boost::program_options;
+using namespace driftwatch::drift;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: mmd-replay --reference REF.npy --stream STREAM.npy --ert E --window W [options]
+
+Replays STREAM through the online MMD drift detector built from REF, the same
+detector drift-exporter runs, and prints JSON lines on stdout:
+  line 1:  {"sigma":..., "sigmas":[...], "thresholds":[...], "n_reference":N, "dim":D,
+            "window":W, "ert":E, "n_bootstraps":B, "seed":S, "split_attempts":K,
+            "initial_mmds":[...], "sub_reference_kernel_mean":..., "from_cache":false}
+  then one line per stream row, in order:
+           {"t":1, "test_stat":..., "threshold":..., "is_drift":false}
+REF is a float32 (or float64) .npy [N, D]; STREAM a .npy [M, D].
+
+Recorded permutations replace the seeded generator, e.g. those saved from an
+alibi-detect run (../shared/vectors/alibi_mmd): --bootstrap-perms takes int64
+[B, N] (row b: the b-th bootstrap permutation; its last 2W-1 entries are the
+extended test window), --split-perms int64 [K, N] (split attempts in order; a
+row gives ref = perm[:N-(2W-1)], initial window = perm[-W:]).
+
+Options)";
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+template <typename T>
+std::string number_list(const std::vector<T>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ",";
+    out += number(static_cast<double>(values[i]));
+  }
+  return out + "]";
+}
+
+PermutationSource load_perms(const std::string& path, std::size_t n) {
+  const NpyArray array = read_npy(path);
+  if (array.shape.size() != 2 || array.shape[1] != n) {
+    throw std::invalid_argument(path + ": expected int64 permutations [k, " + std::to_string(n) +
+                                "]");
+  }
+  return PermutationSource::recorded(n, array.to_int64(), path);
+}
+
+int run(const po::variables_map& vm) {
+  const Matrix reference = read_npy_matrix(vm["reference"].as<std::string>());
+  const Matrix stream = read_npy_matrix(vm["stream"].as<std::string>());
+  if (stream.cols != reference.cols) {
+    throw std::invalid_argument("stream has dimension " + std::to_string(stream.cols) +
+                                ", reference " + std::to_string(reference.cols));
+  }
+
+  OnlineMmdOptions options;
+  options.params.ert = vm["ert"].as<double>();
+  options.params.window_size = vm["window"].as<std::size_t>();
+  options.params.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("sigma")) options.params.sigmas = vm["sigma"].as<std::vector<float>>();
+  if (vm.count("bootstrap-perms")) {
+    options.bootstrap_perms = load_perms(vm["bootstrap-perms"].as<std::string>(), reference.rows);
+  }
+  if (vm.count("split-perms"))
+    options.split_perms = load_perms(vm["split-perms"].as<std::string>(), reference.rows);
+  if (vm.count("n-bootstraps")) {
+    options.params.n_bootstraps = vm["n-bootstraps"].as<std::size_t>();
+  } else if (options.bootstrap_perms) {
+    options.params.n_bootstraps = options.bootstrap_perms->recorded_rows();
+  }
+  if (vm.count("cache")) options.cache_path = vm["cache"].as<std::string>();
+
+  OnlineMmd detector(reference, options);
+
+  std::string header = "{\"sigma\":" + number(detector.sigmas()[0]);
+  header += ",\"sigmas\":" + number_list(detector.sigmas());
+  header += ",\"thresholds\":" + number_list(detector.thresholds());
+  header += ",\"n_reference\":" + std::to_string(reference.rows);
+  header += ",\"dim\":" + std::to_string(reference.cols);
+  header += ",\"window\":" + std::to_string(detector.window_size());
+  header += ",\"ert\":" + number(options.params.ert);
+  header += ",\"n_bootstraps\":" + std::to_string(options.params.n_bootstraps);
+  header += ",\"seed\":" + std::to_string(options.params.seed);
+  header += ",\"split_attempts\":" + std::to_string(detector.split().initial_mmds.size());
+  header += ",\"initial_mmds\":" + number_list(detector.split().initial_mmds);
+  header += ",\"sub_reference_kernel_mean\":" + number(detector.sub_reference_kernel_mean());
+  header += std::string(",\"from_cache\":") + (detector.calibration_from_cache() ? "true" : "false");
+  header += "}\n";
+  std::fputs(header.c_str(), stdout);
+
+  const std::size_t batch = std::max<std::size_t>(1, vm["batch"].as<std::size_t>());
+  std::vector<MmdStep> steps(batch);
+  for (std::size_t begin = 0; begin < stream.rows; begin += batch) {
+    const std::size_t count = std::min(batch, stream.rows - begin);
+    if (count == 1) {
+      steps[0] = detector.step(stream.row(begin));
+    } else {
+      detector.step_batch(stream.row(begin), count, steps.data());
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const MmdStep& s = steps[i];
+      std::printf("{\"t\":%llu,\"test_stat\":%s,\"threshold\":%s,\"is_drift\":%s}\n",
+                  static_cast<unsigned long long>(s.t), number(s.test_stat).c_str(),
+                  number(s.threshold).c_str(), s.is_drift ? "true" : "false");
+    }
+  }
+  if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write to stdout");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Logs go to stderr so stdout stays pure JSON lines.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("mmd-replay"));
+  spdlog::set_level(spdlog::level::warn);
+
+  po::options_description opts(kUsage);
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("reference", po::value<std::string>(), "reference embeddings .npy [N, D] (required)")
+    ("stream", po::value<std::string>(), "embeddings to replay .npy [M, D] (required)")
+    ("ert", po::value<double>(), "expected run time without drift, in steps; fpr = 1/ert (required, > 1)")
+    ("window", po::value<std::size_t>(), "test window size W (required, >= 2, N >= 2W+1)")
+    ("n-bootstraps", po::value<std::size_t>(),
+     "bootstrap permutations for the thresholds (default 1000, or the rows of --bootstrap-perms)")
+    ("sigma", po::value<std::vector<float>>()->multitoken(),
+     "RBF bandwidth(s); several are averaged (default: median heuristic on the reference)")
+    ("seed", po::value<std::uint64_t>()->default_value(0), "seed for the permutations and the split")
+    ("bootstrap-perms", po::value<std::string>(), "recorded bootstrap permutations, int64 .npy [B, N]")
+    ("split-perms", po::value<std::string>(), "recorded split attempts, int64 .npy [K, N]")
+    ("batch", po::value<std::size_t>()->default_value(1),
+     "embeddings per detector call (step_batch); results do not depend on it beyond float rounding")
+    ("cache", po::value<std::string>(), "thresholds cache file (read if it matches, else written)")
+    ("verbose,v", "log progress to stderr");
+  // clang-format on
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mmd-replay: %s (see --help)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  for (const char* required : {"reference", "stream", "ert", "window"}) {
+    if (!vm.count(required)) {
+      std::fprintf(stderr, "mmd-replay: --%s is required (see --help)\n", required);
+      return 2;
+    }
+  }
+  if (vm.count("verbose")) spdlog::set_level(spdlog::level::info);
+  try {
+    return run(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mmd-replay: error: %s\n", e.what());
+    return 1;
+  }
+}
