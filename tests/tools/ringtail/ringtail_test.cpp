@@ -1,0 +1,339 @@
+// ringtail against a ring written by a test writer: the output is parsed and
+// checked, for every mode.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "driftwatch/ring_writer.h"
+#include "live_stats.h"
+#include "record_filter.h"
+#include "record_format.h"
+
+namespace driftwatch::ringtail {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / ("dw_ringtail_" + std::to_string(::getpid()) + "_" +
+                                         std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+// ringtail as a child process: stdout through a pipe, stderr to a file.
+class Ringtail {
+ public:
+  Ringtail(const std::vector<std::string>& args, const std::string& stderr_path) {
+    int out[2];
+    EXPECT_EQ(::pipe(out), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(err, STDERR_FILENO);
+      ::close(out[0]);
+      std::vector<char*> argv{const_cast<char*>(RINGTAIL_BINARY)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(RINGTAIL_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_ = ::fdopen(out[0], "r");
+  }
+  ~Ringtail() {
+    if (out_) std::fclose(out_);
+    if (pid_ > 0 && !waited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string read_line() {
+    char buf[65536];
+    if (!std::fgets(buf, sizeof(buf), out_)) return "";
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  std::vector<std::string> read_all_lines() {
+    std::vector<std::string> lines;
+    char buf[65536];
+    while (std::fgets(buf, sizeof(buf), out_)) {
+      std::string s(buf);
+      if (!s.empty() && s.back() == '\n') s.pop_back();
+      lines.push_back(s);
+    }
+    return lines;
+  }
+  // Exit status, or -1 if it did not end within the timeout.
+  int wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        waited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1;
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  void close_stdout() {
+    std::fclose(out_);
+    out_ = nullptr;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  bool waited_ = false;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+ring::RingWriter::Options options(const std::string& path, std::uint32_t slots) {
+  ring::RingWriter::Options o;
+  o.name = path;
+  o.slot_count = slots;
+  o.info.embedding_dim = 3;
+  o.info.class_names = {"T-shirt/top", "Trouser", "Bag"};
+  o.info.model_name = "fashion-cnn";
+  o.info.model_version = "1";
+  return o;
+}
+
+// Request i: every 4th fails with 422; others predict class i%3 with
+// confidence 0.2 + 0.1*(i%8) and latency i ms.
+void write_requests(ring::RingWriter& w, int from, int to) {
+  for (int i = from; i < to; ++i) {
+    ring::RecordFields f;
+    f.request_id = static_cast<std::uint64_t>(i);
+    f.timestamp_ns = 1'700'000'000'000'000'000LL + i;
+    f.handler = ring::Handler::kPredict;
+    f.method = ring::Method::kPost;
+    f.latency_total_ns = static_cast<std::uint64_t>(i) * 1'000'000;
+    const float emb[3] = {static_cast<float>(i), 0.5f, -1.0f};
+    if (i % 4 == 3) {
+      f.http_status = 422;
+      ASSERT_TRUE(w.write(f, nullptr, 0));
+      continue;
+    }
+    f.http_status = 200;
+    f.class_index = i % 3;
+    f.confidence = 0.2f + 0.1f * static_cast<float>(i % 8);
+    f.top_k_count = 1;
+    f.top_k_class[0] = f.class_index;
+    f.top_k_prob[0] = f.confidence;
+    ASSERT_TRUE(w.write(f, emb, 3));
+  }
+}
+
+// The value of "key": in a flat JSON line (numbers and strings only).
+std::string json_field(const std::string& line, const std::string& key) {
+  const std::string k = "\"" + key + "\":";
+  const auto at = line.find(k);
+  if (at == std::string::npos) return "<missing>";
+  auto start = at + k.size();
+  if (line[start] == '"') {
+    const auto end = line.find('"', start + 1);
+    return line.substr(start + 1, end - start - 1);
+  }
+  const auto end = line.find_first_of(",}]", start);
+  return line.substr(start, end - start);
+}
+
+TEST(Ringtail, JsonLinesCarryEveryRecordInOrder) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 20);
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--json", "--count", "20"},
+                dir.file("err"));
+  const auto lines = tail.read_all_lines();
+  EXPECT_EQ(tail.wait(), 0);
+  ASSERT_EQ(lines.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    const auto& line = lines[i];
+    EXPECT_EQ(json_field(line, "request_id"), std::to_string(i));
+    EXPECT_EQ(json_field(line, "handler"), "/predict");
+    EXPECT_EQ(json_field(line, "latency_ms"), std::to_string(i));
+    if (i % 4 == 3) {
+      EXPECT_EQ(json_field(line, "status"), "422");
+      EXPECT_EQ(json_field(line, "class_name"), "null");
+    } else {
+      EXPECT_EQ(json_field(line, "status"), "200");
+      const char* names[] = {"T-shirt/top", "Trouser", "Bag"};
+      EXPECT_EQ(json_field(line, "class_name"), names[i % 3]);
+      EXPECT_NEAR(std::stod(json_field(line, "confidence")), 0.2 + 0.1 * (i % 8), 1e-6);
+    }
+    EXPECT_EQ(line.find("embedding"), std::string::npos) << "embedding only on request";
+  }
+}
+
+TEST(Ringtail, EmbeddingFlagAddsTheVector) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 5, 6);
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--json", "--embedding", "--count", "1"},
+                dir.file("err"));
+  const std::string line = tail.read_line();
+  EXPECT_EQ(tail.wait(), 0);
+  EXPECT_NE(line.find("\"embedding\":[5,0.5,-1]"), std::string::npos) << line;
+}
+
+TEST(Ringtail, TextModePrintsAlignedColumns) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 4);
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--count", "4"}, dir.file("err"));
+  const auto lines = tail.read_all_lines();
+  EXPECT_EQ(tail.wait(), 0);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], text_header());
+  std::istringstream row(lines[2]);  // request 1: 200, 1 ms, Trouser, 0.3
+  std::string time, id, status, latency, cls, conf;
+  row >> time >> id >> status >> latency >> cls >> conf;
+  EXPECT_EQ(id, "1");
+  EXPECT_EQ(status, "200");
+  EXPECT_EQ(latency, "1.000");
+  EXPECT_EQ(cls, "Trouser");
+  EXPECT_EQ(conf, "0.3000");
+  for (const auto& l : lines) EXPECT_EQ(l.size(), lines[0].size()) << "aligned: " << l;
+  EXPECT_NE(lines[4].find("422"), std::string::npos);
+}
+
+TEST(Ringtail, FiltersByStatusClassAndConfidence) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 40);
+  Ringtail errors({"--ring", dir.file("ring"), "--from-start", "--json", "--filter", "status=4xx",
+                   "--count", "10"},
+                  dir.file("err"));
+  for (const auto& line : errors.read_all_lines()) EXPECT_EQ(json_field(line, "status"), "422");
+  EXPECT_EQ(errors.wait(), 0);
+
+  Ringtail bags({"--ring", dir.file("ring"), "--from-start", "--json", "--filter", "class=Bag",
+                 "--filter", "min-conf=0.5", "--count", "3"},
+                dir.file("err2"));
+  const auto lines = bags.read_all_lines();
+  EXPECT_EQ(bags.wait(), 0);
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& line : lines) {
+    EXPECT_EQ(json_field(line, "class_name"), "Bag");
+    EXPECT_GE(std::stod(json_field(line, "confidence")), 0.5);
+  }
+}
+
+TEST(Ringtail, StatsOnceSummarisesTheRing) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 1, 41);  // latencies 1..40 ms, 10 errors
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--stats", "--once"}, dir.file("err"));
+  const auto lines = tail.read_all_lines();
+  EXPECT_EQ(tail.wait(), 0);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("model fashion-cnn 1"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("p50 20.000 ms"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("p99 40.000 ms"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("errors 25.0%"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("T-shirt/top"), std::string::npos) << lines[2];
+}
+
+TEST(Ringtail, ReportsRecordsLostWhenLapped) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 16));
+  Ringtail tail({"--ring", dir.file("ring"), "--json", "--count", "16"}, dir.file("err"));
+  // Wait until ringtail has mapped the ring (stderr file exists and the
+  // process polls), then freeze it while the ring laps it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  tail.signal(SIGSTOP);
+  write_requests(writer, 0, 100);
+  tail.signal(SIGCONT);
+  const auto lines = tail.read_all_lines();
+  EXPECT_EQ(tail.wait(), 0);
+  ASSERT_EQ(lines.size(), 16u);
+  EXPECT_EQ(json_field(lines[0], "request_id"), "84");
+  EXPECT_NE(slurp(dir.file("err")).find("lost 84 records (lapped 84"), std::string::npos)
+      << slurp(dir.file("err"));
+}
+
+TEST(Ringtail, ExitsCleanlyOnSigintAndClosedPipe) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 10);
+  {
+    Ringtail tail({"--ring", dir.file("ring")}, dir.file("err"));
+    EXPECT_EQ(tail.read_line(), text_header());
+    tail.signal(SIGINT);
+    EXPECT_EQ(tail.wait(), 0);
+  }
+  {
+    Ringtail tail({"--ring", dir.file("ring"), "--from-start"}, dir.file("err2"));
+    tail.read_line();
+    tail.close_stdout();  // like `ringtail | head -1`
+    write_requests(writer, 10, 20);
+    EXPECT_EQ(tail.wait(), 0);
+  }
+}
+
+TEST(Ringtail, MissingOrIncompatibleRingIsOneLineErrorAndNonZeroExit) {
+  TempDir dir;
+  {
+    Ringtail tail({"--ring", dir.file("absent")}, dir.file("err"));
+    EXPECT_EQ(tail.wait(), 2);
+    const std::string err = slurp(dir.file("err"));
+    EXPECT_EQ(err, "ringtail: no ring segment at " + dir.file("absent") + "\n");
+  }
+  {
+    std::ofstream(dir.file("junk")) << std::string(10000, 'j');
+    Ringtail tail({"--ring", dir.file("junk")}, dir.file("err2"));
+    EXPECT_EQ(tail.wait(), 2);
+    EXPECT_NE(slurp(dir.file("err2")).find("not a driftwatch ring"), std::string::npos);
+  }
+}
+
+TEST(RecordFilter, RejectsUnknownTermsWithTheirName) {
+  RecordFilter f;
+  EXPECT_THROW(f.add_term("colour=red"), std::invalid_argument);
+  EXPECT_THROW(f.add_term("min-conf=1.5"), std::invalid_argument);
+  EXPECT_THROW(f.add_term("status=abc"), std::invalid_argument);
+  try {
+    f.add_term("nokey");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("nokey"), std::string::npos);
+  }
+}
+
+TEST(LiveStats, PercentileIsNearestRank) {
+  EXPECT_EQ(percentile({5, 1, 4, 2, 3}, 50), 3);
+  EXPECT_EQ(percentile({5, 1, 4, 2, 3}, 99), 5);
+  EXPECT_EQ(percentile({}, 50), 0);
+}
+
+}  // namespace
+}  // namespace driftwatch::ringtail

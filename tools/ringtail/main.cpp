@@ -1,0 +1,136 @@
+// ringtail: the SRE's view of the live ring. A thin shell over RingReader.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "driftwatch/ring_error.h"
+#include "driftwatch/ring_reader.h"
+#include "live_stats.h"
+#include "record_filter.h"
+#include "record_format.h"
+#include "ringtail_options.h"
+
+namespace {
+
+using namespace driftwatch;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+// False once stdout is gone (a closed pipe: `ringtail | head`).
+bool emit(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  return std::fflush(stdout) == 0 && !std::ferror(stdout);
+}
+
+// Tells on stderr what was lost since the last report, and generation changes.
+class LossReporter {
+ public:
+  void report(const ring::RingReader& reader) {
+    if (reader.generation() != generation_) {
+      if (generation_ != 0) {
+        std::fprintf(stderr, "ringtail: producer restarted, following generation %llu\n",
+                     static_cast<unsigned long long>(reader.generation()));
+      }
+      generation_ = reader.generation();
+    }
+    const std::uint64_t lapped = reader.records_lost_lapped();
+    const std::uint64_t raced = reader.records_lost_raced();
+    const std::uint64_t torn = reader.records_lost_torn();
+    if (lapped + raced + torn != lapped_ + raced_ + torn_) {
+      std::fprintf(stderr, "ringtail: lost %llu records (lapped %llu, raced %llu, torn %llu)\n",
+                   static_cast<unsigned long long>(lapped + raced + torn - lapped_ - raced_ - torn_),
+                   static_cast<unsigned long long>(lapped - lapped_),
+                   static_cast<unsigned long long>(raced - raced_),
+                   static_cast<unsigned long long>(torn - torn_));
+      lapped_ = lapped;
+      raced_ = raced;
+      torn_ = torn;
+    }
+  }
+
+ private:
+  std::uint64_t generation_ = 0;
+  std::uint64_t lapped_ = 0, raced_ = 0, torn_ = 0;
+};
+
+int run(const ringtail::RingtailOptions& options) {
+  ringtail::RecordFilter filter;
+  for (const auto& term : options.filters) filter.add_term(term);
+  ring::RingReader::Options reader_options;
+  reader_options.name = options.ring;
+  reader_options.from_start = options.from_start;
+  ring::RingReader reader(reader_options);
+
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  LossReporter losses;
+  losses.report(reader);
+  ringtail::LiveStats stats;
+  auto interval_start = Clock::now();
+  std::uint64_t shown = 0;
+  if (!options.json && !options.stats && !emit(ringtail::text_header())) return 0;
+
+  ring::Record record;
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    const bool got = reader.poll(record);
+    losses.report(reader);
+    if (got && filter.matches(record, reader.info().class_names)) {
+      if (options.stats) {
+        stats.add(record);
+      } else {
+        const std::string line =
+            options.json
+                ? ringtail::format_json_line(record, reader.info().class_names, options.embedding)
+                : ringtail::format_text_line(record, reader.info().class_names, tty);
+        if (!emit(line)) return 0;
+      }
+      if (options.count && ++shown >= *options.count) break;
+    }
+    if (got) continue;
+    if (options.stats) {
+      const auto now = Clock::now();
+      const double seconds = std::chrono::duration<double>(now - interval_start).count();
+      const bool caught_up = reader.lag() == 0;
+      if ((options.once && caught_up) || (!options.once && seconds >= 1.0)) {
+        const std::string block = stats.render_and_reset(seconds, reader.info(), reader.records_lost());
+        if (!emit((tty && !options.once ? "\033[H\033[2J" : "") + block)) return 0;
+        interval_start = now;
+        if (options.once) break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (options.stats && options.count && !options.once) {
+    emit(stats.render_and_reset(
+        std::chrono::duration<double>(Clock::now() - interval_start).count(), reader.info(),
+        reader.records_lost()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows up as a failed write
+  try {
+    const auto options = ringtail::parse_options(argc, argv);
+    if (!options) return 0;
+    return run(*options);
+  } catch (const ring::RingError& e) {
+    std::fprintf(stderr, "ringtail: %s\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "ringtail: %s (see --help)\n", e.what());
+    return 2;
+  }
+}

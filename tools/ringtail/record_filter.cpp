@@ -1,0 +1,77 @@
+#include "record_filter.h"
+
+#include <stdexcept>
+
+namespace driftwatch::ringtail {
+namespace {
+
+float parse_probability(const std::string& term, const std::string& value) {
+  std::size_t used = 0;
+  float p = 0;
+  try {
+    p = std::stof(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || p < 0.0f || p > 1.0f) {
+    throw std::invalid_argument("filter '" + term + "': expected a probability in [0, 1]");
+  }
+  return p;
+}
+
+}  // namespace
+
+void RecordFilter::add_term(const std::string& term) {
+  const auto eq = term.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == term.size()) {
+    throw std::invalid_argument("filter '" + term + "': expected KEY=VALUE");
+  }
+  const std::string key = term.substr(0, eq);
+  const std::string value = term.substr(eq + 1);
+  if (key == "status") {
+    if (value.size() == 3 && value[0] >= '1' && value[0] <= '5' && value.substr(1) == "xx") {
+      statuses_.push_back({value[0] - '0', true});
+    } else if (value.size() == 3 && value.find_first_not_of("0123456789") == std::string::npos) {
+      statuses_.push_back({std::stoi(value), false});
+    } else {
+      throw std::invalid_argument("filter '" + term + "': status is a code (404) or a class (4xx)");
+    }
+  } else if (key == "class") {
+    classes_.push_back(value);
+  } else if (key == "min-conf") {
+    min_confidence_ = parse_probability(term, value);
+  } else if (key == "max-conf") {
+    max_confidence_ = parse_probability(term, value);
+  } else {
+    throw std::invalid_argument("filter '" + term +
+                                "': unknown key (status, class, min-conf, max-conf)");
+  }
+}
+
+bool RecordFilter::matches(const ring::Record& r,
+                           const std::vector<std::string>& class_names) const {
+  const int status = r.fields.http_status;
+  if (!statuses_.empty()) {
+    bool any = false;
+    for (const auto& s : statuses_) {
+      any = any || (s.whole_class ? status / 100 == s.value : status == s.value);
+    }
+    if (!any) return false;
+  }
+  if (!classes_.empty()) {
+    const int c = r.fields.class_index;
+    if (c < 0 || static_cast<std::size_t>(c) >= class_names.size()) return false;
+    bool any = false;
+    for (const auto& name : classes_) any = any || class_names[c] == name;
+    if (!any) return false;
+  }
+  // Confidence filters select successful predictions only.
+  if (min_confidence_ || max_confidence_) {
+    if (r.fields.class_index < 0) return false;
+    if (min_confidence_ && r.fields.confidence < *min_confidence_) return false;
+    if (max_confidence_ && r.fields.confidence > *max_confidence_) return false;
+  }
+  return true;
+}
+
+}  // namespace driftwatch::ringtail

@@ -1,0 +1,31 @@
+// RecordFilter: which records ringtail shows. Built from --filter terms:
+//   status=200 | status=4xx | class=<name> | min-conf=<p> | max-conf=<p>
+// Terms combine with AND; repeating a key ORs its values (status=4xx status=5xx).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driftwatch/ring_reader.h"
+
+namespace driftwatch::ringtail {
+
+class RecordFilter {
+ public:
+  // Throws std::invalid_argument naming the bad term.
+  void add_term(const std::string& term);
+  bool matches(const ring::Record& r, const std::vector<std::string>& class_names) const;
+
+ private:
+  struct StatusMatch {
+    int value;  // exact code, or the class digit when `whole_class`
+    bool whole_class;
+  };
+  std::vector<StatusMatch> statuses_;
+  std::vector<std::string> classes_;
+  std::optional<float> min_confidence_;
+  std::optional<float> max_confidence_;
+};
+
+}  // namespace driftwatch::ringtail

@@ -1,0 +1,22 @@
+// How ringtail prints one record: an aligned text line (optionally coloured)
+// or one JSON object per line for jq.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "driftwatch/ring_reader.h"
+
+namespace driftwatch::ringtail {
+
+std::string class_name_of(int class_index, const std::vector<std::string>& class_names);
+
+// Column titles matching format_text_line().
+std::string text_header();
+std::string format_text_line(const ring::Record& r, const std::vector<std::string>& class_names,
+                             bool colour);
+std::string format_json_line(const ring::Record& r, const std::vector<std::string>& class_names,
+                             bool with_embedding);
+std::string json_escape(const std::string& s);
+
+}  // namespace driftwatch::ringtail
