@@ -1,0 +1,129 @@
+#include "payload_source.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "base64.h"
+#include "idx_reader.h"
+#include "png_encoder.h"
+
+namespace driftwatch::loadgen {
+
+namespace fs = std::filesystem;
+
+const std::string PayloadSource::kEmptyObjectBody = "{}";
+const std::string PayloadSource::kBadDataBody = R"({"image": "bad data"})";
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in.good() && !in.eof()) throw std::runtime_error(path.string() + ": read failed");
+  return bytes.str();
+}
+
+bool has_image_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+// Fisher-Yates with our own index draw: std::shuffle's use of the engine is
+// implementation-defined, and a seed should give the same order everywhere.
+template <typename T>
+void seeded_shuffle(std::vector<T>& items, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = items.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng() % i);
+    std::swap(items[i - 1], items[j]);
+  }
+}
+
+}  // namespace
+
+std::string make_predict_body(const std::string& image_bytes) {
+  return "{\"image\": \"" + base64_encode(image_bytes) + "\"}";
+}
+
+PayloadSource::PayloadSource(std::vector<std::string> images) {
+  if (images.empty()) throw std::runtime_error("no images to send");
+  image_bodies_.reserve(images.size());
+  for (const std::string& image : images) {
+    total_image_bytes_ += image.size();
+    image_bodies_.push_back(make_predict_body(image));
+  }
+}
+
+PayloadSource PayloadSource::from_images(std::vector<std::string> images) {
+  return PayloadSource(std::move(images));
+}
+
+PayloadSource PayloadSource::from_image_dir(const std::string& dir, std::uint64_t seed) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw std::runtime_error(dir + ": not a directory");
+  std::vector<fs::path> paths;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && has_image_extension(entry.path())) {
+      paths.push_back(entry.path());
+    }
+  }
+  if (ec) throw std::runtime_error(dir + ": " + ec.message());
+  if (paths.empty()) throw std::runtime_error(dir + ": no .jpg, .jpeg or .png files");
+  // Sort first: directory order varies between file systems, the seed must not.
+  std::sort(paths.begin(), paths.end());
+  seeded_shuffle(paths, seed);
+  std::vector<std::string> images;
+  images.reserve(paths.size());
+  for (const fs::path& path : paths) images.push_back(read_file(path));
+  return PayloadSource(std::move(images));
+}
+
+PayloadSource PayloadSource::from_idx(const std::string& path, std::uint64_t seed,
+                                      std::uint32_t max_images) {
+  const IdxImages idx = read_idx3(path, max_images);
+  std::vector<std::string> images;
+  images.reserve(idx.count);
+  for (std::uint32_t i = 0; i < idx.count; ++i) {
+    images.push_back(encode_png_gray8(idx.cols, idx.rows, idx.image(i)));
+  }
+  seeded_shuffle(images, seed);
+  return PayloadSource(std::move(images));
+}
+
+PayloadSource PayloadSource::from_image_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw std::runtime_error(path + ": no such file");
+  std::string bytes = read_file(path);
+  if (bytes.empty()) throw std::runtime_error(path + ": empty file");
+  return PayloadSource({std::move(bytes)});
+}
+
+std::uint64_t PayloadSource::errors_before(std::uint64_t request_index) const {
+  return static_cast<std::uint64_t>(
+      std::floor(static_cast<double>(request_index) * error_share_));
+}
+
+bool PayloadSource::is_error_request(std::uint64_t request_index) const {
+  return errors_before(request_index + 1) > errors_before(request_index);
+}
+
+const std::string& PayloadSource::body(std::uint64_t request_index) const {
+  const std::uint64_t errors = errors_before(request_index);
+  if (is_error_request(request_index)) {
+    return errors % 2 == 0 ? kEmptyObjectBody : kBadDataBody;
+  }
+  return image_bodies_[(request_index - errors) % image_bodies_.size()];
+}
+
+}  // namespace driftwatch::loadgen
