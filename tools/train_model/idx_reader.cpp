@@ -1,0 +1,121 @@
+#include "idx_reader.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+namespace driftwatch::train_model {
+namespace {
+
+// Upper bound on one dimension: rejects garbage headers before allocating.
+constexpr std::uint32_t kMaxDim = 1u << 24;
+constexpr std::size_t kMaxBytes = std::size_t{1} << 32;
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error("IDX file " + path + ": " + what);
+}
+
+GzFile open(const std::string& path) {
+  GzFile f(gzopen(path.c_str(), "rb"));
+  if (!f) fail(path, "cannot open");
+  return f;
+}
+
+// Reads exactly n bytes or throws, naming the part being read.
+void read_exact(gzFile f, const std::string& path, void* dst, std::size_t n, const char* part) {
+  auto* out = static_cast<unsigned char*>(dst);
+  while (n > 0) {
+    const unsigned chunk = n > (1u << 30) ? (1u << 30) : static_cast<unsigned>(n);
+    const int got = gzread(f, out, chunk);
+    if (got < 0) {
+      int errnum = 0;
+      fail(path, std::string("read error in ") + part + ": " + gzerror(f, &errnum));
+    }
+    if (got == 0) fail(path, std::string("truncated ") + part);
+    out += got;
+    n -= static_cast<std::size_t>(got);
+  }
+}
+
+std::uint32_t read_be32(gzFile f, const std::string& path, const char* part) {
+  unsigned char b[4];
+  read_exact(f, path, b, sizeof b, part);
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         std::uint32_t{b[3]};
+}
+
+void check_magic(std::uint32_t magic, std::uint32_t expected, const std::string& path) {
+  if (magic == expected) return;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "bad magic 0x%08x, expected 0x%08x", static_cast<unsigned>(magic),
+                static_cast<unsigned>(expected));
+  fail(path, buf);
+}
+
+std::uint32_t read_dim(gzFile f, const std::string& path, const char* name) {
+  const std::uint32_t d = read_be32(f, path, "header");
+  if (d > kMaxDim) fail(path, std::string("implausible ") + name + " " + std::to_string(d));
+  return d;
+}
+
+void expect_end(gzFile f, const std::string& path) {
+  unsigned char extra;
+  if (gzread(f, &extra, 1) != 0) fail(path, "trailing bytes after the data");
+}
+
+}  // namespace
+
+IdxImages read_idx_images(const std::string& path) {
+  GzFile f = open(path);
+  check_magic(read_be32(f.get(), path, "header"), kIdxImagesMagic, path);
+  IdxImages out;
+  out.count = read_dim(f.get(), path, "image count");
+  out.rows = read_dim(f.get(), path, "row count");
+  out.cols = read_dim(f.get(), path, "column count");
+  if (out.rows == 0 || out.cols == 0) fail(path, "empty image size");
+  const std::size_t bytes = out.count * out.rows * out.cols;
+  if (bytes > kMaxBytes) fail(path, "image data larger than 4 GiB");
+  out.pixels.resize(bytes);
+  read_exact(f.get(), path, out.pixels.data(), bytes, "image data");
+  expect_end(f.get(), path);
+  return out;
+}
+
+IdxLabels read_idx_labels(const std::string& path) {
+  GzFile f = open(path);
+  check_magic(read_be32(f.get(), path, "header"), kIdxLabelsMagic, path);
+  IdxLabels out;
+  out.labels.resize(read_dim(f.get(), path, "label count"));
+  read_exact(f.get(), path, out.labels.data(), out.labels.size(), "label data");
+  expect_end(f.get(), path);
+  return out;
+}
+
+Dataset read_fashion_mnist(const std::string& dir, const std::string& prefix) {
+  Dataset d;
+  const std::string images_path = dir + "/" + prefix + "-images-idx3-ubyte.gz";
+  const std::string labels_path = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
+  d.images = read_idx_images(images_path);
+  d.labels = read_idx_labels(labels_path);
+  if (d.images.count != d.labels.labels.size()) {
+    throw std::runtime_error(images_path + " holds " + std::to_string(d.images.count) +
+                             " images but " + labels_path + " holds " +
+                             std::to_string(d.labels.labels.size()) + " labels");
+  }
+  for (std::size_t i = 0; i < d.labels.labels.size(); ++i) {
+    if (d.labels.labels[i] >= 10) {
+      fail(labels_path, "label " + std::to_string(d.labels.labels[i]) + " at index " +
+                            std::to_string(i) + " is not a class index 0..9");
+    }
+  }
+  return d;
+}
+
+}  // namespace driftwatch::train_model

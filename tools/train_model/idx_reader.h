@@ -1,0 +1,52 @@
+// Reader for the IDX files of (Fashion-)MNIST, gzip-compressed or plain.
+//
+// IDX layout (big-endian): a 4-byte magic (0x00000803 for uint8 images of
+// rank 3, 0x00000801 for uint8 labels of rank 1), one uint32 per dimension,
+// then the data, row-major. zlib's gzread reads plain files transparently, so
+// the same code accepts both.
+//
+// Thread contract: free functions on value types; safe to call concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace driftwatch::train_model {
+
+inline constexpr std::uint32_t kIdxImagesMagic = 0x00000803;
+inline constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;
+
+// count images of rows x cols uint8 pixels, image i at pixels[i*rows*cols].
+struct IdxImages {
+  std::size_t count = 0;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+  std::vector<std::uint8_t> pixels;
+
+  std::size_t image_size() const { return rows * cols; }
+  const std::uint8_t* image(std::size_t i) const { return pixels.data() + i * image_size(); }
+};
+
+struct IdxLabels {
+  std::vector<std::uint8_t> labels;
+};
+
+// Both throw std::runtime_error naming the file and what is wrong with it
+// (missing, bad magic, truncated header or data, absurd dimensions).
+IdxImages read_idx_images(const std::string& path);
+IdxLabels read_idx_labels(const std::string& path);
+
+// One split of the data set: images with their labels (checked to have the
+// same count and labels < 10).
+struct Dataset {
+  IdxImages images;
+  IdxLabels labels;
+};
+
+// Reads <dir>/<prefix>-images-idx3-ubyte.gz and <dir>/<prefix>-labels-idx1-ubyte.gz,
+// prefix "train" or "t10k".
+Dataset read_fashion_mnist(const std::string& dir, const std::string& prefix);
+
+}  // namespace driftwatch::train_model
