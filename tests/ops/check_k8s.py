@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Structure of compose/kubernetes/*.yaml (no cluster needed):
+  - kinds: Deployment, Service, PodMonitor (or ServiceMonitor); kustomization lists them all;
+  - the Deployment's pod has infer-server and the drift-exporter sidecar, both mounting
+    one emptyDir with medium Memory at /dev/shm;
+  - infer-server probes /healthz (liveness) and /readyz (readiness) on its container port;
+    the exporter probes /healthz on its metrics port;
+  - ports agree: --port flags = containerPorts, exporter on 9400 (docs/interfaces.md),
+    Service targetPorts and the monitor's port name exist in the pod;
+  - selectors match the pod labels; every container has cpu and memory requests;
+  - every volume mount names a volume of the pod.
+"""
+import argparse
+import glob
+import os
+import re
+import sys
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+K8S = os.path.join(ROOT, "compose", "kubernetes")
+EXPORTER_PORT = 9400
+
+
+def flag(args, name):
+    for i, a in enumerate(args or []):
+        if a.startswith(f"--{name}="):
+            return a.split("=", 1)[1]
+        if a == f"--{name}" and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def port_number(container, port):
+    for p in container.get("ports", []):
+        if port in (p.get("name"), p.get("containerPort")):
+            return p.get("containerPort")
+    return None
+
+
+def check(docs, kustomization):
+    errors = []
+    by_kind = {}
+    for path, d in docs:
+        if not isinstance(d, dict) or "kind" not in d:
+            errors.append(f"{path}: document without kind")
+            continue
+        by_kind.setdefault(d["kind"], []).append(d)
+    for kind in ("Deployment", "Service"):
+        if len(by_kind.get(kind, [])) != 1:
+            errors.append(f"want exactly one {kind}, got {len(by_kind.get(kind, []))}")
+    monitors = by_kind.get("PodMonitor", []) + by_kind.get("ServiceMonitor", [])
+    if not monitors:
+        errors.append("no PodMonitor or ServiceMonitor")
+    if errors:
+        return errors
+
+    dep = by_kind["Deployment"][0]
+    tmpl = dep["spec"]["template"]
+    pod = tmpl["spec"]
+    labels = tmpl["metadata"].get("labels", {})
+    sel = dep["spec"].get("selector", {}).get("matchLabels", {})
+    if not sel or any(labels.get(k) != v for k, v in sel.items()):
+        errors.append(f"Deployment selector {sel} does not match pod labels {labels}")
+    containers = {c["name"]: c for c in pod.get("containers", [])}
+    if set(containers) != {"infer-server", "drift-exporter"}:
+        errors.append(f"pod containers {sorted(containers)}, want infer-server and drift-exporter")
+        return errors
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+
+    shm_volumes = set()
+    for name, c in containers.items():
+        mounts = c.get("volumeMounts", [])
+        for m in mounts:
+            if m["name"] not in volumes:
+                errors.append(f"{name}: mounts unknown volume {m['name']!r}")
+        shm = [m for m in mounts if m.get("mountPath") == "/dev/shm"]
+        if len(shm) != 1:
+            errors.append(f"{name}: no volume mounted at /dev/shm")
+            continue
+        v = volumes.get(shm[0]["name"], {})
+        if (v.get("emptyDir") or {}).get("medium") != "Memory":
+            errors.append(f"{name}: /dev/shm volume {shm[0]['name']!r} is not an emptyDir with medium Memory")
+        shm_volumes.add(shm[0]["name"])
+        req = (c.get("resources") or {}).get("requests") or {}
+        if not req.get("cpu") or not req.get("memory"):
+            errors.append(f"{name}: resources.requests needs cpu and memory")
+        port_flag = flag(c.get("args"), "port")
+        cports = [p.get("containerPort") for p in c.get("ports", [])]
+        if port_flag is None or int(port_flag) not in cports:
+            errors.append(f"{name}: --port {port_flag} is not one of its containerPorts {cports}")
+        if flag(c.get("args"), "ring") != flag(containers["infer-server"].get("args"), "ring"):
+            errors.append(f"{name}: --ring differs from infer-server's")
+    if len(shm_volumes) != 1:
+        errors.append(f"the containers must share one /dev/shm volume, got {sorted(shm_volumes)}")
+    ring = flag(containers["infer-server"].get("args"), "ring") or "/driftwatch"
+    if ring.count("/") > 1:
+        errors.append(f"--ring {ring} is a file path, not a shm name under /dev/shm")
+
+    def probe(c, kind):
+        pr = c.get(kind) or {}
+        g = pr.get("httpGet") or {}
+        return g.get("path"), port_number(c, g.get("port"))
+
+    srv, exp = containers["infer-server"], containers["drift-exporter"]
+    srv_port = int(flag(srv.get("args"), "port") or 0)
+    if probe(srv, "livenessProbe") != ("/healthz", srv_port):
+        errors.append(f"infer-server livenessProbe {probe(srv, 'livenessProbe')}, want /healthz on {srv_port}")
+    if probe(srv, "readinessProbe") != ("/readyz", srv_port):
+        errors.append(f"infer-server readinessProbe {probe(srv, 'readinessProbe')}, want /readyz on {srv_port}")
+    exp_port = int(flag(exp.get("args"), "port") or 0)
+    if exp_port != EXPORTER_PORT:
+        errors.append(f"drift-exporter --port {exp_port}, want {EXPORTER_PORT} (docs/interfaces.md)")
+    if probe(exp, "livenessProbe") != ("/healthz", exp_port):
+        errors.append(f"drift-exporter livenessProbe {probe(exp, 'livenessProbe')}, want /healthz on {exp_port}")
+    if flag(exp.get("args"), "listen") not in ("0.0.0.0", "::"):
+        errors.append("drift-exporter must --listen on all interfaces to be scraped")
+
+    svc = by_kind["Service"][0]
+    ssel = svc["spec"].get("selector", {})
+    if not ssel or any(labels.get(k) != v for k, v in ssel.items()):
+        errors.append(f"Service selector {ssel} does not match pod labels")
+    for p in svc["spec"].get("ports", []):
+        tp = p.get("targetPort", p.get("port"))
+        if not any(port_number(c, tp) for c in containers.values()):
+            errors.append(f"Service port {p.get('name')}: targetPort {tp!r} is no container port")
+
+    for m in monitors:
+        msel = m["spec"].get("selector", {}).get("matchLabels", {})
+        target_labels = labels if m["kind"] == "PodMonitor" else svc["metadata"].get("labels", {})
+        if not msel or any(target_labels.get(k) != v for k, v in msel.items()):
+            errors.append(f"{m['kind']} selector {msel} does not match")
+        eps = m["spec"].get("podMetricsEndpoints") or m["spec"].get("endpoints") or []
+        for ep in eps:
+            if m["kind"] == "PodMonitor":
+                n = port_number(exp, ep.get("port"))
+            else:
+                sp = [p for p in svc["spec"]["ports"] if p.get("name") == ep.get("port")]
+                n = sp and port_number(exp, sp[0].get("targetPort"))
+            if n != exp_port:
+                errors.append(f"{m['kind']} scrapes port {ep.get('port')!r}, not the exporter's {exp_port}")
+            if ep.get("path", "/metrics") != "/metrics":
+                errors.append(f"{m['kind']} path {ep.get('path')}, want /metrics")
+        if not eps:
+            errors.append(f"{m['kind']} without endpoints")
+        jl = m["spec"].get("jobLabel")
+        if m["kind"] == "PodMonitor" and (not jl or labels.get(jl) != "drift-exporter"):
+            errors.append("PodMonitor jobLabel must name a pod label whose value is drift-exporter "
+                          "(the rules use job=\"drift-exporter\")")
+
+    if kustomization is not None:
+        files = {os.path.basename(p) for p, _ in docs}
+        res = set(kustomization.get("resources", []))
+        if res != files:
+            errors.append(f"kustomization resources {sorted(res)} != manifests {sorted(files)}")
+    return errors
+
+
+def load(directory):
+    docs, kust = [], None
+    for path in sorted(glob.glob(os.path.join(directory, "*.yaml")) + glob.glob(os.path.join(directory, "*.yml"))):
+        with open(path) as f:
+            for d in yaml.safe_load_all(f):
+                if d is None:
+                    continue
+                if os.path.basename(path).startswith("kustomization"):
+                    kust = d
+                else:
+                    docs.append((path, d))
+    return docs, kust
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dir", default=K8S)
+    a = p.parse_args(argv)
+    try:
+        docs, kust = load(a.dir)
+        errors = check(docs, kust)
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as e:
+        errors = [f"{type(e).__name__}: {e}"]
+    for e in errors:
+        print("FAIL", e)
+    if not errors:
+        print(f"OK: {len(docs)} manifests in {a.dir}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
