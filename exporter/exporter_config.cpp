@@ -1,0 +1,135 @@
+#include "exporter_config.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <spdlog/fmt/fmt.h>
+
+namespace driftwatch::exporter {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kEnvPrefix = "DRIFTWATCH_";
+
+std::vector<float> parse_sigmas(const std::string& text) {
+  std::vector<float> sigmas;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t pos = 0;
+    float v = 0.0f;
+    try {
+      v = std::stof(item, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (pos == 0 || pos != item.size() || !(v > 0.0f) || !std::isfinite(v)) {
+      throw ConfigError("--sigma '" + text + "': expected positive numbers separated by commas");
+    }
+    sigmas.push_back(v);
+  }
+  if (sigmas.empty()) throw ConfigError("--sigma given without a value");
+  return sigmas;
+}
+
+}  // namespace
+
+ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
+  ExporterConfig c;
+  std::string sigma;
+  unsigned port = c.port;
+  po::options_description desc(
+      "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online "
+      "MMD drift detector and serves /metrics, /healthz and /drift.\n\n"
+      "Every flag also reads DRIFTWATCH_<FLAG> (upper case, '-' -> '_'); flags win.\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("ring", po::value(&c.ring)->default_value(c.ring),
+     "ring name: /NAME is POSIX shm (/dev/shm/NAME), a path with another '/' a plain file")
+    ("listen", po::value(&c.listen)->default_value(c.listen), "HTTP listen address")
+    ("port", po::value(&port)->default_value(port), "HTTP port (0: any free port)")
+    ("reference", po::value(&c.reference),
+     "reference embeddings: float32 .npy [N, D], or warmup:N (the first N successful "
+     "predictions); none: drift detection off")
+    ("ert", po::value(&c.ert)->default_value(c.ert),
+     "expected run time between false drift events, in detector steps")
+    ("window", po::value(&c.window)->default_value(c.window), "test window size W")
+    ("n-bootstraps", po::value(&c.n_bootstraps)->default_value(c.n_bootstraps),
+     "bootstrap permutations for the thresholds")
+    ("sigma", po::value(&sigma),
+     "RBF kernel bandwidth(s), comma-separated (averaged); default: median heuristic")
+    ("seed", po::value(&c.seed)->default_value(c.seed), "seed of the calibration permutations")
+    ("cache", po::value(&c.cache), "thresholds cache file (default: none, calibrate every start)")
+    ("log-level", po::value(&c.log_level)->default_value(c.log_level),
+     "trace, debug, info, warn, error, critical or off")
+    ("drift-history", po::value(&c.drift_history)->default_value(c.drift_history),
+     "detector steps kept for GET /drift")
+    ("drift-batch", po::value(&c.drift_batch)->default_value(c.drift_batch),
+     "embeddings per detector batch (one matrix product each)")
+    ("read-batch", po::value(&c.read_batch)->default_value(c.read_batch),
+     "records read from the ring per pipeline iteration")
+    ("ring-retry-ms", po::value(&c.ring_retry_ms)->default_value(c.ring_retry_ms),
+     "how often a missing ring is looked for again");
+  // clang-format on
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    // Only names that are options map; other DRIFTWATCH_* variables (the
+    // server's, say) are ignored rather than rejected.
+    po::store(po::parse_environment(desc,
+                                    [&desc](const std::string& env) -> std::string {
+                                      const std::string prefix = kEnvPrefix;
+                                      if (env.rfind(prefix, 0) != 0) return {};
+                                      std::string name = env.substr(prefix.size());
+                                      for (char& ch : name) {
+                                        ch = ch == '_' ? '-' : static_cast<char>(std::tolower(
+                                                                   static_cast<unsigned char>(ch)));
+                                      }
+                                      if (name == "help") return {};
+                                      return desc.find_nothrow(name, false) ? name : std::string();
+                                    }),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  if (vm.count("help")) {
+    std::ostringstream out;
+    out << "usage: drift-exporter [options]\n\n" << desc;
+    c.help = true;
+    c.help_text = out.str();
+    return c;
+  }
+  if (port > 65535) throw ConfigError("--port " + std::to_string(port) + " is out of range");
+  c.port = static_cast<std::uint16_t>(port);
+  if (!sigma.empty()) c.sigmas = parse_sigmas(sigma);
+  if (c.ring.empty()) throw ConfigError("--ring must not be empty");
+  if (c.window < 2) throw ConfigError("--window must be at least 2");
+  if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
+  if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
+  if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
+  if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn",
+                                        "error", "critical", "off"};
+  bool level_ok = false;
+  for (const char* level : kLevels) level_ok |= c.log_level == level;
+  if (!level_ok) throw ConfigError("--log-level '" + c.log_level + "' is not a known level");
+  return c;
+}
+
+std::string describe(const ExporterConfig& c) {
+  std::string sigma;
+  for (std::size_t i = 0; i < c.sigmas.size(); ++i) sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
+  return fmt::format(
+      "ring={} listen={}:{} reference={} ert={} window={} n_bootstraps={} sigma={} seed={} "
+      "cache={}",
+      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.ert, c.window,
+      c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
+      c.cache.empty() ? "(none)" : c.cache);
+}
+
+}  // namespace driftwatch::exporter

@@ -1,0 +1,48 @@
+// ExporterConfig: every drift-exporter flag (docs/interfaces.md), parsed with
+// Boost.program_options. Each flag also reads DRIFTWATCH_<FLAG> from the
+// environment (upper case, '-' -> '_', e.g. DRIFTWATCH_N_BOOTSTRAPS); a flag
+// on the command line wins over the environment.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace driftwatch::exporter {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ExporterConfig {
+  std::string ring = "/driftwatch";
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 9400;
+  std::string reference;  // "" (drift off), a .npy path, or warmup:N
+  double ert = 300.0;
+  std::size_t window = 20;
+  std::size_t n_bootstraps = 1000;
+  std::vector<float> sigmas;  // empty: median heuristic
+  std::uint64_t seed = 0;
+  std::string cache;
+  std::string log_level = "info";
+  std::size_t drift_history = 100;
+  std::size_t drift_batch = 64;
+  std::size_t read_batch = 256;
+  std::size_t ring_retry_ms = 1000;
+
+  bool help = false;      // --help was given; help_text holds the usage
+  std::string help_text;
+};
+
+// Parses argv and the DRIFTWATCH_* environment. Throws ConfigError with a
+// one-line reason (unknown flag, bad value).
+ExporterConfig parse_exporter_config(int argc, const char* const argv[]);
+
+// "/metrics"-style summary of the effective configuration for the start log.
+std::string describe(const ExporterConfig& config);
+
+}  // namespace driftwatch::exporter

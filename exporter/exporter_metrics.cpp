@@ -1,0 +1,256 @@
+#include "exporter_metrics.h"
+
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+namespace driftwatch::exporter {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Histogram;
+
+constexpr const char* kStatusGroupLabels[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+
+std::size_t status_group(std::uint16_t status) {
+  if (status < 100 || status > 599) return 5;
+  return status / 100 - 1;
+}
+
+// Indices into the resolved-label tables. Values a newer producer might
+// write past the known enumerators fold into "none" / "OTHER", which is also
+// what handler_label()/method_label() print for them.
+std::size_t handler_index(ring::Handler h) {
+  const auto v = static_cast<std::size_t>(h);
+  return v <= static_cast<std::size_t>(ring::Handler::kIndex) ? v : 0;
+}
+std::size_t method_index(ring::Method m) {
+  const auto v = static_cast<std::size_t>(m);
+  return v <= static_cast<std::size_t>(ring::Method::kPatch) ? v : 0;
+}
+
+constexpr double kNanosPerSecond = 1e9;
+
+}  // namespace
+
+const char* status_group_label(std::uint16_t http_status) {
+  return kStatusGroupLabels[status_group(http_status)];
+}
+
+const Histogram::BucketBoundaries& latency_buckets() {
+  // Fine below 10 ms, where a healthy CPU inference lives, coarse up to the
+  // 10 s a stalled request may take.
+  static const Histogram::BucketBoundaries b = {
+      0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03,
+      0.05,   0.075, 0.1,    0.15,  0.25,  0.5,   0.75,  1.0,    2.5,  5.0,   10.0};
+  return b;
+}
+
+const Histogram::BucketBoundaries& confidence_buckets() {
+  static const Histogram::BucketBoundaries b = [] {
+    Histogram::BucketBoundaries v;
+    for (int i = 0; i <= 10; ++i) v.push_back(i / 10.0);  // i / 10.0, not 0.1 * i: 0.3, not 0.30000000000000004
+    return v;
+  }();
+  return b;
+}
+
+const Histogram::BucketBoundaries& test_stat_buckets() {
+  // MMD² estimates: around 0 (negative values land in the first bucket)
+  // without drift, thresholds typically 1e-3..1e-1, up to 2 (the RBF bound).
+  static const Histogram::BucketBoundaries b = {0.0,  0.0001, 0.0002, 0.0005, 0.001, 0.002,
+                                                0.005, 0.01,   0.02,   0.05,   0.1,   0.2,
+                                                0.5,   1.0,    2.0};
+  return b;
+}
+
+ExporterMetrics::ExporterMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_family_(BuildCounter()
+                           .Name("http_requests_total")
+                           .Help("Requests the server answered, by route, method and status group")
+                           .Register(*registry_)),
+      duration_family_(BuildHistogram()
+                           .Name("http_request_duration_seconds")
+                           .Help("Total request latency as measured by the server")
+                           .Register(*registry_)),
+      preprocess_family_(
+          BuildHistogram()
+              .Name("request_preprocess_duration_seconds")
+              .Help("Body parse, base64, image decode and resize/normalize time per request")
+              .Register(*registry_)),
+      inference_family_(BuildHistogram()
+                            .Name("request_inference_duration_seconds")
+                            .Help("Model forward (and embedding) time per request")
+                            .Register(*registry_)),
+      confidence_(BuildHistogram()
+                      .Name("prediction_confidence")
+                      .Help("Top-1 softmax probability of successful predictions")
+                      .Register(*registry_)
+                      .Add({}, confidence_buckets())),
+      class_family_(BuildCounter()
+                        .Name("predicted_class_total")
+                        .Help("Successful predictions by predicted class")
+                        .Register(*registry_)),
+      drift_events_(BuildCounter()
+                        .Name("drift_events_total")
+                        .Help("Detector steps whose MMD statistic exceeded the threshold")
+                        .Register(*registry_)
+                        .Add({})),
+      drift_test_stat_(BuildHistogram()
+                           .Name("drift_test_stat")
+                           .Help("Online MMD test statistic, one observation per detector step")
+                           .Register(*registry_)
+                           .Add({}, test_stat_buckets())),
+      drift_test_stat_last_(BuildGauge()
+                                .Name("drift_test_stat_last")
+                                .Help("Online MMD test statistic of the latest detector step")
+                                .Register(*registry_)
+                                .Add({})),
+      drift_threshold_(BuildGauge()
+                           .Name("drift_threshold")
+                           .Help("Threshold the latest detector step was compared with")
+                           .Register(*registry_)
+                           .Add({})),
+      detector_step_(BuildGauge()
+                         .Name("drift_detector_step")
+                         .Help("Detector time t: steps since the detector started")
+                         .Register(*registry_)
+                         .Add({})),
+      detector_ready_(BuildGauge()
+                          .Name("drift_detector_ready")
+                          .Help("1 once the detector has its reference and thresholds")
+                          .Register(*registry_)
+                          .Add({})),
+      records_read_(BuildCounter()
+                        .Name("ring_records_read_total")
+                        .Help("Records this exporter read from the ring")
+                        .Register(*registry_)
+                        .Add({})),
+      records_dropped_(BuildCounter()
+                           .Name("ring_records_dropped_total")
+                           .Help("Records lost before this exporter read them (lapped, raced, "
+                                 "torn)")
+                           .Register(*registry_)
+                           .Add({})),
+      lag_(BuildGauge()
+               .Name("ring_lag_records")
+               .Help("Records written but not yet read by this exporter")
+               .Register(*registry_)
+               .Add({})),
+      generation_(BuildGauge()
+                      .Name("ring_producer_generation")
+                      .Help("Generation of the followed ring segment; changes on every server "
+                            "start")
+                      .Register(*registry_)
+                      .Add({})),
+      producer_up_(BuildGauge()
+                       .Name("ring_producer_up")
+                       .Help("1 while the process that created the ring is alive")
+                       .Register(*registry_)
+                       .Add({})),
+      model_info_family_(BuildGauge()
+                             .Name("model_info")
+                             .Help("The model the producer serves (value always 1)")
+                             .Register(*registry_)) {}
+
+void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
+  generation_.Set(static_cast<double>(info.generation));
+  if (info.class_names != class_names_) {
+    class_names_ = info.class_names;
+    class_counters_.assign(class_names_.size(), nullptr);
+    for (std::size_t i = 0; i < class_names_.size(); ++i) {
+      class_counters_[i] = &class_family_.Add({{"class_name", class_names_[i]}});
+    }
+  }
+  const prometheus::Labels model = {{"model", info.model_name}, {"version", info.model_version}};
+  if (model_info_ == nullptr || !model_info_family_.Has(model)) {
+    if (model_info_ != nullptr) model_info_family_.Remove(model_info_);
+    model_info_ = &model_info_family_.Add(model);
+    model_info_->Set(1.0);
+  }
+}
+
+prometheus::Counter& ExporterMetrics::request_counter(std::size_t h, std::size_t m, std::size_t s) {
+  auto*& slot = requests_[(h * kMethods + m) * kStatusGroups + s];
+  if (slot == nullptr) {
+    slot = &requests_family_.Add(
+        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
+         {"method", ring::method_label(static_cast<ring::Method>(m))},
+         {"status", kStatusGroupLabels[s]}});
+  }
+  return *slot;
+}
+
+prometheus::Histogram& ExporterMetrics::duration_histogram(std::size_t h, std::size_t m) {
+  auto*& slot = durations_[h * kMethods + m];
+  if (slot == nullptr) {
+    slot = &duration_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
+                                  {"method", ring::method_label(static_cast<ring::Method>(m))}},
+                                 latency_buckets());
+  }
+  return *slot;
+}
+
+prometheus::Histogram& ExporterMetrics::preprocess_histogram(std::size_t h) {
+  auto*& slot = preprocess_[h];
+  if (slot == nullptr) {
+    slot = &preprocess_family_.Add(
+        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))}}, latency_buckets());
+  }
+  return *slot;
+}
+
+prometheus::Histogram& ExporterMetrics::inference_histogram(std::size_t h) {
+  auto*& slot = inference_[h];
+  if (slot == nullptr) {
+    slot = &inference_family_.Add(
+        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))}}, latency_buckets());
+  }
+  return *slot;
+}
+
+prometheus::Counter& ExporterMetrics::class_counter(std::int32_t class_index) {
+  const auto i = static_cast<std::size_t>(class_index);
+  if (i >= class_counters_.size()) class_counters_.resize(i + 1, nullptr);
+  auto*& slot = class_counters_[i];
+  // Only indices past the producer's class table get here unresolved.
+  if (slot == nullptr) slot = &class_family_.Add({{"class_name", std::to_string(class_index)}});
+  return *slot;
+}
+
+void ExporterMetrics::observe_record(const ring::RecordFields& f) {
+  const std::size_t h = handler_index(f.handler);
+  const std::size_t m = method_index(f.method);
+  request_counter(h, m, status_group(f.http_status)).Increment();
+  duration_histogram(h, m).Observe(static_cast<double>(f.latency_total_ns) / kNanosPerSecond);
+  if (f.latency_preprocess_ns > 0) {
+    preprocess_histogram(h).Observe(static_cast<double>(f.latency_preprocess_ns) /
+                                    kNanosPerSecond);
+  }
+  if (f.latency_inference_ns > 0) {
+    inference_histogram(h).Observe(static_cast<double>(f.latency_inference_ns) /
+                                   kNanosPerSecond);
+  }
+  if (f.class_index >= 0) {
+    confidence_.Observe(static_cast<double>(f.confidence));
+    class_counter(f.class_index).Increment();
+  }
+}
+
+void ExporterMetrics::observe_drift_step(std::uint64_t t, double test_stat, double threshold,
+                                         bool is_drift) {
+  drift_test_stat_.Observe(test_stat);
+  drift_test_stat_last_.Set(test_stat);
+  drift_threshold_.Set(threshold);
+  detector_step_.Set(static_cast<double>(t));
+  if (is_drift) drift_events_.Increment();
+}
+
+std::string ExporterMetrics::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace driftwatch::exporter

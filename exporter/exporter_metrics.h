@@ -1,0 +1,121 @@
+// ExporterMetrics: stage 2 of the exporter pipeline. Every metric of the
+// SPEC ("drift-exporter metrics", docs/metrics.md) is registered once, in the
+// constructor, and kept by reference. The label sets a record can produce
+// are resolved into plain pointers on first use (handler x method x status
+// group) or once per producer (one counter per class index), so observing a
+// record costs a few array lookups and atomic adds, never a label hash.
+//
+// When the producer's class names change (a restart with another model) the
+// per-class table is rebuilt; series of former class names keep their
+// values, as Prometheus expects of counters. model_info carries only the
+// current model.
+//
+// Thread contract: one thread (the pipeline) calls the observe_/set_ and
+// add_ members; render() and registry() may be called from any thread at
+// any time (prometheus-cpp metrics and the registry are thread-safe).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "driftwatch/ring_layout.h"
+#include "driftwatch/segment_info.h"
+
+namespace driftwatch::exporter {
+
+// "1xx" ... "5xx"; anything outside 100..599 (0: no response was sent) is "other".
+const char* status_group_label(std::uint16_t http_status);
+
+// Bucket bounds, exposed for tests and docs/metrics.md.
+const prometheus::Histogram::BucketBoundaries& latency_buckets();     // 0.0005 s .. 10 s
+const prometheus::Histogram::BucketBoundaries& confidence_buckets();  // 0.0, 0.1, ..., 1.0
+const prometheus::Histogram::BucketBoundaries& test_stat_buckets();   // MMD² values
+
+class ExporterMetrics {
+ public:
+  ExporterMetrics();
+  ExporterMetrics(const ExporterMetrics&) = delete;
+  ExporterMetrics& operator=(const ExporterMetrics&) = delete;
+
+  // --- ring -> metrics -------------------------------------------------
+  // A new producer (first attach or a new generation): class names,
+  // model_info and ring_producer_generation.
+  void set_producer(const ring::SegmentInfo& info);
+  // One request: http_requests_total, the latency histograms and, for a
+  // successful prediction (class_index >= 0), prediction_confidence and
+  // predicted_class_total. The latency parts are observed only when the
+  // server measured them (non-zero), so /healthz does not fill them with 0.
+  void observe_record(const ring::RecordFields& fields);
+  void add_records_read(std::uint64_t n) { records_read_.Increment(static_cast<double>(n)); }
+  void add_records_dropped(std::uint64_t n) {
+    records_dropped_.Increment(static_cast<double>(n));
+  }
+  void set_lag(std::uint64_t records) { lag_.Set(static_cast<double>(records)); }
+  void set_producer_up(bool up) { producer_up_.Set(up ? 1.0 : 0.0); }
+
+  // --- drift -> metrics --------------------------------------------------
+  // One detector step: drift_test_stat (histogram and _last),
+  // drift_threshold, drift_detector_step and, if is_drift, drift_events_total.
+  void observe_drift_step(std::uint64_t t, double test_stat, double threshold, bool is_drift);
+  void set_detector_ready(bool ready) { detector_ready_.Set(ready ? 1.0 : 0.0); }
+
+  // --- metrics -> HTTP ---------------------------------------------------
+  // The Prometheus text exposition format 0.0.4 of everything registered.
+  std::string render() const;
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+ private:
+  static constexpr std::size_t kHandlers = 6;      // ring::Handler values
+  static constexpr std::size_t kMethods = 8;       // ring::Method values
+  static constexpr std::size_t kStatusGroups = 6;  // 1xx..5xx, other
+
+  prometheus::Counter& request_counter(std::size_t h, std::size_t m, std::size_t s);
+  prometheus::Histogram& duration_histogram(std::size_t h, std::size_t m);
+  prometheus::Histogram& preprocess_histogram(std::size_t h);
+  prometheus::Histogram& inference_histogram(std::size_t h);
+  prometheus::Counter& class_counter(std::int32_t class_index);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+
+  prometheus::Family<prometheus::Counter>& requests_family_;
+  prometheus::Family<prometheus::Histogram>& duration_family_;
+  prometheus::Family<prometheus::Histogram>& preprocess_family_;
+  prometheus::Family<prometheus::Histogram>& inference_family_;
+  prometheus::Histogram& confidence_;
+  prometheus::Family<prometheus::Counter>& class_family_;
+  prometheus::Counter& drift_events_;
+  prometheus::Histogram& drift_test_stat_;
+  prometheus::Gauge& drift_test_stat_last_;
+  prometheus::Gauge& drift_threshold_;
+  prometheus::Gauge& detector_step_;
+  prometheus::Gauge& detector_ready_;
+  prometheus::Counter& records_read_;
+  prometheus::Counter& records_dropped_;
+  prometheus::Gauge& lag_;
+  prometheus::Gauge& generation_;
+  prometheus::Gauge& producer_up_;
+  prometheus::Family<prometheus::Gauge>& model_info_family_;
+
+  // Resolved label sets; null until first used.
+  std::array<prometheus::Counter*, kHandlers * kMethods * kStatusGroups> requests_{};
+  std::array<prometheus::Histogram*, kHandlers * kMethods> durations_{};
+  std::array<prometheus::Histogram*, kHandlers> preprocess_{};
+  std::array<prometheus::Histogram*, kHandlers> inference_{};
+  // One per class index of the current producer, extended on demand for
+  // indices past its class table (labelled with the index).
+  std::vector<prometheus::Counter*> class_counters_;
+  std::vector<std::string> class_names_;
+  prometheus::Gauge* model_info_ = nullptr;
+};
+
+}  // namespace driftwatch::exporter

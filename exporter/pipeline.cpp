@@ -1,0 +1,59 @@
+#include "pipeline.h"
+
+#include <thread>
+
+namespace driftwatch::exporter {
+
+Pipeline::Pipeline(RingFollower& follower, ExporterMetrics& metrics, DriftMonitor* drift,
+                   Options options)
+    : follower_(follower), metrics_(metrics), drift_(drift), options_(options) {
+  if (options_.batch_size == 0) options_.batch_size = 1;
+  metrics_.set_producer_up(false);
+}
+
+void Pipeline::process(std::size_t begin, std::size_t end) {
+  for (std::size_t i = begin; i < end; ++i) metrics_.observe_record(batch_[i].fields);
+  if (drift_ != nullptr && end > begin) drift_->feed(batch_.data() + begin, end - begin);
+}
+
+void Pipeline::check_liveness(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < next_liveness_check_) return;
+  next_liveness_check_ = now + options_.liveness_interval;
+  const bool up = follower_.producer_alive();
+  producer_up_.store(up, std::memory_order_relaxed);
+  metrics_.set_producer_up(up);
+}
+
+std::size_t Pipeline::run_once() {
+  const RingFollower::BatchResult r = follower_.poll_batch(batch_, options_.batch_size);
+  if (r.producer_changed) {
+    // Records of the previous producer first, under its class names.
+    process(0, r.changed_at);
+    const ring::SegmentInfo& info = follower_.info();
+    metrics_.set_producer(info);
+    if (drift_ != nullptr) drift_->on_producer(info);
+    attached_.store(true, std::memory_order_relaxed);
+    generation_.store(info.generation, std::memory_order_relaxed);
+    process(r.changed_at, r.count);
+  } else {
+    process(0, r.count);
+  }
+  // Lets a finished calibration take over even when no records arrive.
+  if (drift_ != nullptr && r.count == 0) drift_->feed(nullptr, 0);
+  if (r.count > 0) metrics_.add_records_read(r.count);
+  if (r.lost > 0) metrics_.add_records_dropped(r.lost);
+  read_.fetch_add(r.count, std::memory_order_relaxed);
+  dropped_.fetch_add(r.lost, std::memory_order_relaxed);
+  metrics_.set_lag(follower_.lag());
+  check_liveness(r.producer_changed);
+  return r.count;
+}
+
+void Pipeline::run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (run_once() == 0) std::this_thread::sleep_for(options_.idle_sleep);
+  }
+}
+
+}  // namespace driftwatch::exporter
