@@ -93,7 +93,7 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
   choose_split(kernel_matrix, split_source);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("mmd: N={} D={} W={} sigma={} thresholds {} in {:.3f} s, split after {} attempt(s)",
+  spdlog::debug("mmd: N={} D={} W={} sigma={} thresholds {} in {:.3f} s, split after {} attempt(s)",
                rows, dim, window_size_, kernel_.effective_sigmas()[0],
                from_cache_ ? "from cache" : "calibrated", seconds, split_.initial_mmds.size());
 
@@ -291,6 +291,10 @@ void OnlineMmd::recompute_from_scratch() {
   const std::size_t w = window_size_;
   kernel_.block(window_.data(), window_norms_.data(), w, window_.data(), window_norms_.data(), w,
                 dim_, window_kernel_.data());
+  // sgemm rounds k(i, j) and k(j, i) differently; the incremental update
+  // removes a leaving slot's row twice, so the cached matrix must be symmetric.
+  for (std::size_t i = 0; i < w; ++i)
+    for (std::size_t j = i + 1; j < w; ++j) window_kernel_[j * w + i] = window_kernel_[i * w + j];
   cross_sums(window_.data(), window_norms_.data(), w, slot_cross_sums_.data());
   reanchor();
 }
