@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""A stand-in for drift-exporter, for tests/ops only: serves /metrics with every
+metric name of docs/interfaces.md, as counters that grow at fixed rates, so a
+real Prometheus can scrape it and the rules and dashboards can be evaluated.
+
+  fake_exporter.py --port P [--rps 50] [--error-rps 30] [--confidence 0.6]
+                   [--drift-every 3] [--producer-up 1] [--drop-rps 0] [--lag 10]
+"""
+import argparse
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+           "Ankle boot"]
+LAT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+CONF_BUCKETS = [round(i / 10, 1) for i in range(11)]
+STAT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+
+
+def histogram(out, name, labels, count, values, buckets):
+    """values: list of (value, share) pairs."""
+    lab = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    sep = "," if lab else ""
+    for le in buckets + [float("inf")]:
+        n = sum(count * share for v, share in values if v <= le)
+        les = "+Inf" if le == float("inf") else repr(float(le))
+        out.append(f'{name}_bucket{{{lab}{sep}le="{les}"}} {n:.0f}')
+    out.append(f"{name}_sum{{{lab}}} {sum(count * share * v for v, share in values):.6f}")
+    out.append(f"{name}_count{{{lab}}} {count:.0f}")
+
+
+def render(a, t):
+    ok = a.rps * t
+    err = a.error_rps * t
+    out = []
+    out.append("# TYPE http_requests_total counter")
+    for status, n in (("2xx", ok), ("4xx", err * 0.7), ("5xx", err * 0.3)):
+        out.append(f'http_requests_total{{handler="/predict",method="POST",status="{status}"}} {n:.0f}')
+    out.append("# TYPE http_request_duration_seconds histogram")
+    histogram(out, "http_request_duration_seconds", {"handler": "/predict", "method": "POST"}, ok + err,
+              [(0.004, 0.9), (0.02, 0.1)], LAT_BUCKETS)
+    out.append("# TYPE request_preprocess_duration_seconds histogram")
+    histogram(out, "request_preprocess_duration_seconds", {"handler": "/predict"}, ok, [(0.001, 1.0)], LAT_BUCKETS)
+    out.append("# TYPE request_inference_duration_seconds histogram")
+    histogram(out, "request_inference_duration_seconds", {"handler": "/predict"}, ok, [(0.003, 1.0)], LAT_BUCKETS)
+    c = a.confidence
+    out.append("# TYPE prediction_confidence histogram")
+    histogram(out, "prediction_confidence", {}, ok, [(max(c - 0.15, 0.0), 0.5), (min(c + 0.15, 1.0), 0.5)],
+              CONF_BUCKETS)
+    out.append("# TYPE predicted_class_total counter")
+    for i, cls in enumerate(CLASSES):
+        out.append(f'predicted_class_total{{class_name="{cls}"}} {ok * (i + 1) / 55:.0f}')
+    drifts = int(t // a.drift_every) if a.drift_every > 0 else 0
+    steps = int(t * 2)
+    out.append("# TYPE drift_events_total counter")
+    out.append(f"drift_events_total {drifts}")
+    out.append("# TYPE drift_test_stat histogram")
+    histogram(out, "drift_test_stat", {}, steps, [(0.02, 0.8), (0.2, 0.2)], STAT_BUCKETS)
+    out.append("# TYPE drift_test_stat_last gauge")
+    out.append(f"drift_test_stat_last {0.2 if drifts and a.drift_every > 0 else 0.02}")
+    out.append("# TYPE drift_threshold gauge")
+    out.append("drift_threshold 0.1")
+    out.append("# TYPE drift_detector_step gauge")
+    out.append(f"drift_detector_step {steps}")
+    out.append("# TYPE drift_detector_ready gauge")
+    out.append("drift_detector_ready 1")
+    out.append("# TYPE ring_records_read_total counter")
+    out.append(f"ring_records_read_total {ok + err:.0f}")
+    out.append("# TYPE ring_records_dropped_total counter")
+    out.append(f"ring_records_dropped_total {a.drop_rps * t:.0f}")
+    out.append("# TYPE ring_lag_records gauge")
+    out.append(f"ring_lag_records {a.lag}")
+    out.append("# TYPE ring_producer_generation gauge")
+    out.append("ring_producer_generation 1")
+    out.append("# TYPE ring_producer_up gauge")
+    out.append(f"ring_producer_up {a.producer_up}")
+    out.append("# TYPE model_info gauge")
+    out.append('model_info{model="fashion_cnn",version="test"} 1')
+    return "\n".join(out) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--rps", type=float, default=50)
+    p.add_argument("--error-rps", type=float, default=30)
+    p.add_argument("--confidence", type=float, default=0.6)
+    p.add_argument("--drift-every", type=float, default=3)
+    p.add_argument("--producer-up", type=int, default=1)
+    p.add_argument("--drop-rps", type=float, default=0)
+    p.add_argument("--lag", type=int, default=10)
+    a = p.parse_args()
+    start = time.time()
+
+    class H(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/metrics"):
+                body, ctype = render(a, time.time() - start), "text/plain; version=0.0.4"
+            elif self.path.startswith("/healthz"):
+                body, ctype = "ok\n", "text/plain"
+            else:
+                self.send_error(404)
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer((a.listen, a.port), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    print(f"fake exporter on {a.listen}:{a.port}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
