@@ -1,0 +1,160 @@
+// Runs the mmd-replay binary and checks its JSON lines against the recorded
+// alibi-detect run (and its error handling).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "drift/npy.h"
+
+namespace {
+
+using driftwatch::drift::read_npy;
+
+const std::string kVectors = std::string(DW_ALIBI_VECTORS_DIR) + "/seed0";
+
+struct Result {
+  int exit_code = -1;
+  std::vector<std::string> lines;  // stdout
+};
+
+Result run_replay(const std::string& args) {
+  const std::string command = std::string(DW_MMD_REPLAY_BINARY) + " " + args + " 2>/dev/null";
+  Result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::string line;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe) != nullptr) {
+    line += buf;
+    if (!line.empty() && line.back() == '\n') {
+      line.pop_back();
+      r.lines.push_back(line);
+      line.clear();
+    }
+  }
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// The raw text of `"key":value` in a flat JSON object line (enough for the
+// tool's own output: no nesting beyond number arrays, no escaped quotes).
+std::string json_field(const std::string& line, const std::string& key) {
+  const std::string needle = "\"" + key + "\":";
+  const std::size_t at = line.find(needle);
+  if (at == std::string::npos) return "";
+  std::size_t begin = at + needle.size();
+  std::size_t end = begin;
+  if (line[begin] == '[') {
+    end = line.find(']', begin) + 1;
+  } else {
+    while (end < line.size() && line[end] != ',' && line[end] != '}') ++end;
+  }
+  return line.substr(begin, end - begin);
+}
+
+double json_number(const std::string& line, const std::string& key) {
+  const std::string text = json_field(line, key);
+  EXPECT_FALSE(text.empty()) << key << " missing in " << line;
+  return std::strtod(text.c_str(), nullptr);
+}
+
+std::vector<double> json_numbers(const std::string& line, const std::string& key) {
+  std::string text = json_field(line, key);
+  std::vector<double> out;
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  const char* p = text.c_str();
+  char* end = nullptr;
+  while (*p != '\0') {
+    out.push_back(std::strtod(p, &end));
+    p = *end == ',' ? end + 1 : end;
+    if (end == p && *p != '\0') break;
+  }
+  return out;
+}
+
+std::string replay_args(const std::string& extra = "") {
+  return "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
+         "/stream.npy --ert 50 --window 10 --bootstrap-perms " + kVectors +
+         "/bootstrap_perms.npy --split-perms " + kVectors + "/ref_subset_perms.npy " + extra;
+}
+
+void expect_matches_recording(const Result& r) {
+  ASSERT_EQ(r.exit_code, 0);
+  const std::vector<double> test_stat = read_npy(kVectors + "/test_stat.npy").to_float64();
+  const std::vector<std::int64_t> is_drift = read_npy(kVectors + "/is_drift.npy").to_int64();
+  const std::vector<double> thresholds = read_npy(kVectors + "/thresholds.npy").to_float64();
+  const float sigma = read_npy(kVectors + "/sigma.npy").to_float32().at(0);
+  ASSERT_EQ(r.lines.size(), test_stat.size() + 1);
+
+  const std::string& header = r.lines[0];
+  EXPECT_NEAR(json_number(header, "sigma"), sigma, 1e-6 * sigma);
+  const std::vector<double> got = json_numbers(header, "thresholds");
+  ASSERT_EQ(got.size(), thresholds.size());
+  for (std::size_t w = 0; w < got.size(); ++w)
+    EXPECT_NEAR(got[w], thresholds[w], 1e-5 * std::abs(thresholds[w]));
+  EXPECT_EQ(json_field(header, "split_attempts"), "1");
+
+  for (std::size_t i = 0; i < test_stat.size(); ++i) {
+    const std::string& line = r.lines[i + 1];
+    EXPECT_EQ(json_field(line, "t"), std::to_string(i + 1));
+    EXPECT_NEAR(json_number(line, "test_stat"), test_stat[i], 1e-6) << line;
+    EXPECT_EQ(json_field(line, "is_drift"), is_drift[i] ? "true" : "false") << line;
+  }
+}
+
+TEST(MmdReplay, ReproducesTheRecordedRunStepByStep) { expect_matches_recording(run_replay(replay_args())); }
+
+TEST(MmdReplay, ReproducesTheRecordedRunInBatches) {
+  expect_matches_recording(run_replay(replay_args("--batch 64")));
+}
+
+TEST(MmdReplay, HelpDocumentsEveryOption) {
+  const Result r = run_replay("--help");
+  ASSERT_EQ(r.exit_code, 0);
+  std::string text;
+  for (const auto& l : r.lines) text += l + "\n";
+  for (const char* option : {"--reference", "--stream", "--ert", "--window", "--n-bootstraps",
+                             "--sigma", "--seed", "--bootstrap-perms", "--split-perms", "--batch",
+                             "--cache"})
+    EXPECT_NE(text.find(option), std::string::npos) << option;
+}
+
+TEST(MmdReplay, BadInputFailsWithoutOutput) {
+  const std::string ref = " --reference " + kVectors + "/x_ref.npy";
+  const std::string stream = " --stream " + kVectors + "/stream.npy";
+  Result r = run_replay(stream + " --ert 50 --window 10");
+  EXPECT_EQ(r.exit_code, 2);  // --reference missing
+  r = run_replay(ref + stream + " --ert 50 --window ten");
+  EXPECT_EQ(r.exit_code, 2);  // not a number
+  r = run_replay(" --reference " + kVectors + "/nope.npy" + stream + " --ert 50 --window 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.lines.empty());
+  r = run_replay(ref + " --stream " + kVectors + "/bootstrap_perms.npy --ert 50 --window 10");
+  EXPECT_EQ(r.exit_code, 1);  // an int64 array is not embeddings
+  EXPECT_TRUE(r.lines.empty());
+  r = run_replay(ref + stream + " --ert 50 --window 1");
+  EXPECT_EQ(r.exit_code, 1);
+  r = run_replay(ref + stream + " --ert 50 --window 10 --split-perms " + kVectors +
+                 "/stream.npy");
+  EXPECT_EQ(r.exit_code, 1);  // float permutations
+  EXPECT_TRUE(r.lines.empty());
+}
+
+TEST(MmdReplay, SeededRunIsReproducible) {
+  const std::string args = "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
+                           "/stream.npy --ert 50 --window 10 --n-bootstraps 300 --seed 4";
+  const Result a = run_replay(args);
+  const Result b = run_replay(args);
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.lines.size(), 301u);
+}
+
+}  // namespace
