@@ -1,0 +1,78 @@
+// The TorchScript model, loaded once and shared by every inference thread.
+// This header keeps LibTorch out of its includers: only model_runner.cpp
+// includes <torch/script.h>.
+//
+// Thread contract: run() may be called from any number of threads at once;
+// call init_inference_thread() once in each thread that runs the model.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "driftwatch/server/model_config.h"
+
+namespace driftwatch::server {
+
+// Where the embedding written to the ring comes from (SPEC order).
+enum class EmbeddingSource {
+  kEmbedMethod,   // the module's embed(x)
+  kForwardTuple,  // forward(x) returns (logits, embedding)
+  kSoftmax,       // neither: the softmax vector itself
+};
+const char* embedding_source_name(EmbeddingSource s);
+
+struct ModelOutput {
+  std::vector<float> probabilities;  // softmax over the classes
+  std::vector<float> embedding;
+};
+
+class ModelLoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class ModelRunner {
+ public:
+  struct Options {
+    std::string path;
+    ModelConfig config;
+    int intra_op_threads = 1;
+    // freeze + optimize_for_inference when it works (falls back otherwise).
+    bool optimize = true;
+    // Calls before the model counts as loaded: the profiling executor
+    // specializes the graph on the first calls, which take milliseconds.
+    int warmup_iterations = 8;
+  };
+
+  // Loads, checks the outputs against the config (class count), optimizes,
+  // warms up and learns the embedding dimension. Throws ModelLoadError.
+  explicit ModelRunner(Options options);
+  ~ModelRunner();
+  ModelRunner(const ModelRunner&) = delete;
+  ModelRunner& operator=(const ModelRunner&) = delete;
+
+  // `batch` preprocessed inputs (batch x C x H x W floats) -> `batch` outputs.
+  // Throws std::runtime_error on a model failure (a server fault).
+  void run(const float* input, std::size_t batch, std::vector<ModelOutput>& out) const;
+  ModelOutput run_one(const float* input) const;
+
+  const ModelConfig& config() const;
+  std::size_t num_classes() const;
+  std::size_t embedding_dim() const;
+  EmbeddingSource embedding_source() const;
+  bool optimized() const;        // serving the frozen + optimized module
+  const std::string& optimization_note() const;  // why not, when not
+
+  // Sets LibTorch's intra-op thread count for the calling thread (OpenMP's
+  // setting is per thread) and turns off autograd bookkeeping.
+  static void init_inference_thread(int intra_op_threads);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace driftwatch::server

@@ -1,0 +1,40 @@
+// infer-server's settings: command-line flags, each also read from the
+// environment as DRIFTWATCH_<FLAG> (upper case, '-' -> '_'); flags win.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace driftwatch::server {
+
+struct ServerOptions {
+  std::string model;
+  std::string model_config;  // default: the model path with .json
+  std::string ring = "/driftwatch";
+  std::uint32_t ring_slots = 65536;
+  bool no_ring = false;
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int io_threads = 1;
+  int infer_threads = 0;  // 0: one per core
+  int intra_op_threads = 1;
+  std::uint32_t max_queue = 256;
+  std::uint64_t max_body_bytes = 8ull << 20;
+  std::uint64_t max_pixels = 40'000'000;
+  std::uint32_t max_header_bytes = 16384;
+  std::uint32_t read_timeout_ms = 15000;
+  std::uint32_t max_connections = 1024;
+  std::uint32_t shutdown_grace_ms = 5000;
+  int warmup = 8;
+  bool no_optimize = false;
+  std::string log_level = "info";
+};
+
+enum class ParseOutcome { kRun, kExitOk, kExitError };
+
+// Parses argv and the environment. Prints --help or an error to `out`/`err`.
+ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& options,
+                                  std::ostream& out, std::ostream& err);
+
+}  // namespace driftwatch::server

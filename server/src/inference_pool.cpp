@@ -1,0 +1,65 @@
+#include "driftwatch/server/inference_pool.h"
+
+namespace driftwatch::server {
+
+InferencePool::InferencePool(std::size_t threads, std::size_t queue_capacity,
+                             std::function<void()> thread_init)
+    : capacity_(queue_capacity == 0 ? 1 : queue_capacity), thread_init_(std::move(thread_init)) {
+  if (threads == 0) threads = 1;
+  workers_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+InferencePool::~InferencePool() { shutdown(); }
+
+bool InferencePool::try_submit(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || queue_.size() >= capacity_) {
+      ++rejected_;
+      return false;
+    }
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void InferencePool::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  workers_.clear();
+}
+
+std::size_t InferencePool::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+std::uint64_t InferencePool::rejected() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rejected_;
+}
+
+void InferencePool::worker_loop() {
+  if (thread_init_) thread_init_();
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has run
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace driftwatch::server

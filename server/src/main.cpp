@@ -1,0 +1,171 @@
+// infer-server: loads the settings, wires the parts together, runs the I/O
+// threads and stops cleanly on SIGINT/SIGTERM.
+//
+// Start-up: the listener opens first (so /healthz answers and /readyz says
+// 503 while loading), then a loader thread loads, optimizes and warms up the
+// model, creates the ring (its header needs the embedding dimension) and
+// publishes the model. A load or ring failure ends the process with one line.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "driftwatch/ring_error.h"
+#include "driftwatch/server/http_context.h"
+#include "driftwatch/server/http_listener.h"
+#include "driftwatch/server/inference_pool.h"
+#include "driftwatch/server/model_config.h"
+#include "driftwatch/server/model_runner.h"
+#include "driftwatch/server/record_sink.h"
+#include "driftwatch/server/routes.h"
+#include "driftwatch/server/server_options.h"
+
+namespace net = boost::asio;
+using namespace driftwatch;
+using namespace driftwatch::server;
+
+int main(int argc, char** argv) {
+  ServerOptions o;
+  switch (parse_server_options(argc, argv, o, std::cout, std::cerr)) {
+    case ParseOutcome::kExitOk: return 0;
+    case ParseOutcome::kExitError: return 2;
+    case ParseOutcome::kRun: break;
+  }
+  auto logger = spdlog::stderr_color_mt("infer-server");
+  spdlog::set_default_logger(logger);
+  const auto level = spdlog::level::from_str(o.log_level);
+  if (level == spdlog::level::off && o.log_level != "off") {
+    std::cerr << "infer-server: unknown --log-level '" << o.log_level << "'\n";
+    return 2;
+  }
+  spdlog::set_level(level);
+
+  ModelConfig config;
+  const std::string config_path = o.model_config.empty() ? default_config_path(o.model) : o.model_config;
+  try {
+    config = load_model_config(config_path);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+
+  RecordSink sink(!o.no_ring);
+  InferencePool pool(static_cast<std::size_t>(o.infer_threads), o.max_queue,
+                     [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); });
+  ModelSlot model;
+  Router router(RouteLimits{o.max_pixels}, model, pool, sink);
+  HttpSettings settings;
+  settings.max_body_bytes = o.max_body_bytes;
+  settings.max_header_bytes = o.max_header_bytes;
+  settings.read_timeout = std::chrono::milliseconds(o.read_timeout_ms);
+  settings.max_connections = o.max_connections;
+  HttpContext ctx(settings, router, sink);
+
+  net::io_context ioc(o.io_threads);
+  std::shared_ptr<HttpListener> listener;
+  try {
+    const auto address = net::ip::make_address(o.listen);
+    listener = std::make_shared<HttpListener>(ioc, net::ip::tcp::endpoint(address, o.port), ctx);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  const auto ep = listener->local_endpoint();
+  // One line on stdout that scripts and tests read for the port (--port 0).
+  std::printf("listening on %s:%u\n", ep.address().to_string().c_str(), static_cast<unsigned>(ep.port()));
+  std::fflush(stdout);
+  spdlog::info("listening on {}:{} ({} I/O threads, {} inference threads x {} intra-op, queue {})",
+               ep.address().to_string(), ep.port(), o.io_threads, o.infer_threads, o.intra_op_threads,
+               o.max_queue);
+  listener->run();
+
+  std::atomic<int> exit_code{0};
+  std::thread loader([&] {
+    try {
+      const auto t0 = std::chrono::steady_clock::now();
+      ModelRunner::Options mo;
+      mo.path = o.model;
+      mo.config = config;
+      mo.intra_op_threads = o.intra_op_threads;
+      mo.optimize = !o.no_optimize;
+      mo.warmup_iterations = o.warmup;
+      auto runner = std::make_unique<ModelRunner>(std::move(mo));
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      spdlog::info("model {} v{} loaded in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
+                   config.name, config.version, ms, runner->num_classes(), config.channels,
+                   config.height, config.width, runner->embedding_dim(),
+                   embedding_source_name(runner->embedding_source()),
+                   runner->optimized() ? "frozen + optimized" : runner->optimization_note());
+      if (!runner->optimized() && !o.no_optimize) spdlog::warn("{}", runner->optimization_note());
+      if (sink.enabled()) {
+        ring::RingWriter::Options ro;
+        ro.name = o.ring;
+        ro.slot_count = o.ring_slots;
+        ro.info.embedding_dim = static_cast<std::uint32_t>(runner->embedding_dim());
+        ro.info.class_names = config.class_names;
+        ro.info.model_name = config.name;
+        ro.info.model_version = config.version;
+        sink.open(std::move(ro));
+        spdlog::info("ring {} open: {} slots of {} bytes, generation {}", sink.writer()->path(),
+                     sink.writer()->info().slot_count, sink.writer()->info().slot_bytes,
+                     sink.writer()->generation());
+      } else {
+        spdlog::info("ring disabled (--no-ring)");
+      }
+      model.set(std::move(runner));
+      spdlog::info("ready");
+    } catch (const std::exception& e) {
+      spdlog::critical("{}", e.what());
+      exit_code = 1;
+      ioc.stop();
+    }
+  });
+
+  // SIGINT/SIGTERM: stop accepting, let requests in flight finish (up to the
+  // grace period), then stop the I/O threads. A second signal stops at once.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  net::steady_timer drain_timer(ioc);
+  std::chrono::steady_clock::time_point deadline;
+  std::function<void()> wait_for_drain = [&] {
+    if (ctx.in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      ioc.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) wait_for_drain();
+    });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down ({} requests in flight)", sig, ctx.in_flight.load());
+    ctx.stopping = true;
+    listener->stop();
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.shutdown_grace_ms);
+    signals.async_wait([&](boost::system::error_code ec2, int) {
+      if (!ec2) ioc.stop();
+    });
+    wait_for_drain();
+  });
+
+  std::vector<std::thread> io_threads;
+  for (int i = 1; i < o.io_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : io_threads) t.join();
+  pool.shutdown();
+  loader.join();
+  spdlog::info("stopped: {} records written to the ring, {} dropped", sink.records_written(),
+               sink.records_dropped());
+  return exit_code.load();
+}
