@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <mutex>
 #include <string>
 
+#include "drift/blas_kernels.h"
 #include "drift/threshold_cache.h"
 
 namespace driftwatch::drift {
@@ -48,6 +50,11 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
       reanchor_interval_(options.reanchor_interval),
       kernel_(std::vector<float>{1.0f}) {
   const MmdParams& params = options.params;
+  // A degraded BLAS is worth one warning per process, not one per detector.
+  static std::once_flag blas_checked;
+  std::call_once(blas_checked, [] {
+    if (const auto warning = blas_kernel_warning()) spdlog::warn("mmd: {}", *warning);
+  });
   if (dim == 0) throw std::invalid_argument("reference embeddings have dimension 0");
   validate_mmd_params(params, rows);
   sub_rows_ = drift::sub_reference_size(rows, window_size_);

@@ -8,13 +8,14 @@
 //
 //   mmd-bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <random>
 #include <vector>
 
+#include "drift/blas_kernels.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
 #include "drift/rbf_kernel.h"
@@ -122,8 +123,10 @@ BENCHMARK(BM_Steps)
 
 int main(int argc, char** argv) {
   // Single-threaded figures: OpenBLAS would otherwise use every core.
-  openblas_set_num_threads(1);
+  set_blas_threads(1);
   spdlog::set_level(spdlog::level::warn);
+  if (const auto warning = blas_kernel_warning()) std::fprintf(stderr, "WARNING: %s\n", warning->c_str());
+  benchmark::AddCustomContext("openblas_core", blas_core_name());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
