@@ -2,7 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,9 +29,9 @@ class ClosedLoopRunner : public Runner {
  public:
   static constexpr std::chrono::milliseconds kConnectBackoff{100};
 
-  ClosedLoopRunner(boost::asio::io_context& io, const Target& target,
-                   const PayloadSource& payloads, RunStats& stats, StageSchedule schedule,
-                   std::uint64_t max_requests, std::chrono::milliseconds timeout);
+  ClosedLoopRunner(boost::asio::io_context& io, const Target& target, const PayloadSource& payloads,
+                   RunStats& stats, StageSchedule schedule, std::uint64_t max_requests,
+                   std::chrono::milliseconds timeout);
 
   void start(Clock::time_point t0, std::function<void()> on_finished) override;
   void stop() override;

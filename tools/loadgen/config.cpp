@@ -1,8 +1,7 @@
 #include "config.h"
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -22,15 +21,14 @@ po::options_description make_options() {
   po::options_description o("loadgen options");
   // Booleans take an optional value so DRIFTWATCH_JSON=1 works like --json.
   o.add_options()("help,h", "")("url", po::value<std::string>())(
-      "allow-remote", po::value<bool>()->implicit_value(true))(
-      "images", po::value<std::string>())("idx", po::value<std::string>())(
-      "image", po::value<std::string>())("max-images", po::value<long long>())(
-      "seed", po::value<long long>())("error-share", po::value<double>())(
-      "stages", po::value<std::string>())("stage-seconds", po::value<double>())(
-      "rate", po::value<double>())("duration", po::value<double>())(
-      "connections", po::value<long long>())("max-requests", po::value<long long>())(
-      "threads", po::value<long long>())("timeout-ms", po::value<long long>())(
-      "json", po::value<bool>()->implicit_value(true))(
+      "allow-remote", po::value<bool>()->implicit_value(true))("images", po::value<std::string>())(
+      "idx", po::value<std::string>())("image", po::value<std::string>())(
+      "max-images", po::value<long long>())("seed", po::value<long long>())(
+      "error-share", po::value<double>())("stages", po::value<std::string>())(
+      "stage-seconds", po::value<double>())("rate", po::value<double>())(
+      "duration", po::value<double>())("connections", po::value<long long>())(
+      "max-requests", po::value<long long>())("threads", po::value<long long>())(
+      "timeout-ms", po::value<long long>())("json", po::value<bool>()->implicit_value(true))(
       "no-progress", po::value<bool>()->implicit_value(true));
   return o;
 }
@@ -175,7 +173,8 @@ std::optional<Config> parse_config(int argc, const char* const* argv,
   }
 
   Config c;
-  if (!vm.count("url")) throw ConfigError("--url is required, e.g. --url http://127.0.0.1:8080/predict");
+  if (!vm.count("url"))
+    throw ConfigError("--url is required, e.g. --url http://127.0.0.1:8080/predict");
   c.url_text = vm["url"].as<std::string>();
   try {
     c.url = parse_url(c.url_text);

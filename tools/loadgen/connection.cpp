@@ -44,8 +44,7 @@ Target resolve_target(net::io_context& io, const Url& url) {
   return target;
 }
 
-Connection::Connection(net::io_context& io, const Target& target,
-                       std::chrono::milliseconds timeout)
+Connection::Connection(net::io_context& io, const Target& target, std::chrono::milliseconds timeout)
     : stream_(net::make_strand(io)), target_(target), timeout_(timeout) {
   request_.method(http::verb::post);
   request_.target(target_.path);
@@ -88,11 +87,11 @@ void Connection::do_connect() {
   buffer_.clear();
   stream_.expires_after(timeout_);
   // Try each resolved address in turn until one accepts.
-  stream_.async_connect(target_.endpoints,
-                        [self = shared_from_this()](beast::error_code ec,
-                                                    const net::ip::tcp::endpoint&) {
-                          self->on_connect(ec);
-                        });
+  stream_.async_connect(
+      target_.endpoints,
+      [self = shared_from_this()](beast::error_code ec, const net::ip::tcp::endpoint&) {
+        self->on_connect(ec);
+      });
 }
 
 void Connection::on_connect(beast::error_code ec) {

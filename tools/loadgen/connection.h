@@ -8,7 +8,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -51,8 +50,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   using Handler = std::function<void(const Outcome&)>;
 
-  Connection(boost::asio::io_context& io, const Target& target,
-             std::chrono::milliseconds timeout);
+  Connection(boost::asio::io_context& io, const Target& target, std::chrono::milliseconds timeout);
 
   // `body` must outlive the request (PayloadSource owns all bodies).
   void send(const std::string& body, Handler handler);

@@ -36,13 +36,11 @@ IdxImages read_idx3(const std::string& path, std::uint32_t max_images) {
 
   const std::uint32_t magic = read_be32(file.get(), path);
   if (magic != kIdx3Magic) {
-    throw std::runtime_error(path + ": not an IDX3 images file (magic 0x" +
-                             [&] {
-                               char hex[9];
-                               std::snprintf(hex, sizeof(hex), "%08x", magic);
-                               return std::string(hex);
-                             }() +
-                             ", want 0x00000803)");
+    throw std::runtime_error(path + ": not an IDX3 images file (magic 0x" + [&] {
+      char hex[9];
+      std::snprintf(hex, sizeof(hex), "%08x", magic);
+      return std::string(hex);
+    }() + ", want 0x00000803)");
   }
   IdxImages images;
   images.count = read_be32(file.get(), path);
@@ -50,8 +48,8 @@ IdxImages read_idx3(const std::string& path, std::uint32_t max_images) {
   images.cols = read_be32(file.get(), path);
   const std::uint64_t per_image = std::uint64_t{images.rows} * images.cols;
   if (per_image == 0 || per_image > kMaxImagePixels) {
-    throw std::runtime_error(path + ": implausible IDX image size " +
-                             std::to_string(images.rows) + "x" + std::to_string(images.cols));
+    throw std::runtime_error(path + ": implausible IDX image size " + std::to_string(images.rows) +
+                             "x" + std::to_string(images.cols));
   }
   if (images.count == 0) throw std::runtime_error(path + ": IDX file holds no images");
   if (max_images != 0 && images.count > max_images) images.count = max_images;
@@ -63,9 +61,8 @@ IdxImages read_idx3(const std::string& path, std::uint32_t max_images) {
     const auto want = static_cast<unsigned>(std::min(kChunk, images.pixels.size() - done));
     const int got = gzread(file.get(), images.pixels.data() + done, want);
     if (got <= 0) {
-      throw std::runtime_error(path + ": truncated IDX data (" +
-                               std::to_string(done / per_image) + " of " +
-                               std::to_string(images.count) + " images)");
+      throw std::runtime_error(path + ": truncated IDX data (" + std::to_string(done / per_image) +
+                               " of " + std::to_string(images.count) + " images)");
     }
     done += static_cast<std::size_t>(got);
   }

@@ -13,8 +13,7 @@ constexpr std::uint64_t kMaxValue = (std::uint64_t{1} << LatencyHistogram::kMaxE
 // Exact buckets [0, kSubBuckets), then kSubBuckets per exponent in
 // [kSubBucketBits, kMaxExponent).
 constexpr std::size_t kBucketCount =
-    kSubBuckets +
-    kSubBuckets * (LatencyHistogram::kMaxExponent - LatencyHistogram::kSubBucketBits);
+    kSubBuckets + kSubBuckets * (LatencyHistogram::kMaxExponent - LatencyHistogram::kSubBucketBits);
 
 int floor_log2(std::uint64_t v) { return 63 - __builtin_clzll(v); }
 

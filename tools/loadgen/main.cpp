@@ -1,16 +1,15 @@
 // loadgen: drives POST /predict with closed-loop stages or an open-loop
 // constant rate and prints latency percentiles. See docs/loadgen.md.
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -52,9 +51,8 @@ PayloadSource load_payloads(const Config& config) {
   return payloads;
 }
 
-std::unique_ptr<Runner> make_runner(const Config& config, net::io_context& io,
-                                    const Target& target, const PayloadSource& payloads,
-                                    RunStats& stats) {
+std::unique_ptr<Runner> make_runner(const Config& config, net::io_context& io, const Target& target,
+                                    const PayloadSource& payloads, RunStats& stats) {
   const std::chrono::milliseconds timeout(config.timeout_ms);
   if (config.mode == Config::Mode::kRate) {
     return std::make_unique<OpenLoopRunner>(io, target, payloads, stats,

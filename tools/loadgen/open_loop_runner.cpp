@@ -73,9 +73,9 @@ void OpenLoopRunner::on_tick(const boost::system::error_code& ec) {
       tick_timer_.expires_at(t0_ + schedule_.intended_offset(next_index_));
       tick_timer_.async_wait([this](const boost::system::error_code& e) { on_tick(e); });
     } else {
-      end_scheduling_locked(std::max(Clock::now(), t0_ + schedule_.intended_offset(
-                                                             schedule_.count() - 1)) +
-                            timeout_);
+      end_scheduling_locked(
+          std::max(Clock::now(), t0_ + schedule_.intended_offset(schedule_.count() - 1)) +
+          timeout_);
     }
   }
   // Cannot finish here: at least the last request is queued or in flight.

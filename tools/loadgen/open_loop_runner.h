@@ -2,7 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -30,9 +29,9 @@ namespace driftwatch::loadgen {
 // Thread contract: see Runner; one mutex guards the queue, pool and timers.
 class OpenLoopRunner : public Runner {
  public:
-  OpenLoopRunner(boost::asio::io_context& io, const Target& target,
-                 const PayloadSource& payloads, RunStats& stats, RateSchedule schedule,
-                 int connections, std::chrono::milliseconds timeout);
+  OpenLoopRunner(boost::asio::io_context& io, const Target& target, const PayloadSource& payloads,
+                 RunStats& stats, RateSchedule schedule, int connections,
+                 std::chrono::milliseconds timeout);
 
   void start(Clock::time_point t0, std::function<void()> on_finished) override;
   void stop() override;

@@ -110,8 +110,7 @@ PayloadSource PayloadSource::from_image_file(const std::string& path) {
 }
 
 std::uint64_t PayloadSource::errors_before(std::uint64_t request_index) const {
-  return static_cast<std::uint64_t>(
-      std::floor(static_cast<double>(request_index) * error_share_));
+  return static_cast<std::uint64_t>(std::floor(static_cast<double>(request_index) * error_share_));
 }
 
 bool PayloadSource::is_error_request(std::uint64_t request_index) const {

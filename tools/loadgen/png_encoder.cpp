@@ -28,8 +28,8 @@ void put_chunk(std::string& out, const char type[4], const std::string& data) {
   out.append(type, 4);
   out += data;
   const auto* crc_from = reinterpret_cast<const Bytef*>(out.data() + type_at);
-  put_u32(out, static_cast<std::uint32_t>(
-                   crc32(0L, crc_from, static_cast<uInt>(out.size() - type_at))));
+  put_u32(out,
+          static_cast<std::uint32_t>(crc32(0L, crc_from, static_cast<uInt>(out.size() - type_at))));
 }
 
 }  // namespace

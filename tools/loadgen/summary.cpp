@@ -16,10 +16,8 @@ struct Percentile {
   const char* text_name;
   double q;
 };
-constexpr Percentile kPercentiles[] = {{"p50", "p50", 0.50},
-                                       {"p90", "p90", 0.90},
-                                       {"p99", "p99", 0.99},
-                                       {"p999", "p99.9", 0.999}};
+constexpr Percentile kPercentiles[] = {
+    {"p50", "p50", 0.50}, {"p90", "p90", 0.90}, {"p99", "p99", 0.99}, {"p999", "p99.9", 0.999}};
 
 std::string fixed(double v, int decimals) {
   char buf[64];
@@ -134,8 +132,8 @@ void print_json(std::ostream& out, const Summary& s) {
   out << "}";
   out << ", \"unsent\": " << t.unsent;
   out << ", \"achieved_rps\": " << fixed(s.achieved_rps(), 3);
-  out << ", \"latency_ms\": {\"count\": " << t.latency.count() << ", \"min\": "
-      << ms(t.latency.min()) << ", \"mean\": " << fixed(t.latency.mean() / 1e6, 3);
+  out << ", \"latency_ms\": {\"count\": " << t.latency.count()
+      << ", \"min\": " << ms(t.latency.min()) << ", \"mean\": " << fixed(t.latency.mean() / 1e6, 3);
   for (const Percentile& p : kPercentiles) {
     out << ", \"" << p.json_name << "\": " << ms(t.latency.percentile(p.q));
   }

@@ -13,13 +13,13 @@ namespace driftwatch::loadgen {
 // docs/loadgen.md): fields are only ever added, never renamed or removed.
 struct Summary {
   std::string url;
-  std::string mode;              // "stages" or "rate"
-  std::vector<int> stages;       // stages mode only
-  double stage_seconds = 0.0;    // stages mode only
-  double target_rps = 0.0;       // rate mode only
-  int connections = 0;           // connections in the pool (rate) or max workers (stages)
+  std::string mode;            // "stages" or "rate"
+  std::vector<int> stages;     // stages mode only
+  double stage_seconds = 0.0;  // stages mode only
+  double target_rps = 0.0;     // rate mode only
+  int connections = 0;         // connections in the pool (rate) or max workers (stages)
   double error_share = 0.0;
-  double duration_s = 0.0;       // from the first send until the last request completed
+  double duration_s = 0.0;  // from the first send until the last request completed
   RunStats::Totals totals;
 
   double achieved_rps() const;

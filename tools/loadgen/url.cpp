@@ -1,8 +1,7 @@
 #include "url.h"
 
-#include <boost/asio/ip/address.hpp>
-
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <stdexcept>
 

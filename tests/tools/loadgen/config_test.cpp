@@ -67,13 +67,12 @@ TEST(Config, RejectsBadCombinations) {
   EXPECT_THROW(parse(with({"--stages", "2", "--threads", "0"})), ConfigError);
   EXPECT_THROW(parse(with({"--stages", "2", "--idx", "f"})), ConfigError);  // two sources
   EXPECT_THROW(parse(with({"--stages", "2", "--frobnicate"})), ConfigError);
-  EXPECT_THROW(parse(with({"--rate", "1", "--duration", "1", "--connections", "0"})),
-               ConfigError);
+  EXPECT_THROW(parse(with({"--rate", "1", "--duration", "1", "--connections", "0"})), ConfigError);
 }
 
 TEST(Config, RefusesRemoteHostsUnlessAllowed) {
-  const std::vector<std::string> remote = {"--url", "http://10.1.2.3:8080/predict", "--image",
-                                           "x", "--stages", "1"};
+  const std::vector<std::string> remote = {
+      "--url", "http://10.1.2.3:8080/predict", "--image", "x", "--stages", "1"};
   EXPECT_THROW(parse(remote), ConfigError);
   std::vector<std::string> allowed = remote;
   allowed.push_back("--allow-remote");
@@ -81,10 +80,10 @@ TEST(Config, RefusesRemoteHostsUnlessAllowed) {
 }
 
 TEST(Config, ReadsEnvironmentButFlagsWin) {
-  const auto c = parse({"--image", "x", "--stages", "2", "--seed", "9"},
-                       {"DRIFTWATCH_URL=http://localhost:8080/predict", "DRIFTWATCH_JSON=1",
-                        "DRIFTWATCH_ERROR_SHARE=0.25", "DRIFTWATCH_SEED=4",
-                        "DRIFTWATCH_PORT=1234", "PATH=/bin"});
+  const auto c = parse(
+      {"--image", "x", "--stages", "2", "--seed", "9"},
+      {"DRIFTWATCH_URL=http://localhost:8080/predict", "DRIFTWATCH_JSON=1",
+       "DRIFTWATCH_ERROR_SHARE=0.25", "DRIFTWATCH_SEED=4", "DRIFTWATCH_PORT=1234", "PATH=/bin"});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->url.port, "8080");
   EXPECT_TRUE(c->json);

@@ -3,19 +3,17 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <sys/wait.h>
 
 #include "fake_predict_server.h"
 #include "test_files.h"
@@ -69,7 +67,8 @@ class LoadgenIntegration : public ::testing::Test {
   }
 
   std::vector<std::string> base_args(unsigned short port) const {
-    return {"--url", "http://127.0.0.1:" + std::to_string(port) + "/predict", "--idx", idx_path_,
+    return {"--url",  "http://127.0.0.1:" + std::to_string(port) + "/predict",
+            "--idx",  idx_path_,
             "--json", "--no-progress"};
   }
 
@@ -93,8 +92,8 @@ class LoadgenIntegration : public ::testing::Test {
 TEST_F(LoadgenIntegration, StagesRunAnswersEveryRequestWithTheRequestedErrorShare) {
   FakePredictServer server;
   std::vector<std::string> args = base_args(server.port());
-  for (const char* a : {"--stages", "2,4,1", "--stage-seconds", "0.6", "--error-share", "0.2",
-                        "--threads", "2"}) {
+  for (const char* a :
+       {"--stages", "2,4,1", "--stage-seconds", "0.6", "--error-share", "0.2", "--threads", "2"}) {
     args.push_back(a);
   }
   const RunResult r = run_loadgen(args, dir_);

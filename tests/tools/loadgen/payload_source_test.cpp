@@ -60,7 +60,8 @@ TEST(PayloadSource, ImagesCycleInOrderBetweenErrors) {
 
 TEST(PayloadSource, ImageDirTakesOnlyImagesShuffledBySeed) {
   TempDir dir;
-  for (int i = 0; i < 20; ++i) testing::write_file(dir.file(std::to_string(i) + ".jpg"), "j" + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    testing::write_file(dir.file(std::to_string(i) + ".jpg"), "j" + std::to_string(i));
   testing::write_file(dir.file("x.PNG"), "png");
   testing::write_file(dir.file("y.JPEG"), "jpeg");
   testing::write_file(dir.file("notes.txt"), "text");

@@ -22,7 +22,8 @@ std::uint32_t be32(const std::string& s, std::size_t at) {
 
 std::vector<std::uint8_t> test_image(std::uint32_t w, std::uint32_t h) {
   std::vector<std::uint8_t> pixels(std::size_t{w} * h);
-  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  for (std::size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = static_cast<std::uint8_t>(i * 37 + 11);
   return pixels;
 }
 
@@ -67,8 +68,7 @@ TEST(PngEncoder, WritesSignatureChunksAndInflatableRows) {
 
   std::vector<Bytef> raw(std::size_t{h} * (w + 1));
   uLongf raw_size = static_cast<uLongf>(raw.size());
-  ASSERT_EQ(uncompress(raw.data(), &raw_size,
-                       reinterpret_cast<const Bytef*>(chunks[1].data.data()),
+  ASSERT_EQ(uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(chunks[1].data.data()),
                        static_cast<uLong>(chunks[1].data.size())),
             Z_OK);
   ASSERT_EQ(raw_size, raw.size());

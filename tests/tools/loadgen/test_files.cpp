@@ -1,5 +1,6 @@
 #include "test_files.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -7,16 +8,14 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <unistd.h>
-
 namespace driftwatch::loadgen::testing {
 
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
-  path_ = (fs::temp_directory_path() / ("loadgen-test-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter++)))
+  path_ = (fs::temp_directory_path() /
+           ("loadgen-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
               .string();
   fs::remove_all(path_);
   fs::create_directories(path_);
