@@ -1,0 +1,202 @@
+// DriftMonitor: reference validation, calibration off the pipeline thread,
+// warmup, dimension checks against the producer, steps into metrics and /drift.
+#include "drift_monitor.h"
+
+#include <gtest/gtest.h>
+
+#include "drift/npy.h"
+#include "exporter_test_support.h"
+
+namespace driftwatch::exporter {
+namespace {
+
+using testing::gaussian_rows;
+using testing::has_line;
+using testing::sample_value;
+using testing::TempDir;
+
+constexpr std::size_t kDim = 8;
+
+DriftMonitorOptions fast_options(const std::string& reference) {
+  DriftMonitorOptions o;
+  o.reference = reference;
+  o.params.window_size = 10;
+  o.params.ert = 50;
+  o.params.n_bootstraps = 500;
+  o.params.seed = 3;
+  o.history = 16;
+  o.batch = 7;
+  return o;
+}
+
+std::string write_reference(const TempDir& dir, std::size_t rows, std::size_t dim) {
+  const std::string path = dir.file("ref.npy");
+  drift::write_npy(path, drift::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
+  return path;
+}
+
+std::string error_of(const DriftMonitorOptions& options) {
+  ExporterMetrics metrics;
+  try {
+    DriftMonitor monitor(options, metrics);
+  } catch (const DriftConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Records carrying the given embeddings as successful predictions.
+std::vector<ring::Record> records_for(const std::vector<float>& rows, std::size_t dim) {
+  std::vector<ring::Record> out(rows.size() / dim);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].fields = testing::predict_ok(0, 0.9f);
+    out[i].fields.embedding_count = static_cast<std::uint32_t>(dim);
+    out[i].embedding.assign(rows.begin() + static_cast<std::ptrdiff_t>(i * dim),
+                            rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim));
+  }
+  return out;
+}
+
+bool wait_ready(DriftMonitor& m) {
+  return testing::eventually([&] {
+    m.feed(nullptr, 0);  // the pipeline's idle call adopts a finished calibration
+    return m.state() == DriftMonitor::State::kReady;
+  });
+}
+
+TEST(DriftMonitor, WithoutAReferenceIsDisabledAndSaysSo) {
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options(""), metrics);
+  EXPECT_EQ(m.state(), DriftMonitor::State::kDisabled);
+  EXPECT_NE(m.to_json().find("\"state\":\"disabled\""), std::string::npos);
+  EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 0"));
+}
+
+TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
+  TempDir dir;
+  const std::string path = dir.file("f64.npy");
+  drift::write_npy(path, drift::NpyArray::from_float64({50, 4}, std::vector<double>(200, 0.5)));
+  const std::string e = error_of(fast_options(path));
+  EXPECT_NE(e.find("<f8"), std::string::npos) << e;
+  EXPECT_NE(e.find("float32"), std::string::npos) << e;
+}
+
+TEST(DriftMonitor, RejectsAReferenceThatIsNotTwoDimensional) {
+  TempDir dir;
+  const std::string path = dir.file("3d.npy");
+  drift::write_npy(path, drift::NpyArray::from_float32({5, 10, 4}, std::vector<float>(200, 0.5f)));
+  const std::string e = error_of(fast_options(path));
+  EXPECT_NE(e.find("(5, 10, 4)"), std::string::npos) << e;
+  EXPECT_NE(e.find("2-D"), std::string::npos) << e;
+}
+
+TEST(DriftMonitor, RejectsAReferenceTooSmallForTheWindow) {
+  TempDir dir;
+  const std::string e = error_of(fast_options(write_reference(dir, 15, 4)));
+  EXPECT_NE(e.find("window size 10"), std::string::npos) << e;
+}
+
+TEST(DriftMonitor, RejectsAMissingReferenceFileAndBadWarmupSpecs) {
+  TempDir dir;
+  EXPECT_NE(error_of(fast_options(dir.file("nope.npy"))).find("nope.npy"), std::string::npos);
+  EXPECT_NE(error_of(fast_options("warmup:abc")).find("warmup:N"), std::string::npos);
+  EXPECT_NE(error_of(fast_options("warmup:0")).find("warmup:N"), std::string::npos);
+  EXPECT_NE(error_of(fast_options("warmup:12")).find("window size"), std::string::npos);
+}
+
+TEST(DriftMonitor, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m)) << m.to_json();
+  EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 1"));
+
+  // 40 usable records plus ones the detector must skip.
+  auto records = records_for(gaussian_rows(40, kDim, 0.0f, 9), kDim);
+  records.push_back(records[0]);
+  records.back().fields.class_index = -1;  // a failed request
+  records.push_back(records[0]);
+  records.back().embedding.resize(kDim - 1);  // wrong dimension
+  m.feed(records.data(), records.size());
+
+  EXPECT_EQ(m.steps(), 40u);
+  const std::string text = metrics.render();
+  EXPECT_EQ(sample_value(text, "drift_detector_step"), 40.0) << text;
+  EXPECT_EQ(sample_value(text, "drift_test_stat_count"), 40.0);
+  EXPECT_EQ(sample_value(text, "drift_events_total"), static_cast<double>(m.drift_events()));
+  const std::string json = m.to_json();
+  EXPECT_NE(json.find("\"state\":\"ready\""), std::string::npos) << json;
+  // Only the last 16 steps are kept: t = 25 .. 40.
+  EXPECT_NE(json.find("{\"t\":25,"), std::string::npos) << json;
+  EXPECT_EQ(json.find("{\"t\":24,"), std::string::npos) << json;
+  EXPECT_NE(json.find("{\"t\":40,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"size\":200,\"dim\":8"), std::string::npos) << json;
+}
+
+TEST(DriftMonitor, ShiftedEmbeddingsRaiseDriftEvents) {
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m));
+  auto shifted = records_for(gaussian_rows(60, kDim, 1.5f, 11), kDim);
+  m.feed(shifted.data(), shifted.size());
+  // Once the window holds mostly shifted rows, nearly every step is a drift step.
+  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+  EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
+}
+
+TEST(DriftMonitor, PausesWhileTheProducerWritesAnotherDimension) {
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  m.on_producer(testing::producer_info(kDim + 4));
+  EXPECT_EQ(m.state(), DriftMonitor::State::kError);
+  const std::string json = m.to_json();
+  EXPECT_NE(json.find("D=8"), std::string::npos) << json;
+  EXPECT_NE(json.find("D=12"), std::string::npos) << json;
+  // A producer with the right dimension resumes it.
+  m.on_producer(testing::producer_info(kDim));
+  EXPECT_TRUE(wait_ready(m)) << m.to_json();
+}
+
+TEST(DriftMonitor, WarmupCollectsTheFirstSuccessfulRecordsThenCalibrates) {
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options("warmup:100"), metrics);
+  EXPECT_EQ(m.state(), DriftMonitor::State::kWarmup);
+  m.on_producer(testing::producer_info(kDim));
+  auto first = records_for(gaussian_rows(60, kDim, 0.0f, 5), kDim);
+  m.feed(first.data(), first.size());
+  EXPECT_EQ(m.state(), DriftMonitor::State::kWarmup);
+  EXPECT_NE(m.to_json().find("\"warmup_collected\":60"), std::string::npos) << m.to_json();
+  auto second = records_for(gaussian_rows(60, kDim, 0.0f, 6), kDim);
+  m.feed(second.data(), second.size());
+  EXPECT_NE(m.state(), DriftMonitor::State::kWarmup);
+  ASSERT_TRUE(wait_ready(m)) << m.to_json();
+  EXPECT_NE(m.to_json().find("\"source\":\"warmup\",\"path\":null,\"size\":100,\"dim\":8"),
+            std::string::npos)
+      << m.to_json();
+  // Records that arrived while calibrating were not tested.
+  EXPECT_EQ(m.steps(), 0u);
+}
+
+TEST(DriftMonitor, SecondStartReadsTheThresholdsFromTheCache) {
+  TempDir dir;
+  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  o.cache_path = dir.file("thresholds.cache");
+  std::string thresholds_first;
+  {
+    ExporterMetrics metrics;
+    DriftMonitor m(o, metrics);
+    ASSERT_TRUE(wait_ready(m));
+    EXPECT_NE(m.to_json().find("\"from_cache\":false"), std::string::npos);
+  }
+  ExporterMetrics metrics;
+  DriftMonitor m(o, metrics);
+  ASSERT_TRUE(wait_ready(m));
+  EXPECT_NE(m.to_json().find("\"from_cache\":true"), std::string::npos) << m.to_json();
+}
+
+}  // namespace
+}  // namespace driftwatch::exporter

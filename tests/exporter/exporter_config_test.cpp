@@ -1,0 +1,106 @@
+// ExporterConfig: flags, DRIFTWATCH_* environment variables, validation.
+#include "exporter_config.h"
+
+#include <stdlib.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace driftwatch::exporter {
+namespace {
+
+ExporterConfig parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "drift-exporter");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_exporter_config(static_cast<int>(argv.size()), argv.data());
+}
+
+// Sets an environment variable for the test's duration.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
+  const ExporterConfig c = parse({});
+  EXPECT_EQ(c.ring, "/driftwatch");
+  EXPECT_EQ(c.listen, "127.0.0.1");
+  EXPECT_EQ(c.port, 9400);
+  EXPECT_TRUE(c.reference.empty());
+  EXPECT_TRUE(c.sigmas.empty());
+  EXPECT_FALSE(c.help);
+}
+
+TEST(ExporterConfig, ReadsEveryFlag) {
+  const ExporterConfig c =
+      parse({"--ring", "/tmp/x/ring", "--listen", "0.0.0.0", "--port", "0", "--reference",
+             "warmup:500", "--ert", "50", "--window", "10", "--n-bootstraps", "2000", "--sigma",
+             "0.5,2", "--seed", "42", "--cache", "/tmp/c.bin", "--log-level", "debug",
+             "--drift-history", "7"});
+  EXPECT_EQ(c.ring, "/tmp/x/ring");
+  EXPECT_EQ(c.listen, "0.0.0.0");
+  EXPECT_EQ(c.port, 0);
+  EXPECT_EQ(c.reference, "warmup:500");
+  EXPECT_EQ(c.ert, 50.0);
+  EXPECT_EQ(c.window, 10u);
+  EXPECT_EQ(c.n_bootstraps, 2000u);
+  EXPECT_EQ(c.sigmas, (std::vector<float>{0.5f, 2.0f}));
+  EXPECT_EQ(c.seed, 42u);
+  EXPECT_EQ(c.cache, "/tmp/c.bin");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.drift_history, 7u);
+}
+
+TEST(ExporterConfig, ReadsDriftwatchEnvironmentVariables) {
+  ScopedEnv ring("DRIFTWATCH_RING", "/tmp/env/ring");
+  ScopedEnv boots("DRIFTWATCH_N_BOOTSTRAPS", "321");
+  ScopedEnv port("DRIFTWATCH_PORT", "9999");
+  // Another component's variable is ignored, not rejected.
+  ScopedEnv other("DRIFTWATCH_MAX_BODY_BYTES", "10");
+  const ExporterConfig c = parse({});
+  EXPECT_EQ(c.ring, "/tmp/env/ring");
+  EXPECT_EQ(c.n_bootstraps, 321u);
+  EXPECT_EQ(c.port, 9999);
+}
+
+TEST(ExporterConfig, FlagsWinOverTheEnvironment) {
+  ScopedEnv port("DRIFTWATCH_PORT", "9999");
+  EXPECT_EQ(parse({"--port", "1234"}).port, 1234);
+}
+
+TEST(ExporterConfig, HelpListsTheFlags) {
+  const ExporterConfig c = parse({"--help"});
+  EXPECT_TRUE(c.help);
+  for (const char* flag : {"--ring", "--listen", "--port", "--reference", "--ert", "--window",
+                           "--n-bootstraps", "--sigma", "--seed", "--cache", "--log-level"}) {
+    EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
+  const auto message = [](std::vector<std::string> args) {
+    try {
+      parse(std::move(args));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"--port", "70000"}).find("--port"), std::string::npos);
+  EXPECT_NE(message({"--sigma", "0.5,-1"}).find("--sigma"), std::string::npos);
+  EXPECT_NE(message({"--window", "1"}).find("--window"), std::string::npos);
+  EXPECT_NE(message({"--ert", "1"}).find("--ert"), std::string::npos);
+  EXPECT_NE(message({"--log-level", "loud"}).find("--log-level"), std::string::npos);
+  EXPECT_NE(message({"--no-such-flag"}).find("no-such-flag"), std::string::npos);
+  EXPECT_NE(message({"--ert", "many"}).find("ert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace driftwatch::exporter
