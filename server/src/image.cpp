@@ -10,20 +10,24 @@ namespace driftwatch::server {
 namespace {
 
 struct TjHandle {
-  tjhandle h;
-  explicit TjHandle(tjhandle handle) : h(handle) {}
+  tjhandle h = nullptr;
   ~TjHandle() {
     if (h) tjDestroy(h);
   }
-  TjHandle(const TjHandle&) = delete;
-  TjHandle& operator=(const TjHandle&) = delete;
+  void reset() {
+    if (h) tjDestroy(h);
+    h = nullptr;
+  }
 };
 
-// One decompressor per thread: creating one costs an allocation and a table
-// setup; a handle must not be shared between threads.
+// One decompressor per thread (a handle must not be shared between threads),
+// created on first use. After a failed decode the handle is thrown away: a
+// handle that failed mid-stream can fail the next, valid, image.
+thread_local TjHandle t_decompressor;
+
 tjhandle thread_decompressor() {
-  thread_local TjHandle handle(tjInitDecompress());
-  return handle.h;
+  if (!t_decompressor.h) t_decompressor.h = tjInitDecompress();
+  return t_decompressor.h;
 }
 
 bool is_jpeg(const std::uint8_t* d, std::size_t n) {
@@ -105,7 +109,10 @@ DecodeResult decode_image(const std::uint8_t* data, std::size_t size, std::uint6
   } else {
     return {DecodeStatus::kUnknownFormat, "image data is neither JPEG nor PNG"};
   }
-  if (!r.ok()) out = Image{};
+  if (!r.ok()) {
+    out = Image{};
+    t_decompressor.reset();
+  }
   return r;
 }
 

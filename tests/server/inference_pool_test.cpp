@@ -1,0 +1,45 @@
+#include "driftwatch/server/inference_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+using driftwatch::server::InferencePool;
+
+TEST(InferencePool, RejectsAtOnceWhenTheQueueIsFull) {
+  InferencePool pool(1, 2);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  ASSERT_TRUE(pool.try_submit([&] {
+    started.set_value();
+    gate.wait();
+  }));
+  started.get_future().wait();  // the only worker is now busy
+  std::atomic<int> ran{0};
+  EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
+  EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pool.try_submit([&] { ++ran; }));  // full: refused, not queued
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+  EXPECT_EQ(pool.queued(), 2u);
+  EXPECT_EQ(pool.rejected(), 1u);
+  release.set_value();
+  pool.shutdown();  // runs what was queued
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_FALSE(pool.try_submit([] {}));
+}
+
+TEST(InferencePool, RunsTasksOnItsOwnThreadsAfterTheirInit) {
+  thread_local int initialized = 0;
+  InferencePool pool(3, 100, [] { initialized = 1; });
+  std::atomic<int> ok{0};
+  const auto caller = std::this_thread::get_id();
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(pool.try_submit([&] {
+      if (initialized == 1 && std::this_thread::get_id() != caller) ++ok;
+    }));
+  pool.shutdown();
+  EXPECT_EQ(ok.load(), 50);
+}

@@ -1,0 +1,126 @@
+#include "driftwatch/server/model_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "driftwatch/server/preprocess.h"
+#include "support/test_images.h"
+#include "support/test_models.h"
+
+using namespace driftwatch::server;
+
+namespace {
+
+struct Fixture {
+  std::string dir = dwtest::make_temp_dir("runner");
+  std::string pt = dir + "/m.pt";
+  std::string json = dir + "/m.json";
+};
+
+std::vector<float> random_input(std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n;
+  std::vector<float> v(784);
+  for (auto& x : v) x = n(rng);
+  return v;
+}
+
+void expect_close(const std::vector<float>& a, const std::vector<float>& b, float tol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol * std::max(1.0f, std::abs(b[i]))) << i;
+}
+
+}  // namespace
+
+TEST(ModelRunner, UsesEmbedWhenTheModuleHasIt) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
+  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kEmbedMethod);
+  EXPECT_EQ(m.embedding_dim(), 16u);
+  EXPECT_EQ(m.num_classes(), 10u);
+  EXPECT_TRUE(m.optimized()) << m.optimization_note();
+  const auto x = random_input(1);
+  const ModelOutput out = m.run_one(x.data());
+  const auto direct = dwtest::run_direct(f.pt, x, 1, 28, 28);
+  expect_close(out.probabilities, direct.probabilities, 1e-5f);
+  expect_close(out.embedding, direct.embedding, 1e-5f);
+}
+
+TEST(ModelRunner, UsesTheForwardTupleWithoutEmbed) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kTuple);
+  ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
+  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kForwardTuple);
+  EXPECT_EQ(m.embedding_dim(), 16u);
+  const auto x = random_input(2);
+  const auto direct = dwtest::run_direct(f.pt, x, 1, 28, 28);
+  const ModelOutput out = m.run_one(x.data());
+  expect_close(out.probabilities, direct.probabilities, 1e-5f);
+  expect_close(out.embedding, direct.embedding, 1e-5f);
+}
+
+TEST(ModelRunner, FallsBackToTheSoftmaxVector) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kLogitsOnly);
+  ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
+  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kSoftmax);
+  EXPECT_EQ(m.embedding_dim(), 10u);
+  const auto x = random_input(3);
+  const ModelOutput out = m.run_one(x.data());
+  expect_close(out.embedding, out.probabilities, 0);
+  float sum = 0;
+  for (float p : out.probabilities) sum += p;
+  EXPECT_NEAR(sum, 1.0f, 1e-5);
+}
+
+TEST(ModelRunner, PlainAndOptimizedModulesAgreeAndBatchesMatchSingles) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed, dwtest::ModelSize::kDemo);
+  ModelRunner fast({f.pt, load_model_config(f.json), 1, true, 2});
+  ModelRunner plain({f.pt, load_model_config(f.json), 1, false, 2});
+  EXPECT_TRUE(fast.optimized());
+  EXPECT_FALSE(plain.optimized());
+  EXPECT_EQ(fast.embedding_dim(), 64u);
+  std::vector<float> batch;
+  for (std::uint32_t s = 0; s < 4; ++s) {
+    const auto x = random_input(10 + s);
+    batch.insert(batch.end(), x.begin(), x.end());
+  }
+  std::vector<ModelOutput> outs;
+  fast.run(batch.data(), 4, outs);
+  ASSERT_EQ(outs.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const ModelOutput single = plain.run_one(batch.data() + i * 784);
+    expect_close(outs[i].probabilities, single.probabilities, 1e-5f);
+    expect_close(outs[i].embedding, single.embedding, 1e-4f);
+  }
+}
+
+TEST(ModelRunner, RefusesAClassCountTheConfigDoesNotName) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  ModelConfig c = load_model_config(f.json);
+  c.class_names.pop_back();
+  try {
+    ModelRunner m({f.pt, c, 1, true, 1});
+    FAIL() << "loaded";
+  } catch (const ModelLoadError& e) {
+    EXPECT_NE(std::string(e.what()).find("10 outputs"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelRunner, RefusesAMissingOrBrokenFile) {
+  Fixture f;
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  const ModelConfig c = load_model_config(f.json);
+  EXPECT_THROW(ModelRunner({f.dir + "/missing.pt", c, 1, true, 1}), ModelLoadError);
+  dwtest::write_file(f.dir + "/junk.pt", "not a zip archive");
+  EXPECT_THROW(ModelRunner({f.dir + "/junk.pt", c, 1, true, 1}), ModelLoadError);
+  // The wrong input size for the model: a clear load error, not a crash later.
+  ModelConfig wrong = c;
+  wrong.height = wrong.width = wrong.crop_height = wrong.crop_width = 20;
+  wrong.resize_shorter = 20;
+  EXPECT_THROW(ModelRunner({f.pt, wrong, 1, true, 1}), ModelLoadError);
+}

@@ -1,0 +1,187 @@
+// The route handlers without a network: a request in, a reply and its record out.
+#include "driftwatch/server/routes.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <future>
+
+#include "driftwatch/server/base64.h"
+#include "driftwatch/server/preprocess.h"
+#include "support/test_images.h"
+#include "support/test_models.h"
+
+using namespace driftwatch;
+using namespace driftwatch::server;
+
+namespace {
+
+class RoutesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(dwtest::make_temp_dir("routes"));
+    dwtest::write_test_model(*dir_ + "/m.pt", *dir_ + "/m.json", dwtest::ModelKind::kEmbed);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  void load_model() {
+    model_.set(std::make_unique<ModelRunner>(
+        ModelRunner::Options{*dir_ + "/m.pt", load_model_config(*dir_ + "/m.json"), 1, true, 2}));
+  }
+
+  Reply call(const std::string& method, const std::string& target, const std::string& body = "",
+             const char* content_type = "application/json") {
+    HttpRequest req;
+    req.method = method_from_string(method);
+    req.method_name = method;
+    req.target = target;
+    if (content_type) {
+      req.has_content_type = true;
+      req.content_type = content_type;
+    }
+    req.body = body;
+    req.request_id = 42;
+    std::promise<Reply> p;
+    auto f = p.get_future();
+    router_.handle(std::move(req), [&p](Reply&& r) { p.set_value(std::move(r)); });
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return f.get();
+  }
+
+  static std::string error_code(const Reply& r) {
+    simdjson::dom::parser parser;
+    simdjson::padded_string s(r.body);
+    std::string_view code;
+    if (parser.parse(s)["error"].get_string().get(code) != simdjson::SUCCESS) return "<no error field>";
+    return std::string(code);
+  }
+
+  static std::string* dir_;
+  ModelSlot model_;
+  InferencePool pool_{1, 4};
+  RecordSink sink_{false};
+  Router router_{RouteLimits{1'000'000}, model_, pool_, sink_};
+};
+std::string* RoutesTest::dir_ = nullptr;
+
+}  // namespace
+
+TEST_F(RoutesTest, AnswersModelLoadingUntilTheModelIsSet) {
+  Reply r = call("POST", "/predict", "{}");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(error_code(r), "model_loading");
+  EXPECT_EQ(r.record.handler, ring::Handler::kPredict);
+  EXPECT_EQ(r.record.class_index, -1);
+  EXPECT_EQ(call("GET", "/readyz").status, 503u);
+  EXPECT_EQ(call("GET", "/model").status, 503u);
+  EXPECT_EQ(call("GET", "/healthz").status, 200u);
+  load_model();
+  EXPECT_EQ(call("GET", "/readyz").status, 200u);
+}
+
+TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
+  load_model();
+  Reply r = call("GET", "/nope?x=1");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(error_code(r), "not_found");
+  EXPECT_EQ(r.record.handler, ring::Handler::kNone);
+  r = call("GET", "/predict");
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(error_code(r), "method_not_allowed");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].second, "POST");
+  r = call("DELETE", "/healthz");
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(r.record.handler, ring::Handler::kHealthz);
+  r = call("POST", "/predict", "{}", "text/plain");
+  EXPECT_EQ(r.status, 415u);
+  EXPECT_EQ(error_code(r), "unsupported_media_type");
+  // JSON with parameters, +json and no content type at all are all fine.
+  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/json; charset=utf-8")), "missing_image");
+  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/vnd.api+json")), "missing_image");
+  EXPECT_EQ(error_code(call("POST", "/predict", "{}", nullptr)), "missing_image");
+  r = call("GET", "/");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.content_type.find("text/html"), std::string::npos);
+  EXPECT_NE(r.body.find("id=\"prediction\""), std::string::npos);
+  EXPECT_EQ(r.record.handler, ring::Handler::kIndex);
+  r = call("GET", "/model");
+  EXPECT_NE(r.body.find("\"embedding_dim\":16"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"embedding_source\":\"embed\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"version\":\"7\""), std::string::npos) << r.body;
+}
+
+TEST_F(RoutesTest, MapsEveryBadBodyToItsError) {
+  load_model();
+  const std::string jpeg = encode_jpeg(dwtest::synthetic_image(40, 40, 3, 1), 90);
+  struct Case {
+    std::string body;
+    const char* code;
+  } cases[] = {
+      {"", "empty_body"},
+      {"not json", "invalid_json"},
+      {"{\"image\": \"abc\"", "invalid_json"},
+      {"[1, 2]", "missing_image"},
+      {"{}", "missing_image"},
+      {"{\"image\": 5}", "image_not_string"},
+      {"{\"image\": null}", "image_not_string"},
+      {"{\"image\": \"bad data\"}", "invalid_base64"},
+      {"{\"image\": \"" + base64_encode("random bytes, not an image") + "\"}", "undecodable_image"},
+      {"{\"image\": \"" + base64_encode(jpeg.substr(0, jpeg.size() / 2)) + "\"}", "undecodable_image"},
+      {"{\"image\": \"" + base64_encode(dwtest::png_claiming(100000, 100000)) + "\"}", "image_too_large"},
+  };
+  for (const Case& c : cases) {
+    const Reply r = call("POST", "/predict", c.body);
+    EXPECT_EQ(r.status, 422u) << c.body.substr(0, 40);
+    EXPECT_EQ(error_code(r), c.code) << c.body.substr(0, 40);
+    EXPECT_EQ(r.record.class_index, -1);
+    EXPECT_EQ(r.record.handler, ring::Handler::kPredict);
+    EXPECT_TRUE(r.embedding.empty());
+  }
+}
+
+TEST_F(RoutesTest, PredictAnswersWithTheModelsTopClassAndRecordsIt) {
+  load_model();
+  const server::Image img = dwtest::synthetic_image(28, 28, 1, 5);
+  const std::string body = "{\"image\": \"" + base64_encode(encode_png(img)) + "\"}";
+  const Reply r = call("POST", "/predict", body);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  std::vector<float> x;
+  preprocess(img, load_model_config(*dir_ + "/m.json"), x);
+  const auto direct = dwtest::run_direct(*dir_ + "/m.pt", x, 1, 28, 28);
+  const auto best = std::max_element(direct.probabilities.begin(), direct.probabilities.end()) - direct.probabilities.begin();
+  EXPECT_EQ(r.record.class_index, best);
+  EXPECT_NEAR(r.record.confidence, direct.probabilities[best], 1e-5);
+  EXPECT_EQ(r.record.top_k_count, 5u);
+  EXPECT_EQ(r.record.top_k_class[0], best);
+  for (int i = 1; i < 5; ++i) EXPECT_LE(r.record.top_k_prob[i], r.record.top_k_prob[i - 1]);
+  ASSERT_EQ(r.embedding.size(), 16u);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_NEAR(r.embedding[i], direct.embedding[i], 1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
+  EXPECT_GT(r.record.latency_preprocess_ns, 0u);
+  EXPECT_GT(r.record.latency_inference_ns, 0u);
+  EXPECT_NE(r.body.find("\"request_id\":42"), std::string::npos);
+  EXPECT_NE(r.body.find("\"prediction\":"), std::string::npos);
+}
+
+TEST_F(RoutesTest, AFullQueueAnswers503AtOnce) {
+  load_model();
+  // Hold the single inference thread and fill the queue (capacity 4).
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool_.try_submit([gate] { gate.wait(); })) << i;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::promise<Reply> p;
+  HttpRequest req;
+  req.method = ring::Method::kPost;
+  req.method_name = "POST";
+  req.target = "/predict";
+  req.body = "{}";
+  router_.handle(std::move(req), [&p](Reply&& r) { p.set_value(std::move(r)); });
+  auto f = p.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);  // answered inline
+  const Reply r = f.get();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(error_code(r), "overloaded");
+  release.set_value();
+}

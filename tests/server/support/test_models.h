@@ -1,0 +1,38 @@
+// Small TorchScript models written by the tests themselves (C++ define(), no
+// training), and a direct run of a model file with plain LibTorch, no
+// freezing: the reference the server's answers are checked against.
+// Only test_models.cpp includes LibTorch.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dwtest {
+
+enum class ModelKind {
+  kEmbed,       // forward(x) -> logits, embed(x) -> [B, 16]
+  kTuple,       // forward(x) -> (logits, embedding), no embed
+  kLogitsOnly,  // forward(x) -> logits only: the embedding is the softmax
+};
+
+enum class ModelSize {
+  kTiny,  // conv 1->4, fc 784->16->10
+  kDemo,  // the demo CNN's shape: conv 1->16->32, fc 1568->64->10
+};
+
+// Writes the model to `pt_path` and a Fashion-MNIST model config to `json_path`.
+void write_test_model(const std::string& pt_path, const std::string& json_path, ModelKind kind,
+                      ModelSize size = ModelSize::kTiny, int seed = 1);
+
+// The Fashion-MNIST config JSON (name, version, 1x28x28, mean/std, classes).
+std::string fashion_config_json(const std::string& name = "test-cnn", const std::string& version = "7");
+
+struct DirectOutput {
+  std::vector<float> probabilities;
+  std::vector<float> embedding;
+};
+
+// torch::jit::load + forward (+ embed) on a [1, c, h, w] input, unoptimized.
+DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h, int w);
+
+}  // namespace dwtest
