@@ -72,7 +72,9 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
     ("read-batch", po::value(&c.read_batch)->default_value(c.read_batch),
      "records read from the ring per pipeline iteration")
     ("ring-retry-ms", po::value(&c.ring_retry_ms)->default_value(c.ring_retry_ms),
-     "how often a missing ring is looked for again");
+     "how often a missing ring is looked for again")
+    ("blas-threads", po::value(&c.blas_threads)->default_value(c.blas_threads),
+     "OpenBLAS threads for the detector's matrix products");
   // clang-format on
 
   po::variables_map vm;
@@ -113,6 +115,7 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
   if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
   if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
   if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
+  if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
   static const char* const kLevels[] = {"trace", "debug", "info", "warn",
                                         "error", "critical", "off"};
   bool level_ok = false;

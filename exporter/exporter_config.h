@@ -33,6 +33,7 @@ struct ExporterConfig {
   std::size_t drift_batch = 64;
   std::size_t read_batch = 256;
   std::size_t ring_retry_ms = 1000;
+  int blas_threads = 1;
 
   bool help = false;      // --help was given; help_text holds the usage
   std::string help_text;

@@ -12,7 +12,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "drift/blas_kernels.h"
 #include "drift_monitor.h"
+#include "driftwatch/blas_kernels_env.h"
 #include "driftwatch/ring_error.h"
 #include "exporter_config.h"
 #include "exporter_metrics.h"
@@ -24,6 +26,8 @@
 namespace dx = driftwatch::exporter;
 
 int main(int argc, char** argv) {
+  // OpenBLAS picks its kernels when it loads; this may re-exec us once.
+  driftwatch::select_blas_kernels_or_reexec(argv);
   dx::ExporterConfig config;
   try {
     config = dx::parse_exporter_config(argc, argv);
@@ -39,6 +43,9 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("drift-exporter"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::info("drift-exporter starting: {}", dx::describe(config));
+  // The detector's products are small (a batch x N x D sgemm): one thread
+  // does them fastest and leaves the other cores to the server.
+  driftwatch::drift::set_blas_threads(config.blas_threads);
 
   try {
     dx::ExporterMetrics metrics;
