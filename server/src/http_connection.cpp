@@ -120,7 +120,9 @@ void HttpConnection::on_read_error(beast::error_code ec) {
   const bool timed_out = timed_out_;
   waiting_ = Waiting::kNothing;
   timer_.cancel();
-  if (parser_ && parser_->is_header_done()) {
+  // The request line and fields are known when the header was complete, and
+  // also when the body limit tripped on the Content-Length just parsed.
+  if (parser_ && (parser_->is_header_done() || !parser_->get().target().empty())) {
     const auto& req = parser_->get();
     method_ = method_from_string(to_sv(req.method_string()));
     handler_ = handler_for_target(to_sv(req.target()));
