@@ -12,10 +12,11 @@ const char* const kUploadPageHtml = R"HTML(<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>driftwatch: classify an image</title>
+<link rel="icon" href="data:,">
 <style>
   body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.4rem; }
-  #preview { max-width: 16rem; max-height: 16rem; image-rendering: pixelated; border: 1px solid #ccc; display: none; margin: 1rem 0; }
+  #preview { width: 10rem; max-height: 16rem; object-fit: contain; image-rendering: pixelated; border: 1px solid #ccc; display: none; margin: 1rem 0; }
   #result { font-size: 1.2rem; margin: 1rem 0; }
   #error { color: #b00020; }
   table { border-collapse: collapse; }

@@ -19,7 +19,11 @@ const browser = await chromium.launch({
 let failed = false;
 try {
   const page = await browser.newPage();
-  page.on("console", (m) => console.log("page console:", m.text()));
+  const consoleErrors = [];
+  page.on("console", (m) => {
+    console.log("page console:", m.type(), m.text());
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
   await page.goto(baseUrl + "/", { waitUntil: "load" });
   const title = await page.title();
   console.log("title:", title);
@@ -45,6 +49,7 @@ try {
   const direct = await res.json();
   console.log(`POST /predict: ${res.status} class=${direct.prediction} probability=${direct.probability}`);
 
+  if (consoleErrors.length) { console.error("FAIL: console errors (a missing resource?)"); failed = true; }
   if (status !== "done") { console.error("FAIL: the page did not show a result"); failed = true; }
   if (res.status !== 200) { console.error("FAIL: /predict answered " + res.status); failed = true; }
   if (shownClass !== direct.prediction) { console.error("FAIL: class differs"); failed = true; }
