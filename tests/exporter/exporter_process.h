@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -29,15 +30,23 @@ struct HttpResult {
   std::string body;
 };
 
-inline HttpResult http_get(std::uint16_t port, const std::string& target) {
+// One request on a fresh connection. A body makes it a POST of `content_type`.
+inline HttpResult http_request(std::uint16_t port, const std::string& target,
+                               const std::string* body = nullptr,
+                               const std::string& content_type = "application/json") {
   namespace beast = boost::beast;
   namespace http = beast::http;
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(10));
+  stream.expires_after(std::chrono::seconds(30));
   stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+  http::request<http::string_body> req{body ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, "127.0.0.1");
+  if (body != nullptr) {
+    req.set(http::field::content_type, content_type);
+    req.body() = *body;
+  }
+  req.prepare_payload();
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
@@ -48,8 +57,13 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target) {
           res.body()};
 }
 
-// Starts `binary args...` with stdout on a pipe (the "listening on" line)
-// and stderr in `log_path`; SIGTERM and reaps it on destruction.
+inline HttpResult http_get(std::uint16_t port, const std::string& target) {
+  return http_request(port, target);
+}
+
+// Starts `binary args...` with stdout on a pipe (the "listening on" line,
+// which drift-exporter and infer-server both print) and stderr in
+// `log_path`; SIGTERM and reaps it on destruction.
 class ExporterProcess {
  public:
   ExporterProcess(const std::string& binary, const std::vector<std::string>& args,
@@ -75,9 +89,16 @@ class ExporterProcess {
     ::close(fds[1]);
     out_ = fds[0];
     port_ = read_port();
+    // Keeps reading stdout so that a chatty child never blocks on a full pipe.
+    drain_ = std::thread([fd = out_] {
+      char buf[4096];
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+    });
   }
   ~ExporterProcess() {
     if (pid_ > 0) stop(SIGTERM);
+    if (drain_.joinable()) drain_.join();  // EOF once the child is gone
     if (out_ >= 0) ::close(out_);
   }
   ExporterProcess(const ExporterProcess&) = delete;
@@ -140,6 +161,7 @@ class ExporterProcess {
   int out_ = -1;
   int exit_status_ = 0;
   std::uint16_t port_ = 0;
+  std::thread drain_;
 };
 
 }  // namespace driftwatch::exporter::testing
