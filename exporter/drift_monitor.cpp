@@ -1,12 +1,12 @@
 #include "drift_monitor.h"
 
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <utility>
-
-#include <spdlog/fmt/fmt.h>
-#include <spdlog/spdlog.h>
 
 #include "drift/npy.h"
 
@@ -51,10 +51,18 @@ void append_string(std::string& out, const std::string& s) {
   out += '"';
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -70,11 +78,16 @@ void append_string(std::string& out, const std::string& s) {
 
 const char* DriftMonitor::state_name(State s) {
   switch (s) {
-    case State::kDisabled: return "disabled";
-    case State::kWarmup: return "warmup";
-    case State::kCalibrating: return "calibrating";
-    case State::kReady: return "ready";
-    case State::kError: return "error";
+    case State::kDisabled:
+      return "disabled";
+    case State::kWarmup:
+      return "warmup";
+    case State::kCalibrating:
+      return "calibrating";
+    case State::kReady:
+      return "ready";
+    case State::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -208,12 +221,11 @@ void DriftMonitor::adopt_calibrated_detector() {
     from_cache_ = detector_->calibration_from_cache();
   }
   if (detector_) {
-    spdlog::info(
-        "drift detector ready: N={} D={} W={} ert={} sigma={} threshold={} ({}, {:.3f} s)",
-        detector_->reference_size(), detector_->dim(), detector_->window_size(),
-        options_.params.ert, detector_->sigmas().front(), detector_->thresholds().back(),
-        detector_->calibration_from_cache() ? "thresholds from cache" : "calibrated",
-        calibration_seconds_);
+    spdlog::info("drift detector ready: N={} D={} W={} ert={} sigma={} threshold={} ({}, {:.3f} s)",
+                 detector_->reference_size(), detector_->dim(), detector_->window_size(),
+                 options_.params.ert, detector_->sigmas().front(), detector_->thresholds().back(),
+                 detector_->calibration_from_cache() ? "thresholds from cache" : "calibrated",
+                 calibration_seconds_);
   } else {
     spdlog::error("drift detection off: {}", failure_);
   }
@@ -246,8 +258,8 @@ void DriftMonitor::on_producer(const ring::SegmentInfo& info) {
     std::lock_guard lock(mutex_);
     mismatch_ = msg;
   } else {
-    if (dim_mismatch_) spdlog::info("producer embedding dimension {} matches the reference again",
-                                    producer_dim_);
+    if (dim_mismatch_)
+      spdlog::info("producer embedding dimension {} matches the reference again", producer_dim_);
     std::lock_guard lock(mutex_);
     mismatch_.clear();
   }
@@ -277,8 +289,8 @@ void DriftMonitor::feed(const ring::Record* records, std::size_t n) {
   const State s = state();
   if (s != State::kReady && s != State::kWarmup) return;
   const auto usable = [this](const ring::Record& r) {
-    return r.fields.class_index >= 0 && r.fields.http_status >= 200 &&
-           r.fields.http_status < 300 && dim_ > 0 && r.embedding.size() == dim_;
+    return r.fields.class_index >= 0 && r.fields.http_status >= 200 && r.fields.http_status < 300 &&
+           dim_ > 0 && r.embedding.size() == dim_;
   };
 
   if (s == State::kWarmup) {
@@ -328,9 +340,10 @@ void DriftMonitor::step_rows(const float* rows, std::size_t n) {
     // at nearly every step.
     const auto now = std::chrono::steady_clock::now();
     if (now - last_event_log_ >= std::chrono::seconds(1)) {
-      spdlog::warn("drift: test_stat {:.6g} > threshold {:.6g} at t={} ({} drift step(s) since "
-                   "the last line)",
-                   step.test_stat, step.threshold, step.t, unlogged_events_);
+      spdlog::warn(
+          "drift: test_stat {:.6g} > threshold {:.6g} at t={} ({} drift step(s) since "
+          "the last line)",
+          step.test_stat, step.threshold, step.t, unlogged_events_);
       last_event_log_ = now;
       unlogged_events_ = 0;
     }

@@ -1,10 +1,10 @@
 #include "exporter_config.h"
 
-#include <cmath>
-#include <sstream>
+#include <spdlog/fmt/fmt.h>
 
 #include <boost/program_options.hpp>
-#include <spdlog/fmt/fmt.h>
+#include <cmath>
+#include <sstream>
 
 namespace driftwatch::exporter {
 namespace po = boost::program_options;
@@ -88,8 +88,9 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
                                       if (env.rfind(prefix, 0) != 0) return {};
                                       std::string name = env.substr(prefix.size());
                                       for (char& ch : name) {
-                                        ch = ch == '_' ? '-' : static_cast<char>(std::tolower(
-                                                                   static_cast<unsigned char>(ch)));
+                                        ch = ch == '_' ? '-'
+                                                       : static_cast<char>(std::tolower(
+                                                             static_cast<unsigned char>(ch)));
                                       }
                                       if (name == "help") return {};
                                       return desc.find_nothrow(name, false) ? name : std::string();
@@ -116,7 +117,7 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
   if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
   if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
-  static const char* const kLevels[] = {"trace", "debug", "info", "warn",
+  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                         "error", "critical", "off"};
   bool level_ok = false;
   for (const char* level : kLevels) level_ok |= c.log_level == level;
@@ -126,7 +127,8 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
 
 std::string describe(const ExporterConfig& c) {
   std::string sigma;
-  for (std::size_t i = 0; i < c.sigmas.size(); ++i) sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
+  for (std::size_t i = 0; i < c.sigmas.size(); ++i)
+    sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
   return fmt::format(
       "ring={} listen={}:{} reference={} ert={} window={} n_bootstraps={} sigma={} seed={} "
       "cache={}",

@@ -35,7 +35,7 @@ struct ExporterConfig {
   std::size_t ring_retry_ms = 1000;
   int blas_threads = 1;
 
-  bool help = false;      // --help was given; help_text holds the usage
+  bool help = false;  // --help was given; help_text holds the usage
   std::string help_text;
 };
 

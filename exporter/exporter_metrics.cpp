@@ -1,8 +1,8 @@
 #include "exporter_metrics.h"
 
-#include <sstream>
-
 #include <prometheus/text_serializer.h>
+
+#include <sstream>
 
 namespace driftwatch::exporter {
 namespace {
@@ -51,7 +51,8 @@ const Histogram::BucketBoundaries& latency_buckets() {
 const Histogram::BucketBoundaries& confidence_buckets() {
   static const Histogram::BucketBoundaries b = [] {
     Histogram::BucketBoundaries v;
-    for (int i = 0; i <= 10; ++i) v.push_back(i / 10.0);  // i / 10.0, not 0.1 * i: 0.3, not 0.30000000000000004
+    for (int i = 0; i <= 10; ++i)
+      v.push_back(i / 10.0);  // i / 10.0, not 0.1 * i: 0.3, not 0.30000000000000004
     return v;
   }();
   return b;
@@ -60,9 +61,8 @@ const Histogram::BucketBoundaries& confidence_buckets() {
 const Histogram::BucketBoundaries& test_stat_buckets() {
   // MMD² estimates: around 0 (negative values land in the first bucket)
   // without drift, thresholds typically 1e-3..1e-1, up to 2 (the RBF bound).
-  static const Histogram::BucketBoundaries b = {0.0,  0.0001, 0.0002, 0.0005, 0.001, 0.002,
-                                                0.005, 0.01,   0.02,   0.05,   0.1,   0.2,
-                                                0.5,   1.0,    2.0};
+  static const Histogram::BucketBoundaries b = {
+      0.0, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0};
   return b;
 }
 
@@ -176,10 +176,9 @@ void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
 prometheus::Counter& ExporterMetrics::request_counter(std::size_t h, std::size_t m, std::size_t s) {
   auto*& slot = requests_[(h * kMethods + m) * kStatusGroups + s];
   if (slot == nullptr) {
-    slot = &requests_family_.Add(
-        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
-         {"method", ring::method_label(static_cast<ring::Method>(m))},
-         {"status", kStatusGroupLabels[s]}});
+    slot = &requests_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
+                                  {"method", ring::method_label(static_cast<ring::Method>(m))},
+                                  {"status", kStatusGroupLabels[s]}});
   }
   return *slot;
 }
@@ -206,8 +205,8 @@ prometheus::Histogram& ExporterMetrics::preprocess_histogram(std::size_t h) {
 prometheus::Histogram& ExporterMetrics::inference_histogram(std::size_t h) {
   auto*& slot = inference_[h];
   if (slot == nullptr) {
-    slot = &inference_family_.Add(
-        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))}}, latency_buckets());
+    slot = &inference_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))}},
+                                  latency_buckets());
   }
   return *slot;
 }
@@ -227,12 +226,10 @@ void ExporterMetrics::observe_record(const ring::RecordFields& f) {
   request_counter(h, m, status_group(f.http_status)).Increment();
   duration_histogram(h, m).Observe(static_cast<double>(f.latency_total_ns) / kNanosPerSecond);
   if (f.latency_preprocess_ns > 0) {
-    preprocess_histogram(h).Observe(static_cast<double>(f.latency_preprocess_ns) /
-                                    kNanosPerSecond);
+    preprocess_histogram(h).Observe(static_cast<double>(f.latency_preprocess_ns) / kNanosPerSecond);
   }
   if (f.latency_inference_ns > 0) {
-    inference_histogram(h).Observe(static_cast<double>(f.latency_inference_ns) /
-                                   kNanosPerSecond);
+    inference_histogram(h).Observe(static_cast<double>(f.latency_inference_ns) / kNanosPerSecond);
   }
   if (f.class_index >= 0) {
     confidence_.Observe(static_cast<double>(f.confidence));

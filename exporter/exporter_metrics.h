@@ -15,18 +15,18 @@
 // any time (prometheus-cpp metrics and the registry are thread-safe).
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include "driftwatch/ring_layout.h"
 #include "driftwatch/segment_info.h"
@@ -57,9 +57,7 @@ class ExporterMetrics {
   // server measured them (non-zero), so /healthz does not fill them with 0.
   void observe_record(const ring::RecordFields& fields);
   void add_records_read(std::uint64_t n) { records_read_.Increment(static_cast<double>(n)); }
-  void add_records_dropped(std::uint64_t n) {
-    records_dropped_.Increment(static_cast<double>(n));
-  }
+  void add_records_dropped(std::uint64_t n) { records_dropped_.Increment(static_cast<double>(n)); }
   void set_lag(std::uint64_t records) { lag_.Set(static_cast<double>(records)); }
   void set_producer_up(bool up) { producer_up_.Set(up ? 1.0 : 0.0); }
 

@@ -1,11 +1,11 @@
 #include "exporter_routes.h"
 
-#include <string_view>
+#include <spdlog/fmt/fmt.h>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <spdlog/fmt/fmt.h>
+#include <string_view>
 
 namespace driftwatch::exporter {
 namespace http = boost::beast::http;

@@ -1,14 +1,14 @@
 #include "http_server.h"
 
-#include <optional>
-#include <stdexcept>
-#include <utility>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
+#include <optional>
+#include <stdexcept>
+#include <utility>
 
 namespace driftwatch::exporter {
 
@@ -80,9 +80,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (close) response.keep_alive(false);
     response.prepare_payload();
     response_ = std::make_shared<HttpResponse>(std::move(response));
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                                response_->need_eof()));
+    http::async_write(
+        stream_, *response_,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), response_->need_eof()));
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
@@ -119,7 +119,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
         handler_(std::make_shared<const RequestHandler>(std::move(handler))) {
     beast::error_code ec;
     const auto address = asio::ip::make_address(options_.address, ec);
-    if (ec) throw std::runtime_error("bad listen address '" + options_.address + "': " + ec.message());
+    if (ec)
+      throw std::runtime_error("bad listen address '" + options_.address + "': " + ec.message());
     const tcp::endpoint endpoint{address, options_.port};
     const auto fail = [&](const char* what) {
       throw std::runtime_error(std::string("cannot ") + what + " " + options_.address + ":" +

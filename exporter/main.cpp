@@ -1,16 +1,16 @@
 // drift-exporter: reads the driftwatch ring and serves its metrics.
 // Wiring only: config -> ring follower -> metrics -> drift monitor ->
 // pipeline thread, and the HTTP server on the main thread.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "drift/blas_kernels.h"
 #include "drift_monitor.h"
@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
     const auto endpoint = server.local_endpoint();
     std::cout << "listening on " << endpoint.address().to_string() << ":" << endpoint.port()
               << std::endl;
-    spdlog::info("serving /metrics, /healthz and /drift on {}:{}",
-                 endpoint.address().to_string(), endpoint.port());
+    spdlog::info("serving /metrics, /healthz and /drift on {}:{}", endpoint.address().to_string(),
+                 endpoint.port());
 
     std::atomic<int> exit_code{0};
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);

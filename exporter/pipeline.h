@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "driftwatch/ring_reader.h"
 #include "drift_monitor.h"
+#include "driftwatch/ring_reader.h"
 #include "exporter_metrics.h"
 #include "ring_follower.h"
 

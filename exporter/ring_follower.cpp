@@ -1,12 +1,11 @@
 #include "ring_follower.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/types.h>
 
 #include <cerrno>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 #include "driftwatch/ring_error.h"
 
@@ -56,8 +55,8 @@ void RingFollower::try_attach() {
   spdlog::info(
       "following ring {}: generation {}, producer pid {}, model {} {}, {} classes, embedding "
       "dim {}, {} slots",
-      options_.ring_name, info.generation, info.producer_pid, info.model_name,
-      info.model_version, info.class_names.size(), info.embedding_dim, info.slot_count);
+      options_.ring_name, info.generation, info.producer_pid, info.model_name, info.model_version,
+      info.class_names.size(), info.embedding_dim, info.slot_count);
   last_lost_ = 0;
   last_generation_ = reader_->generation();
   changed_ = true;

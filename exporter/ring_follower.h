@@ -45,8 +45,8 @@ class RingFollower {
 
   // What one poll_batch() call saw besides the records.
   struct BatchResult {
-    std::size_t count = 0;       // records placed at the front of the batch
-    std::uint64_t lost = 0;      // records lost (lapped, raced, torn) since the last call
+    std::size_t count = 0;   // records placed at the front of the batch
+    std::uint64_t lost = 0;  // records lost (lapped, raced, torn) since the last call
     // First attach or a new generation: re-read info(). Records before
     // changed_at (if any) came from the previous producer, the rest from
     // the current one.

@@ -84,15 +84,14 @@ void BM_ExporterSustainedFromFullRing(benchmark::State& state) {
   auto options = driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots);
   ring::RingWriter writer(options);
 
-  std::vector<std::string> args = {"--port", "0", "--ring", dir.file("ring"), "--log-level",
-                                   "warn"};
+  std::vector<std::string> args = {"--port",         "0",           "--ring",
+                                   dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
-    driftwatch::drift::write_npy(
-        ref, driftwatch::drift::NpyArray::from_float32({1000, kDim},
-                                                       gaussian_rows(1000, kDim, 0.0f, 1)));
-    args.insert(args.end(), {"--reference", ref, "--window", "20", "--ert", "300",
-                             "--n-bootstraps", "1000"});
+    driftwatch::drift::write_npy(ref, driftwatch::drift::NpyArray::from_float32(
+                                          {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
+    args.insert(args.end(),
+                {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
   }
   ExporterProcess exporter(exporter_binary(), args, dir.file("exporter.log"));
   const bool ready = eventually([&] {
@@ -165,15 +164,14 @@ void BM_ExporterDrainsAFullRing(benchmark::State& state) {
   TempDir dir;
   ring::RingWriter writer(
       driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots));
-  std::vector<std::string> args = {"--port", "0", "--ring", dir.file("ring"), "--log-level",
-                                   "warn"};
+  std::vector<std::string> args = {"--port",         "0",           "--ring",
+                                   dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
-    driftwatch::drift::write_npy(
-        ref, driftwatch::drift::NpyArray::from_float32({1000, kDim},
-                                                       gaussian_rows(1000, kDim, 0.0f, 1)));
-    args.insert(args.end(), {"--reference", ref, "--window", "20", "--ert", "300",
-                             "--n-bootstraps", "1000"});
+    driftwatch::drift::write_npy(ref, driftwatch::drift::NpyArray::from_float32(
+                                          {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
+    args.insert(args.end(),
+                {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
   }
   ExporterProcess exporter(exporter_binary(), args, dir.file("exporter.log"));
   const bool ready = eventually([&] {

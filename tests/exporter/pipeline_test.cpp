@@ -71,8 +71,8 @@ TEST(Pipeline, CountsEveryRecordOfTheRingInBatches) {
   EXPECT_TRUE(has_line(text, "ring_producer_up 1"));
   EXPECT_TRUE(has_line(text, R"(predicted_class_total{class_name="T-shirt/top"} 25)"));
   EXPECT_TRUE(has_line(text, R"(predicted_class_total{class_name="Trouser"} 25)"));
-  EXPECT_TRUE(has_line(
-      text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 5)"));
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 5)"));
 }
 
 TEST(Pipeline, AttributesRecordsToTheProducerThatWroteThem) {

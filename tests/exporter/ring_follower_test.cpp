@@ -1,11 +1,10 @@
 // RingFollower: attaching late, following producer restarts, counting loss.
 #include "ring_follower.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <thread>
 
