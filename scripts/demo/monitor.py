@@ -80,7 +80,7 @@ def fmt(v, spec, width):
 
 def line(elapsed, phase, s):
     stat, thr = s.get("drift_stat"), s.get("drift_threshold")
-    if stat is not None and thr is not None:
+    if stat is not None and thr:
         drift = f"{stat:7.4f}/{thr:.4f} {'ABOVE' if stat > thr else 'below'}"
     else:
         drift = "      -/-      -  "
