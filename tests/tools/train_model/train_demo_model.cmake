@@ -15,7 +15,8 @@ set(settings "${EPOCHS} epochs, seed 0,")
 
 set(cached FALSE)
 # IS_NEWER_THAN is also true on equal times, so NOT means strictly newer.
-if(EXISTS ${model} AND EXISTS ${config} AND EXISTS ${log} AND NOT TOOL IS_NEWER_THAN model)
+if(EXISTS "${model}" AND EXISTS "${config}" AND EXISTS "${log}"
+   AND NOT "${TOOL}" IS_NEWER_THAN "${model}")
   file(READ ${log} output)
   string(FIND "${output}" "${settings}" settings_at)
   if(NOT settings_at EQUAL -1)
