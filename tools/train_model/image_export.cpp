@@ -13,7 +13,8 @@ namespace {
 
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path);
 }
@@ -39,7 +40,9 @@ std::optional<ImageFormat> parse_image_format(const std::string& name) {
   return std::nullopt;
 }
 
-const char* image_format_extension(ImageFormat f) { return f == ImageFormat::kJpeg ? "jpg" : "png"; }
+const char* image_format_extension(ImageFormat f) {
+  return f == ImageFormat::kJpeg ? "jpg" : "png";
+}
 
 std::vector<std::uint8_t> encode_jpeg_gray(const std::uint8_t* pixels, std::size_t rows,
                                            std::size_t cols, int quality) {
@@ -103,9 +106,10 @@ std::vector<std::string> export_images(const Dataset& data, const ExportOptions&
     img.assign(images.image(i), images.image(i) + images.image_size());
     apply_image_transform(opt.transform, img.data(), images.rows, images.cols,
                           mix_seed(opt.seed, i));
-    const auto bytes = opt.format == ImageFormat::kJpeg
-                           ? encode_jpeg_gray(img.data(), images.rows, images.cols, opt.jpeg_quality)
-                           : encode_png_gray(img.data(), images.rows, images.cols);
+    const auto bytes =
+        opt.format == ImageFormat::kJpeg
+            ? encode_jpeg_gray(img.data(), images.rows, images.cols, opt.jpeg_quality)
+            : encode_png_gray(img.data(), images.rows, images.cols);
     std::string path = opt.dir + "/" + std::to_string(i) + "_" +
                        std::to_string(data.labels.labels[i]) + "." +
                        image_format_extension(opt.format);

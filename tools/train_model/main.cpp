@@ -2,7 +2,6 @@
 // test images as JPEG/PNG (--export-images), or dumps a saved model's outputs
 // for cross-checking (--dump-logits). Only trainer.cpp needs LibTorch.
 #include <boost/program_options.hpp>
-
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -134,11 +133,12 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    std::printf("training on %zu images (test %zu), mean %.4f std %.4f, %d epochs, seed %llu, "
-                "%d threads\n",
-                train_set.images.count, test_set.images.count, static_cast<double>(norm.mean),
-                static_cast<double>(norm.std), train.epochs,
-                static_cast<unsigned long long>(train.seed), train.threads);
+    std::printf(
+        "training on %zu images (test %zu), mean %.4f std %.4f, %d epochs, seed %llu, "
+        "%d threads\n",
+        train_set.images.count, test_set.images.count, static_cast<double>(norm.mean),
+        static_cast<double>(norm.std), train.epochs, static_cast<unsigned long long>(train.seed),
+        train.threads);
     std::fflush(stdout);
     const TrainResult r = train_demo_model(train, train_set, test_set, norm);
     std::printf("saved %s and %s\n", r.model_path.c_str(), r.config_path.c_str());

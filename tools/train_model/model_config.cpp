@@ -44,15 +44,15 @@ std::string model_config_json(const std::string& version, const Normalization& n
     if (i) names += ", ";
     names += "\"" + json_escape(kClassNames[i]) + "\"";
   }
-  return std::string("{\n") +                                                   //
-         "  \"name\": \"" + kModelName + "\",\n" +                              //
-         "  \"version\": \"" + json_escape(version) + "\",\n" +                 //
+  return std::string("{\n") +                                                  //
+         "  \"name\": \"" + kModelName + "\",\n" +                             //
+         "  \"version\": \"" + json_escape(version) + "\",\n" +                //
          "  \"input\": {\"channels\": 1, \"height\": 28, \"width\": 28},\n" +  //
-         "  \"resize\": 28,\n" +                                                //
-         "  \"center_crop\": 28,\n" +                                           //
-         "  \"mean\": [" + format_float(norm.mean) + "],\n" +                   //
-         "  \"std\": [" + format_float(norm.std) + "],\n" +                     //
-         "  \"class_names\": [" + names + "]\n" +                               //
+         "  \"resize\": 28,\n" +                                               //
+         "  \"center_crop\": 28,\n" +                                          //
+         "  \"mean\": [" + format_float(norm.mean) + "],\n" +                  //
+         "  \"std\": [" + format_float(norm.std) + "],\n" +                    //
+         "  \"class_names\": [" + names + "]\n" +                              //
          "}\n";
 }
 

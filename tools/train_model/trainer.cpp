@@ -40,8 +40,8 @@ void add_layer(torch::jit::Module& m, const std::string& name, std::vector<std::
   for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
   const double bound = std::sqrt(6.0 / static_cast<double>(fan_in));
   const std::int64_t out_features = shape[0];
-  m.register_parameter(name + "_w", torch::empty(shape).uniform_(-bound, bound).requires_grad_(true),
-                       false);
+  m.register_parameter(name + "_w",
+                       torch::empty(shape).uniform_(-bound, bound).requires_grad_(true), false);
   m.register_parameter(name + "_b", torch::zeros({out_features}).requires_grad_(true), false);
 }
 
@@ -57,11 +57,11 @@ torch::jit::Module build_model() {
 
 // uint8 images -> float [N,1,H,W], scaled to [0,1] and normalised.
 torch::Tensor to_input(const IdxImages& images, std::size_t count, const Normalization& norm) {
-  auto raw = torch::from_blob(const_cast<std::uint8_t*>(images.pixels.data()),
-                              {static_cast<std::int64_t>(count), 1,
-                               static_cast<std::int64_t>(images.rows),
-                               static_cast<std::int64_t>(images.cols)},
-                              torch::kUInt8);
+  auto raw =
+      torch::from_blob(const_cast<std::uint8_t*>(images.pixels.data()),
+                       {static_cast<std::int64_t>(count), 1, static_cast<std::int64_t>(images.rows),
+                        static_cast<std::int64_t>(images.cols)},
+                       torch::kUInt8);
   return raw.to(torch::kFloat).div_(255.0f).sub_(norm.mean).div_(norm.std);
 }
 
@@ -132,11 +132,12 @@ TrainResult train_demo_model(const TrainOptions& opt, const Dataset& train, cons
     std::int64_t seen = 0;
     for (std::int64_t step = 0; step < steps_per_epoch; ++step, ++global_step) {
       // Cosine decay from the peak learning rate to 0 over the whole run.
-      const double lr =
-          opt.learning_rate * 0.5 * (1 + std::cos(kPi * static_cast<double>(global_step) / total_steps));
+      const double lr = opt.learning_rate * 0.5 *
+                        (1 + std::cos(kPi * static_cast<double>(global_step) / total_steps));
       static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
 
-      const auto idx = perm.slice(0, step * opt.batch_size, std::min(n, (step + 1) * opt.batch_size));
+      const auto idx =
+          perm.slice(0, step * opt.batch_size, std::min(n, (step + 1) * opt.batch_size));
       const auto x = train_x.index_select(0, idx);
       const auto y = train_y.index_select(0, idx);
       adam.zero_grad();
@@ -201,7 +202,8 @@ void dump_model_outputs(const std::string& model_path, const Dataset& test,
   auto write_row = [f](const char* tag, const torch::Tensor& t, std::int64_t row) {
     std::fprintf(f, "%s", tag);
     const float* p = t.data_ptr<float>() + row * t.size(1);
-    for (std::int64_t j = 0; j < t.size(1); ++j) std::fprintf(f, " %.9g", static_cast<double>(p[j]));
+    for (std::int64_t j = 0; j < t.size(1); ++j)
+      std::fprintf(f, " %.9g", static_cast<double>(p[j]));
     std::fprintf(f, "\n");
   };
   for (std::int64_t i = 0; i < static_cast<std::int64_t>(count); ++i) {

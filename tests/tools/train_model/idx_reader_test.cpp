@@ -68,7 +68,8 @@ TEST(IdxReader, RejectsBadMagicNamingBothValues) {
 TEST(IdxReader, RejectsTruncatedHeader) {
   ScratchDir dir;
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {2, 28, 28}, {}, true, /*keep_bytes=*/10);
-  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }), HasSubstr("truncated header"));
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+              HasSubstr("truncated header"));
   write_idx(dir.file("empty.gz"), kIdxImagesMagic, {}, {}, true, /*keep_bytes=*/0);
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("empty.gz")); }),
               HasSubstr("truncated header"));
@@ -116,7 +117,8 @@ TEST(IdxReader, RejectsMissingFile) {
 
 TEST(ReadFashionMnist, RejectsImageAndLabelCountMismatch) {
   ScratchDir dir;
-  write_idx(dir.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  write_idx(dir.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {2, 2, 2},
+            {1, 2, 3, 4, 5, 6, 7, 8});
   write_idx(dir.file("t10k-labels-idx1-ubyte.gz"), kIdxLabelsMagic, {3}, {1, 2, 3});
   EXPECT_THAT(error_of([&] { read_fashion_mnist(dir.path().string(), "t10k"); }),
               HasSubstr("holds 2 images but"));
@@ -131,7 +133,8 @@ TEST(ReadFashionMnist, RejectsLabelOutsideTheTenClasses) {
 }
 
 TEST(ReadFashionMnist, ReadsTheInstalledDataSet) {
-  if (!std::filesystem::exists(std::string(testing::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+  if (!std::filesystem::exists(std::string(testing::kFashionMnistDir) +
+                               "/t10k-images-idx3-ubyte.gz")) {
     GTEST_SKIP() << "Fashion-MNIST not installed";
   }
   const Dataset test = read_fashion_mnist(testing::kFashionMnistDir, "t10k");

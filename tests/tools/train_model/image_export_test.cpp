@@ -107,7 +107,8 @@ TEST_F(ImageExport, PngDecodesToTheIdxPixelsExactly) {
     const Decoded d = decode_png(paths[i]);
     ASSERT_EQ(d.width, 28);
     ASSERT_EQ(d.height, 28);
-    EXPECT_EQ(d.gray, std::vector<std::uint8_t>(data_.images.image(i), data_.images.image(i) + 784));
+    EXPECT_EQ(d.gray,
+              std::vector<std::uint8_t>(data_.images.image(i), data_.images.image(i) + 784));
   }
 }
 
@@ -135,7 +136,8 @@ TEST_F(ImageExport, JpegDecodesCloseToTheIdxPixels) {
 }
 
 TEST(ImageExportRealData, JpegAndPngOfFashionMnistTestImages) {
-  if (!std::filesystem::exists(std::string(testing::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+  if (!std::filesystem::exists(std::string(testing::kFashionMnistDir) +
+                               "/t10k-images-idx3-ubyte.gz")) {
     GTEST_SKIP() << "Fashion-MNIST not installed";
   }
   ScratchDir dir;
@@ -169,7 +171,8 @@ TEST_F(ImageExport, NoiseAndRotateChangeTheImageDeterministically) {
     for (std::size_t i = 0; i < kCount; ++i) {
       const Decoded da = decode_png(a[i]);
       EXPECT_EQ(da.gray, decode_png(b[i]).gray) << "same seed, same image";
-      EXPECT_NE(da.gray, std::vector<std::uint8_t>(data_.images.image(i), data_.images.image(i) + 784));
+      EXPECT_NE(da.gray,
+                std::vector<std::uint8_t>(data_.images.image(i), data_.images.image(i) + 784));
     }
     // Different images get different noise / angles.
     EXPECT_NE(read_bytes(a[0]), read_bytes(a[1]));

@@ -38,7 +38,7 @@ TEST(RotateImage, NinetyDegreesTurnsCounterClockwiseExactly) {
 TEST(RotateImage, FillsCornersFromOutsideWithBackground) {
   std::vector<std::uint8_t> img(28 * 28, 200);
   rotate_image(img.data(), 28, 28, 45.0);
-  EXPECT_EQ(img[0], 0);             // corner comes from outside the source
+  EXPECT_EQ(img[0], 0);               // corner comes from outside the source
   EXPECT_EQ(img[14 * 28 + 14], 200);  // centre stays
 }
 

@@ -44,8 +44,8 @@ TEST(ProgressBar, TtyModeRedrawsInPlace) {
   std::FILE* f = std::tmpfile();
   const Clock::time_point t0{};
   ProgressBar bar(f, /*tty=*/true, "e", 10, t0);
-  bar.update(1, 1.0, 10, t0 + milliseconds(50));   // too soon: skipped
-  bar.update(2, 1.0, 10, t0 + milliseconds(150));  // drawn
+  bar.update(1, 1.0, 10, t0 + milliseconds(50));    // too soon: skipped
+  bar.update(2, 1.0, 10, t0 + milliseconds(150));   // drawn
   bar.update(10, 0.5, 10, t0 + milliseconds(160));  // last step: always drawn
   bar.finish();
   const std::string out = contents(f);

@@ -43,7 +43,8 @@ inline void write_idx(const std::string& path, std::uint32_t magic,
                       bool gzip = true, std::size_t keep_bytes = SIZE_MAX) {
   std::vector<std::uint8_t> bytes;
   auto be32 = [&bytes](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
   };
   be32(magic);
   for (auto d : dims) be32(d);
@@ -59,7 +60,8 @@ inline void write_idx(const std::string& path, std::uint32_t magic,
     ASSERT_EQ(gzclose(f), Z_OK);
   } else {
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   }
 }
 
