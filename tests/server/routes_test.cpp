@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <future>
+#include <random>
 
 #include "driftwatch/server/base64.h"
 #include "driftwatch/server/preprocess.h"
@@ -191,4 +192,39 @@ TEST_F(RoutesTest, AFullQueueAnswers503AtOnce) {
   EXPECT_EQ(r.status, 503u);
   EXPECT_EQ(error_code(r), "overloaded");
   release.set_value();
+}
+
+TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
+  load_model();
+  const std::string png = encode_png(dwtest::synthetic_image(28, 28, 1, 6));
+  const std::string valid = "{\"image\": \"" + base64_encode(png) + "\", \"extra\": [1, 2.5, \"x\", null]}";
+  std::mt19937 rng(99);
+  int ok = 0;
+  for (int iter = 0; iter < 1500; ++iter) {
+    std::string body = valid;
+    for (int k = 0, n = 1 + rng() % 4; k < n && !body.empty(); ++k) {
+      // Half the time only the JSON around the image (the tail): many of those stay valid.
+      const std::size_t tail = std::min<std::size_t>(body.size(), 48);
+      const std::size_t pos = iter % 2 ? body.size() - 1 - rng() % tail : rng() % body.size();
+      switch (rng() % 4) {
+        case 0: body[pos] = static_cast<char>(rng()); break;
+        case 1: body.erase(pos, 1 + rng() % 16); break;
+        case 2: body.insert(pos, 1, "{}[]\",:\\ 0e-"[rng() % 13]); break;
+        default: body.resize(pos);
+      }
+    }
+    HttpRequest req;
+    req.method = ring::Method::kPost;
+    req.body = body;
+    const Reply r = router_.predict(req);
+    ASSERT_TRUE(r.status == 200 || r.status == 422) << r.status << " " << r.body;
+    if (r.status == 200) {
+      ++ok;
+      ASSERT_EQ(r.embedding.size(), 16u);
+    } else {
+      ASSERT_FALSE(error_code(r).empty());
+      ASSERT_EQ(r.record.class_index, -1);
+    }
+  }
+  EXPECT_GT(ok, 10);
 }

@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-declare -A port
+declare -A port spid
 start_server() {  # $1: on|off
   local ring_flag="--ring /$shm_name"
   [ "$1" = off ] && ring_flag="--no-ring"
@@ -38,6 +38,7 @@ start_server() {  # $1: on|off
   "$server" --model "$model" --model-config "$config" $ring_flag --port 0 --log-level warn $flags \
     > "$work/stdout.$1" 2> "$work/stderr.$1" &
   pids+=($!)
+  spid[$1]=$!
   local p=""
   for _ in $(seq 1 300); do
     p=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/stdout.$1" | head -1)
@@ -48,11 +49,22 @@ start_server() {  # $1: on|off
   port[$1]=$p
 }
 
+cpu_ticks() {  # user + system CPU time of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 run_wrk() {  # $1 mode, $2 connections, $3 seconds
   local t=1
   [ "$2" -ge 8 ] && t=2
-  WRK_BODY=$body wrk -t $t -c "$2" -d "${3}s" -s "$here/post_predict.lua" \
-    "http://127.0.0.1:${port[$1]}/predict" | grep '^RESULT'
+  local before after line
+  before=$(cpu_ticks "${spid[$1]}")
+  line=$(WRK_BODY=$body wrk -t $t -c "$2" -d "${3}s" -s "$here/post_predict.lua" \
+    "http://127.0.0.1:${port[$1]}/predict" | grep '^RESULT')
+  after=$(cpu_ticks "${spid[$1]}")
+  # Server CPU per request: far less sensitive to other load than latency is.
+  local requests=${line#*requests=}
+  requests=${requests%% *}
+  echo "$line cpu_us_per_req=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))"
 }
 
 start_server on
@@ -75,8 +87,8 @@ python3 - "$results" <<'PY'
 import re, sys, statistics as st
 rows = [dict(re.findall(r"(\w+)=([\w.]+)", l)) for l in open(sys.argv[1])]
 print()
-print("| concurrency | ring | req/s (median) | p50 ms | p99 ms | non-2xx + socket errors |")
-print("|---|---|---|---|---|---|")
+print("| concurrency | ring | req/s (median) | p50 ms | p99 ms | server CPU µs/request | non-2xx + socket errors |")
+print("|---|---|---|---|---|---|---|")
 med = {}
 for c in ("1", "8", "64"):
     for mode in ("on", "off"):
@@ -85,8 +97,9 @@ for c in ("1", "8", "64"):
         p50 = st.median(int(r["p50_us"]) for r in rs) / 1000
         p99 = st.median(int(r["p99_us"]) for r in rs) / 1000
         bad = sum(int(r["non2xx"]) + int(r["socket_errors"]) for r in rs)
-        med[(c, mode)] = (rps, p50, p99)
-        print(f"| {c} | {mode} | {rps:.0f} | {p50:.3f} | {p99:.3f} | {bad} |")
+        cpu = st.median(int(r["cpu_us_per_req"]) for r in rs)
+        med[(c, mode)] = (rps, p50, p99, cpu)
+        print(f"| {c} | {mode} | {rps:.0f} | {p50:.3f} | {p99:.3f} | {cpu:.0f} | {bad} |")
 print()
 for c in ("1", "8", "64"):
     on, off = med[(c, "on")], med[(c, "off")]
@@ -97,5 +110,5 @@ for c in ("1", "8", "64"):
         d = {r["ring"]: int(r["p50_us"]) for r in a}
         pairs.append(d["on"] / d["off"])
     print(f"c={c}: p50 on/off = {on[1] / off[1]:.3f} (median of paired ratios {st.median(pairs):.3f}), "
-          f"throughput on/off = {on[0] / off[0]:.3f}")
+          f"throughput on/off = {on[0] / off[0]:.3f}, CPU per request on/off = {on[3] / off[3]:.3f}")
 PY
