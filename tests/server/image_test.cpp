@@ -78,3 +78,15 @@ TEST(ImageDecode, UnknownBytesAndEmptyInputAreNotImages) {
   EXPECT_EQ(decode("GIF89a....", out).status, DecodeStatus::kUnknownFormat);
   EXPECT_EQ(decode(std::string("\xFF\xD8\xFF", 3), out).status, DecodeStatus::kCorrupt);
 }
+
+TEST(ImageDecode, AJpegCutBeforeItsScanDoesNotBreakTheNextJpeg) {
+  // TurboJPEG 2.1 leaves a handle unusable after "missing SOS marker" in the
+  // header: the next, valid, image then fails with "Invalid argument". The
+  // decoder is per thread, so one bad upload would break that thread for good.
+  const std::string jpeg = encode_jpeg(dwtest::synthetic_image(40, 30, 3, 8), 85);
+  const auto sos = jpeg.find("\xFF\xDA");
+  ASSERT_NE(sos, std::string::npos);
+  Image out;
+  EXPECT_EQ(decode(jpeg.substr(0, sos), out).status, DecodeStatus::kCorrupt);
+  EXPECT_TRUE(decode(jpeg, out).ok());
+}
