@@ -57,7 +57,7 @@ def rnd(v, n=3):
 
 def phase_row(prom, ph, alert_end, webhook, prev_firing):
     start, end = ph["start"], ph["end"]
-    secs = max(1, int(math.ceil(end - start)))
+    secs = max(1, int(end - start))
     rng = f"[{secs}s]"
     lg = {}
     try:
