@@ -13,7 +13,8 @@ constexpr std::uint8_t kSkip = 0xFE;  // CR, LF
 constexpr std::array<std::uint8_t, 256> make_table() {
   std::array<std::uint8_t, 256> t{};
   for (auto& v : t) v = kInvalid;
-  for (int i = 0; i < 64; ++i) t[static_cast<std::uint8_t>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<std::uint8_t>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
   t['\r'] = kSkip;
   t['\n'] = kSkip;
   return t;
@@ -27,14 +28,15 @@ bool base64_decode(std::string_view in, std::string& out) {
   // Accept a data URL as browsers' FileReader.readAsDataURL produce it.
   if (in.substr(0, 5) == "data:") {
     const auto comma = in.find(',');
-    if (comma == std::string_view::npos || in.substr(0, comma).find(";base64") == std::string_view::npos)
+    if (comma == std::string_view::npos ||
+        in.substr(0, comma).find(";base64") == std::string_view::npos)
       return false;
     in.remove_prefix(comma + 1);
   }
   out.reserve(in.size() / 4 * 3);
   std::uint32_t quad = 0;
-  int filled = 0;    // sextets in `quad`
-  int padding = 0;   // '=' seen
+  int filled = 0;   // sextets in `quad`
+  int padding = 0;  // '=' seen
   for (const char ch : in) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '=') {

@@ -2,13 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <algorithm>
 
 namespace driftwatch::server {
 
@@ -79,8 +78,9 @@ void HttpConnection::do_read() {
   started_ = Clock::now();
   waiting_ = Waiting::kRead;
   arm_timer(ctx_.settings.read_timeout);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          beast::bind_front_handler(&HttpConnection::on_read_header, shared_from_this()));
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      beast::bind_front_handler(&HttpConnection::on_read_header, shared_from_this()));
 }
 
 void HttpConnection::on_read_header(beast::error_code ec, std::size_t) {
@@ -139,10 +139,10 @@ void HttpConnection::on_read_error(beast::error_code ec) {
                                 handler_));
   }
   if (ec == http::error::body_limit) {
-    return do_write(error_reply(413, "body_too_large",
-                                "the body is over the limit of " +
-                                    std::to_string(ctx_.settings.max_body_bytes) + " bytes",
-                                handler_));
+    return do_write(error_reply(
+        413, "body_too_large",
+        "the body is over the limit of " + std::to_string(ctx_.settings.max_body_bytes) + " bytes",
+        handler_));
   }
   if (ec == http::error::header_limit) {
     return do_write(error_reply(431, "header_too_large",
@@ -151,11 +151,12 @@ void HttpConnection::on_read_error(beast::error_code ec) {
                                 handler_));
   }
   if (is_http_error(ec)) {
-    return do_write(error_reply(400, "bad_request", "malformed HTTP request: " + ec.message(),
-                                handler_));
+    return do_write(
+        error_reply(400, "bad_request", "malformed HTTP request: " + ec.message(), handler_));
   }
   // Reset by the peer, shutdown, ...: nobody to answer. Let the object go.
-  if (ec != net::error::operation_aborted) spdlog::debug("connection read failed: {}", ec.message());
+  if (ec != net::error::operation_aborted)
+    spdlog::debug("connection read failed: {}", ec.message());
 }
 
 void HttpConnection::dispatch_request() {
@@ -206,8 +207,8 @@ void HttpConnection::do_write(Reply&& reply) {
   // The one ring record of this request.
   ring::RecordFields& f = reply.record;
   f.timestamp_ns = wall_clock_ns();
-  f.request_id = request_id_ != 0 ? request_id_
-                                  : ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed);
+  f.request_id =
+      request_id_ != 0 ? request_id_ : ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed);
   f.latency_total_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started_).count());
   f.body_bytes = body_bytes_;
@@ -228,8 +229,9 @@ void HttpConnection::do_write(Reply&& reply) {
   response_ = std::move(res);
   waiting_ = Waiting::kWrite;
   arm_timer(ctx_.settings.read_timeout);
-  http::async_write(socket_, *response_,
-                    beast::bind_front_handler(&HttpConnection::on_write, shared_from_this(), close));
+  http::async_write(
+      socket_, *response_,
+      beast::bind_front_handler(&HttpConnection::on_write, shared_from_this(), close));
 }
 
 void HttpConnection::on_write(bool close, beast::error_code ec, std::size_t) {
@@ -241,7 +243,8 @@ void HttpConnection::on_write(bool close, beast::error_code ec, std::size_t) {
   }
   response_.reset();
   if (ec) {
-    if (ec != net::error::operation_aborted) spdlog::debug("connection write failed: {}", ec.message());
+    if (ec != net::error::operation_aborted)
+      spdlog::debug("connection write failed: {}", ec.message());
     return;
   }
   if (close) return do_close();

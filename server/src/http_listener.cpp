@@ -5,7 +5,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-
 #include <stdexcept>
 
 #include "driftwatch/server/http_connection.h"
@@ -16,13 +15,18 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-HttpListener::HttpListener(net::io_context& ioc, const tcp::endpoint& endpoint, HttpContext& context)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()), ctx_(context) {
+HttpListener::HttpListener(net::io_context& ioc, const tcp::endpoint& endpoint,
+                           HttpContext& context)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      retry_timer_(acceptor_.get_executor()),
+      ctx_(context) {
   beast::error_code ec;
   auto check = [&](const char* what) {
     if (ec)
-      throw std::runtime_error(std::string("cannot ") + what + " " + endpoint.address().to_string() +
-                               ":" + std::to_string(endpoint.port()) + ": " + ec.message());
+      throw std::runtime_error(std::string("cannot ") + what + " " +
+                               endpoint.address().to_string() + ":" +
+                               std::to_string(endpoint.port()) + ": " + ec.message());
   };
   acceptor_.open(endpoint.protocol(), ec);
   check("open a socket for");

@@ -125,8 +125,8 @@ std::string encode_jpeg(const Image& image, int quality) {
   const bool gray = image.channels == 1;
   std::string result;
   if (tjCompress2(tj, image.pixels.data(), image.width, 0, image.height,
-                  gray ? TJPF_GRAY : TJPF_RGB, &buf, &len, gray ? TJSAMP_GRAY : TJSAMP_420,
-                  quality, TJFLAG_ACCURATEDCT) == 0) {
+                  gray ? TJPF_GRAY : TJPF_RGB, &buf, &len, gray ? TJSAMP_GRAY : TJSAMP_420, quality,
+                  TJFLAG_ACCURATEDCT) == 0) {
     result.assign(reinterpret_cast<const char*>(buf), len);
   }
   tjFree(buf);

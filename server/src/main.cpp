@@ -8,12 +8,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <functional>
@@ -38,9 +37,12 @@ using namespace driftwatch::server;
 int main(int argc, char** argv) {
   ServerOptions o;
   switch (parse_server_options(argc, argv, o, std::cout, std::cerr)) {
-    case ParseOutcome::kExitOk: return 0;
-    case ParseOutcome::kExitError: return 2;
-    case ParseOutcome::kRun: break;
+    case ParseOutcome::kExitOk:
+      return 0;
+    case ParseOutcome::kExitError:
+      return 2;
+    case ParseOutcome::kRun:
+      break;
   }
   auto logger = spdlog::stderr_color_mt("infer-server");
   spdlog::set_default_logger(logger);
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(level);
 
   ModelConfig config;
-  const std::string config_path = o.model_config.empty() ? default_config_path(o.model) : o.model_config;
+  const std::string config_path =
+      o.model_config.empty() ? default_config_path(o.model) : o.model_config;
   try {
     config = load_model_config(config_path);
   } catch (const std::exception& e) {
@@ -83,11 +86,12 @@ int main(int argc, char** argv) {
   }
   const auto ep = listener->local_endpoint();
   // One line on stdout that scripts and tests read for the port (--port 0).
-  std::printf("listening on %s:%u\n", ep.address().to_string().c_str(), static_cast<unsigned>(ep.port()));
+  std::printf("listening on %s:%u\n", ep.address().to_string().c_str(),
+              static_cast<unsigned>(ep.port()));
   std::fflush(stdout);
   spdlog::info("listening on {}:{} ({} I/O threads, {} inference threads x {} intra-op, queue {})",
-               ep.address().to_string(), ep.port(), o.io_threads, o.infer_threads, o.intra_op_threads,
-               o.max_queue);
+               ep.address().to_string(), ep.port(), o.io_threads, o.infer_threads,
+               o.intra_op_threads, o.max_queue);
   listener->run();
 
   std::atomic<int> exit_code{0};
@@ -101,12 +105,13 @@ int main(int argc, char** argv) {
       mo.optimize = !o.no_optimize;
       mo.warmup_iterations = o.warmup;
       auto runner = std::make_unique<ModelRunner>(std::move(mo));
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      spdlog::info("model {} v{} loaded in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
-                   config.name, config.version, ms, runner->num_classes(), config.channels,
-                   config.height, config.width, runner->embedding_dim(),
-                   embedding_source_name(runner->embedding_source()),
-                   runner->optimized() ? "frozen + optimized" : runner->optimization_note());
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      spdlog::info(
+          "model {} v{} loaded in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
+          config.name, config.version, ms, runner->num_classes(), config.channels, config.height,
+          config.width, runner->embedding_dim(), embedding_source_name(runner->embedding_source()),
+          runner->optimized() ? "frozen + optimized" : runner->optimization_note());
       if (!runner->optimized() && !o.no_optimize) spdlog::warn("{}", runner->optimization_note());
       if (sink.enabled()) {
         ring::RingWriter::Options ro;

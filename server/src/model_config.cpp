@@ -64,7 +64,8 @@ std::vector<float> get_floats(simdjson::dom::element e, const char* field) {
 
 std::string get_string(simdjson::dom::element e, const char* field) {
   std::string_view s;
-  if (e.get_string().get(s) != simdjson::SUCCESS) fail(std::string("'") + field + "' must be a string");
+  if (e.get_string().get(s) != simdjson::SUCCESS)
+    fail(std::string("'") + field + "' must be a string");
   return std::string(s);
 }
 
@@ -143,7 +144,8 @@ ModelConfig parse_model_config(std::string_view json) {
     if (!(s > 0.0f)) fail("'std' values must be positive");
 
   simdjson::dom::array names;
-  if (obj["class_names"].get(e) != simdjson::SUCCESS || e.get_array().get(names) != simdjson::SUCCESS)
+  if (obj["class_names"].get(e) != simdjson::SUCCESS ||
+      e.get_array().get(names) != simdjson::SUCCESS)
     fail("'class_names' (an array of strings) is missing");
   for (auto n : names) c.class_names.push_back(get_string(n, "class_names"));
   if (c.class_names.empty()) fail("'class_names' is empty");

@@ -1,6 +1,5 @@
 // The only translation unit of the server that includes LibTorch.
 #include "driftwatch/server/model_runner.h"
-#include "driftwatch/server/preprocess.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -8,13 +7,18 @@
 #include <cmath>
 #include <random>
 
+#include "driftwatch/server/preprocess.h"
+
 namespace driftwatch::server {
 
 const char* embedding_source_name(EmbeddingSource s) {
   switch (s) {
-    case EmbeddingSource::kEmbedMethod: return "embed";
-    case EmbeddingSource::kForwardTuple: return "forward_tuple";
-    case EmbeddingSource::kSoftmax: return "softmax";
+    case EmbeddingSource::kEmbedMethod:
+      return "embed";
+    case EmbeddingSource::kForwardTuple:
+      return "forward_tuple";
+    case EmbeddingSource::kSoftmax:
+      return "softmax";
   }
   return "unknown";
 }
@@ -49,7 +53,8 @@ struct ModelRunner::Impl {
         throw ModelLoadError("forward returned a tuple that is not (logits, embedding)");
       logits = elems[0].toTensor();
       tuple_embedding = elems[1].toTensor();
-      if (learn) source = has_embed ? EmbeddingSource::kEmbedMethod : EmbeddingSource::kForwardTuple;
+      if (learn)
+        source = has_embed ? EmbeddingSource::kEmbedMethod : EmbeddingSource::kForwardTuple;
     } else {
       throw ModelLoadError("forward must return a tensor or a (logits, embedding) tuple");
     }
@@ -65,8 +70,12 @@ struct ModelRunner::Impl {
         r.embedding = e.toTensor();
         break;
       }
-      case EmbeddingSource::kForwardTuple: r.embedding = tuple_embedding; break;
-      case EmbeddingSource::kSoftmax: r.embedding = r.probs; break;
+      case EmbeddingSource::kForwardTuple:
+        r.embedding = tuple_embedding;
+        break;
+      case EmbeddingSource::kSoftmax:
+        r.embedding = r.probs;
+        break;
     }
     if (r.embedding.dim() < 1 || r.embedding.size(0) != x.size(0))
       throw std::runtime_error("the embedding has shape " + shape(r.embedding) +
@@ -168,9 +177,9 @@ void ModelRunner::run(const float* input, std::size_t batch, std::vector<ModelOu
   const ModelConfig& c = d.options.config;
   c10::InferenceMode guard;
   // from_blob does not copy; the model only reads its input.
-  const at::Tensor x = torch::from_blob(const_cast<float*>(input),
-                                        {static_cast<int64_t>(batch), c.channels, c.height, c.width},
-                                        torch::kFloat32);
+  const at::Tensor x = torch::from_blob(
+      const_cast<float*>(input), {static_cast<int64_t>(batch), c.channels, c.height, c.width},
+      torch::kFloat32);
   Impl::Raw r = d.call(d.module, x, false);
   out.resize(batch);
   const float* p = r.probs.data_ptr<float>();

@@ -117,8 +117,8 @@ Image convert_channels(const Image& in, int channels) {
     const std::uint8_t* s = in.pixels.data();
     for (std::size_t i = 0; i < n; ++i, s += 3) {
       // ITU-R 601-2 luma in 16-bit fixed point, rounded, as PIL's convert("L").
-      out.pixels[i] = static_cast<std::uint8_t>((s[0] * 19595u + s[1] * 38470u + s[2] * 7471u +
-                                                 0x8000u) >> 16);
+      out.pixels[i] =
+          static_cast<std::uint8_t>((s[0] * 19595u + s[1] * 38470u + s[2] * 7471u + 0x8000u) >> 16);
     }
   } else if (in.channels == 1 && channels == 3) {
     for (std::size_t i = 0; i < n; ++i) {

@@ -18,7 +18,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
 }
 
 std::string_view path_of(std::string_view target) {
@@ -41,14 +42,20 @@ bool is_json_media_type(std::string_view ct) {
 
 const char* json_type_name(simdjson::dom::element_type t) {
   switch (t) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "a number";
-    case simdjson::dom::element_type::STRING: return "a string";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    case simdjson::dom::element_type::DOUBLE:
+      return "a number";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
   }
   return "something else";
 }
@@ -107,12 +114,14 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
       std::string path(path_of(req.target));
       if (path.size() > 200) path = path.substr(0, 200) + "...";
       done(error_reply(404, "not_found",
-                       "no route for " + path + "; the routes are POST /predict, GET /, "
-                       "GET /healthz, GET /readyz and GET /model",
+                       "no route for " + path +
+                           "; the routes are POST /predict, GET /, "
+                           "GET /healthz, GET /readyz and GET /model",
                        h));
       return;
     }
-    case ring::Handler::kPredict: break;
+    case ring::Handler::kPredict:
+      break;
     case ring::Handler::kHealthz:
       if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
       {
@@ -141,10 +150,10 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
   // POST /predict
   if (req.method != ring::Method::kPost) return done(method_not_allowed(req, h, "POST"));
   if (req.has_content_type && !is_json_media_type(req.content_type)) {
-    return done(error_reply(415, "unsupported_media_type",
-                            "content type '" + req.content_type.substr(0, 100) +
-                                "' is not JSON; send application/json",
-                            h));
+    return done(error_reply(
+        415, "unsupported_media_type",
+        "content type '" + req.content_type.substr(0, 100) + "' is not JSON; send application/json",
+        h));
   }
   if (model_.get() == nullptr) {
     Reply r = error_reply(503, "model_loading", "the model is still loading; retry shortly", h);
@@ -181,9 +190,11 @@ Reply Router::predict(const HttpRequest& req) const {
     return r;
   };
   const ModelRunner* model = model_.get();
-  if (model == nullptr) return fail(503, "model_loading", "the model is still loading; retry shortly");
+  if (model == nullptr)
+    return fail(503, "model_loading", "the model is still loading; retry shortly");
   if (req.body.empty())
-    return fail(422, "empty_body", "the request has no body; send {\"image\": \"<base64 JPEG or PNG>\"}");
+    return fail(422, "empty_body",
+                "the request has no body; send {\"image\": \"<base64 JPEG or PNG>\"}");
 
   // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse from a
   // padded per-thread copy (a memcpy, cheap next to the decode).
@@ -206,8 +217,9 @@ Reply Router::predict(const HttpRequest& req) const {
     return fail(422, "missing_image", "the body has no \"image\" field (base64 JPEG or PNG)");
   std::string_view image_b64;
   if (image_el.get_string().get(image_b64) != simdjson::SUCCESS)
-    return fail(422, "image_not_string",
-                std::string("\"image\" must be a base64 string, got ") + json_type_name(image_el.type()));
+    return fail(
+        422, "image_not_string",
+        std::string("\"image\" must be a base64 string, got ") + json_type_name(image_el.type()));
 
   thread_local std::string bytes;
   if (!base64_decode(image_b64, bytes))
@@ -231,8 +243,9 @@ Reply Router::predict(const HttpRequest& req) const {
   const std::size_t k = std::min<std::size_t>(ring::kMaxTopK, p.size());
   std::vector<std::uint32_t> order(p.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  std::partial_sort(
+      order.begin(), order.begin() + k, order.end(),
+      [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
 
   const auto& names = model->config().class_names;
   Reply r;
@@ -278,7 +291,8 @@ Reply Router::predict(const HttpRequest& req) const {
 
 Reply Router::readiness() const {
   if (model_.get() == nullptr) {
-    Reply r = error_reply(503, "model_loading", "the model is still loading", ring::Handler::kReadyz);
+    Reply r =
+        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kReadyz);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
@@ -293,7 +307,8 @@ Reply Router::readiness() const {
 Reply Router::model_info() const {
   const ModelRunner* m = model_.get();
   if (m == nullptr) {
-    Reply r = error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
+    Reply r =
+        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }

@@ -1,8 +1,7 @@
 #include "driftwatch/server/server_options.h"
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cctype>
 #include <ostream>
 #include <thread>
@@ -66,18 +65,18 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     // Environment after the command line: store() keeps values already set.
-    po::store(po::parse_environment(desc,
-                                    [&desc](const std::string& env) -> std::string {
-                                      const std::string prefix = "DRIFTWATCH_";
-                                      if (env.rfind(prefix, 0) != 0) return "";
-                                      std::string name = env.substr(prefix.size());
-                                      std::transform(name.begin(), name.end(), name.begin(),
-                                                     [](unsigned char c) {
-                                                       return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-                                                     });
-                                      if (name == "help") return "";
-                                      return desc.find_nothrow(name, false) ? name : "";
-                                    }),
+    po::store(po::parse_environment(
+                  desc,
+                  [&desc](const std::string& env) -> std::string {
+                    const std::string prefix = "DRIFTWATCH_";
+                    if (env.rfind(prefix, 0) != 0) return "";
+                    std::string name = env.substr(prefix.size());
+                    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+                      return c == '_' ? '-' : static_cast<char>(std::tolower(c));
+                    });
+                    if (name == "help") return "";
+                    return desc.find_nothrow(name, false) ? name : "";
+                  }),
               vm);
     if (vm.count("help")) {
       out << desc << "\n";
@@ -98,16 +97,19 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
     return false;
   };
   if (!positive(o.io_threads, "io-threads") || !positive(o.intra_op_threads, "intra-op-threads") ||
-      !positive(o.max_queue, "max-queue") || !positive(static_cast<long long>(o.max_body_bytes), "max-body-bytes") ||
+      !positive(o.max_queue, "max-queue") ||
+      !positive(static_cast<long long>(o.max_body_bytes), "max-body-bytes") ||
       !positive(static_cast<long long>(o.max_pixels), "max-pixels") ||
-      !positive(o.max_header_bytes, "max-header-bytes") || !positive(o.read_timeout_ms, "read-timeout-ms") ||
+      !positive(o.max_header_bytes, "max-header-bytes") ||
+      !positive(o.read_timeout_ms, "read-timeout-ms") ||
       !positive(o.max_connections, "max-connections") || !positive(o.ring_slots, "ring-slots"))
     return ParseOutcome::kExitError;
   if (o.infer_threads < 0) {
     err << "infer-server: --infer-threads must be 0 or more\n";
     return ParseOutcome::kExitError;
   }
-  if (o.infer_threads == 0) o.infer_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.infer_threads == 0)
+    o.infer_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return ParseOutcome::kRun;
 }
 

@@ -32,8 +32,8 @@ TEST(Base64, DecodesKnownVectors) {
 
 TEST(Base64, RejectsInvalidInput) {
   std::string out;
-  for (const char* bad : {"bad data", "Zm9vY", "Zm9vYg=", "Zm9v=mFy", "Zm9vYg==Zm9v", "Zm9v!", "====",
-                          "Zg===", "Zh==", "Zm9vYmF=", "Zm 9v"}) {
+  for (const char* bad : {"bad data", "Zm9vY", "Zm9vYg=", "Zm9v=mFy", "Zm9vYg==Zm9v", "Zm9v!",
+                          "====", "Zg===", "Zh==", "Zm9vYmF=", "Zm 9v"}) {
     EXPECT_FALSE(base64_decode(bad, out)) << bad;
   }
 }

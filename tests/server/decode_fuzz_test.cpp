@@ -24,13 +24,15 @@ std::string mutate(const std::string& in, std::mt19937& rng) {
   auto pos = [&](std::size_t n) { return n == 0 ? 0 : rng() % n; };
   switch (kind) {
     case 0:  // flip a few bits
-      for (int i = 0, n = 1 + rng() % 8; i < n && !s.empty(); ++i) s[pos(s.size())] ^= static_cast<char>(1 << (rng() % 8));
+      for (int i = 0, n = 1 + rng() % 8; i < n && !s.empty(); ++i)
+        s[pos(s.size())] ^= static_cast<char>(1 << (rng() % 8));
       break;
     case 1:  // truncate
       s.resize(pos(s.size() + 1));
       break;
     case 2:  // overwrite a run with random bytes
-      for (std::size_t i = pos(s.size()), n = 1 + rng() % 32; i < s.size() && n > 0; ++i, --n) s[i] = static_cast<char>(rng());
+      for (std::size_t i = pos(s.size()), n = 1 + rng() % 32; i < s.size() && n > 0; ++i, --n)
+        s[i] = static_cast<char>(rng());
       break;
     case 3:  // duplicate a chunk
       if (!s.empty()) {
@@ -70,8 +72,8 @@ TEST(DecodeFuzz, MutatedImagesNeverMisbehave) {
   for (int iter = 0; iter < 4000; ++iter) {
     const std::string bytes = mutate(seeds[iter % seeds.size()], rng);
     Image img;
-    const DecodeResult r = decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
-                                        1'000'000, img);
+    const DecodeResult r = decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                        bytes.size(), 1'000'000, img);
     if (r.ok()) {
       ++decoded;
       ASSERT_GT(img.width, 0);
@@ -87,8 +89,10 @@ TEST(DecodeFuzz, MutatedImagesNeverMisbehave) {
       // A failed decode must not poison this thread's decoder for the next,
       // valid image (it did once: a TurboJPEG handle reused after an error).
       Image good;
-      ASSERT_TRUE(decode_image(reinterpret_cast<const std::uint8_t*>(seeds[0].data()), seeds[0].size(),
-                               1'000'000, good).ok()) << "after a failure at iteration " << iter;
+      ASSERT_TRUE(decode_image(reinterpret_cast<const std::uint8_t*>(seeds[0].data()),
+                               seeds[0].size(), 1'000'000, good)
+                      .ok())
+          << "after a failure at iteration " << iter;
     }
   }
   // Many mutations leave a decodable image: the decode path itself was exercised.

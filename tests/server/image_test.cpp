@@ -8,7 +8,8 @@ using namespace driftwatch::server;
 
 namespace {
 DecodeResult decode(const std::string& bytes, Image& out, std::uint64_t limit = 40'000'000) {
-  return decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), limit, out);
+  return decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), limit,
+                      out);
 }
 }  // namespace
 
@@ -38,7 +39,8 @@ TEST(ImageDecode, JpegDecodesGrayAsGrayAndColourAsRgb) {
   EXPECT_EQ(out.width, 64);
   EXPECT_EQ(out.height, 48);
   double err = 0;
-  for (std::size_t i = 0; i < out.pixels.size(); ++i) err += std::abs(out.pixels[i] - gray.pixels[i]);
+  for (std::size_t i = 0; i < out.pixels.size(); ++i)
+    err += std::abs(out.pixels[i] - gray.pixels[i]);
   EXPECT_LT(err / out.pixels.size(), 6.0);  // lossy, but close
 
   const Image rgb = dwtest::synthetic_image(64, 48, 3, 4);

@@ -47,14 +47,32 @@ TEST(ModelConfig, NamesTheFieldThatIsWrong) {
   EXPECT_NE(error_of("[]").find("object"), std::string::npos);
   EXPECT_NE(error_of(R"({"input":{}})").find("'name'"), std::string::npos);
   EXPECT_NE(error_of(R"({"name":"x"})").find("'input'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x","input":{"channels":2,"height":28,"width":28}})").find("channels"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1]})").find("'std'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1],"std":[0]})").find("positive"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1],"std":[1]})").find("class_names"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1,0.2],"std":[1],"class_names":["a"]})").find("per channel"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"center_crop":24,"mean":0,"std":1,"class_names":["a"]})").find("center_crop"), std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"resize":20,"mean":0,"std":1,"class_names":["a"]})").find("resize"), std::string::npos);
-  EXPECT_EQ(error_of(R"({"name":"x",)" + base_input + R"(,"mean":0,"std":1,"class_names":["a"],"extra":1})"), "no error");
+  EXPECT_NE(
+      error_of(R"({"name":"x","input":{"channels":2,"height":28,"width":28}})").find("channels"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1]})").find("'std'"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1],"std":[0]})").find("positive"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"name":"x",)" + base_input + R"(,"mean":[0.1],"std":[1]})").find("class_names"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x",)" + base_input +
+                     R"(,"mean":[0.1,0.2],"std":[1],"class_names":["a"]})")
+                .find("per channel"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x",)" + base_input +
+                     R"(,"center_crop":24,"mean":0,"std":1,"class_names":["a"]})")
+                .find("center_crop"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x",)" + base_input +
+                     R"(,"resize":20,"mean":0,"std":1,"class_names":["a"]})")
+                .find("resize"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"name":"x",)" + base_input +
+                     R"(,"mean":0,"std":1,"class_names":["a"],"extra":1})"),
+            "no error");
 }
 
 TEST(ModelConfig, DefaultPathSwapsTheExtension) {

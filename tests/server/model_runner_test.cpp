@@ -28,7 +28,8 @@ std::vector<float> random_input(std::uint32_t seed) {
 
 void expect_close(const std::vector<float>& a, const std::vector<float>& b, float tol) {
   ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol * std::max(1.0f, std::abs(b[i]))) << i;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_NEAR(a[i], b[i], tol * std::max(1.0f, std::abs(b[i]))) << i;
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ TEST(NpyWriter, HeaderIsVersion1AndAlignsTheDataTo64Bytes) {
     const std::string h = npy_header(rows, 64);
     ASSERT_EQ(h.size() % 64, 0u);
     EXPECT_EQ(h.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)), 0);
-    const std::size_t len = static_cast<unsigned char>(h[8]) | (static_cast<unsigned char>(h[9]) << 8);
+    const std::size_t len =
+        static_cast<unsigned char>(h[8]) | (static_cast<unsigned char>(h[9]) << 8);
     EXPECT_EQ(len + 10, h.size());
     EXPECT_EQ(h.back(), '\n');
     EXPECT_NE(h.find("'descr': '<f4'"), std::string::npos);
@@ -34,7 +35,8 @@ TEST(NpyWriter, WritesDataAfterTheHeaderAndNumpyReadsIt) {
   ASSERT_EQ(bytes.size(), h.size() + data.size() * 4);
   EXPECT_EQ(std::memcmp(bytes.data() + h.size(), data.data(), data.size() * 4), 0);
   // Cross-check with NumPy itself where Debian's python3-numpy is installed.
-  if (std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) GTEST_SKIP() << "no numpy";
+  if (std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no numpy";
   const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; a=np.load('" + path +
                           "'); assert a.dtype==np.float32 and a.shape==(3,4) and a[2,3]==4.5, a\"";
   EXPECT_EQ(std::system(cmd.c_str()), 0);

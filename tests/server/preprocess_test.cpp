@@ -10,7 +10,8 @@ using namespace driftwatch::server;
 
 namespace {
 ModelConfig fashion() {
-  return parse_model_config(R"({"name":"f","version":"1","input":{"channels":1,"height":28,"width":28},
+  return parse_model_config(
+      R"({"name":"f","version":"1","input":{"channels":1,"height":28,"width":28},
     "resize":28,"center_crop":28,"mean":[0.2860],"std":[0.3530],"class_names":["a","b"]})");
 }
 Image constant(int w, int h, int c, std::uint8_t v) {
@@ -67,7 +68,8 @@ TEST(Preprocess, ShrinkingByTwoAveragesNeighbours) {
   const Image r = resize_bilinear(img, 2, 1);
   // PIL BILINEAR at scale 2: support 2, weights 1/8,3/8,3/8,1/8 clipped at the edges.
   // Out 0: center 1.0, taps x=0..2 weights (0.75,0.75,0.25) -> (0*.75+100*.75+200*.25)/1.75
-  EXPECT_EQ(r.pixels[0], static_cast<std::uint8_t>(std::nearbyint((0 * 0.75 + 100 * 0.75 + 200 * 0.25) / 1.75)));
+  EXPECT_EQ(r.pixels[0],
+            static_cast<std::uint8_t>(std::nearbyint((0 * 0.75 + 100 * 0.75 + 200 * 0.25) / 1.75)));
 }
 
 TEST(Preprocess, LargeImagesAreResizedThenCenterCropped) {
@@ -79,8 +81,8 @@ TEST(Preprocess, LargeImagesAreResizedThenCenterCropped) {
   preprocess(img, fashion(), t);
   ASSERT_EQ(t.size(), 784u);
   const float black = (0 - 0.2860f) / 0.3530f, white = (1.0f - 0.2860f) / 0.3530f;
-  EXPECT_NEAR(t[0], black, 1e-6);     // left edge of the crop is the left half
-  EXPECT_NEAR(t[27], white, 1e-6);    // right edge is the right half
+  EXPECT_NEAR(t[0], black, 1e-6);   // left edge of the crop is the left half
+  EXPECT_NEAR(t[27], white, 1e-6);  // right edge is the right half
 }
 
 TEST(Preprocess, CenterCropRoundsHalfToEvenLikeTorchvision) {
@@ -102,9 +104,9 @@ TEST(Preprocess, RgbModelNormalizesEachChannel) {
   std::vector<float> t;
   preprocess(img, c, t);
   ASSERT_EQ(t.size(), 48u);
-  EXPECT_FLOAT_EQ(t[0], 1.0f);    // (1 - .5) / .5
-  EXPECT_FLOAT_EQ(t[16], 3.0f);   // (1 - .25) / .25
-  EXPECT_FLOAT_EQ(t[32], 1.0f);   // (1 - 0) / 1
+  EXPECT_FLOAT_EQ(t[0], 1.0f);   // (1 - .5) / .5
+  EXPECT_FLOAT_EQ(t[16], 3.0f);  // (1 - .25) / .25
+  EXPECT_FLOAT_EQ(t[32], 1.0f);  // (1 - 0) / 1
   // A gray image for an RGB model is copied into all channels.
   preprocess(constant(8, 8, 1, 0), c, t);
   EXPECT_FLOAT_EQ(t[0], -1.0f);

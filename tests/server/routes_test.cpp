@@ -53,7 +53,8 @@ class RoutesTest : public ::testing::Test {
     simdjson::dom::parser parser;
     simdjson::padded_string s(r.body);
     std::string_view code;
-    if (parser.parse(s)["error"].get_string().get(code) != simdjson::SUCCESS) return "<no error field>";
+    if (parser.parse(s)["error"].get_string().get(code) != simdjson::SUCCESS)
+      return "<no error field>";
     return std::string(code);
   }
 
@@ -98,8 +99,10 @@ TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
   EXPECT_EQ(r.status, 415u);
   EXPECT_EQ(error_code(r), "unsupported_media_type");
   // JSON with parameters, +json and no content type at all are all fine.
-  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/json; charset=utf-8")), "missing_image");
-  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/vnd.api+json")), "missing_image");
+  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/json; charset=utf-8")),
+            "missing_image");
+  EXPECT_EQ(error_code(call("POST", "/predict", "{}", "application/vnd.api+json")),
+            "missing_image");
   EXPECT_EQ(error_code(call("POST", "/predict", "{}", nullptr)), "missing_image");
   r = call("GET", "/");
   EXPECT_EQ(r.status, 200u);
@@ -128,8 +131,10 @@ TEST_F(RoutesTest, MapsEveryBadBodyToItsError) {
       {"{\"image\": null}", "image_not_string"},
       {"{\"image\": \"bad data\"}", "invalid_base64"},
       {"{\"image\": \"" + base64_encode("random bytes, not an image") + "\"}", "undecodable_image"},
-      {"{\"image\": \"" + base64_encode(jpeg.substr(0, jpeg.size() / 2)) + "\"}", "undecodable_image"},
-      {"{\"image\": \"" + base64_encode(dwtest::png_claiming(100000, 100000)) + "\"}", "image_too_large"},
+      {"{\"image\": \"" + base64_encode(jpeg.substr(0, jpeg.size() / 2)) + "\"}",
+       "undecodable_image"},
+      {"{\"image\": \"" + base64_encode(dwtest::png_claiming(100000, 100000)) + "\"}",
+       "image_too_large"},
   };
   for (const Case& c : cases) {
     const Reply r = call("POST", "/predict", c.body);
@@ -150,14 +155,17 @@ TEST_F(RoutesTest, PredictAnswersWithTheModelsTopClassAndRecordsIt) {
   std::vector<float> x;
   preprocess(img, load_model_config(*dir_ + "/m.json"), x);
   const auto direct = dwtest::run_direct(*dir_ + "/m.pt", x, 1, 28, 28);
-  const auto best = std::max_element(direct.probabilities.begin(), direct.probabilities.end()) - direct.probabilities.begin();
+  const auto best = std::max_element(direct.probabilities.begin(), direct.probabilities.end()) -
+                    direct.probabilities.begin();
   EXPECT_EQ(r.record.class_index, best);
   EXPECT_NEAR(r.record.confidence, direct.probabilities[best], 1e-5);
   EXPECT_EQ(r.record.top_k_count, 5u);
   EXPECT_EQ(r.record.top_k_class[0], best);
   for (int i = 1; i < 5; ++i) EXPECT_LE(r.record.top_k_prob[i], r.record.top_k_prob[i - 1]);
   ASSERT_EQ(r.embedding.size(), 16u);
-  for (std::size_t i = 0; i < 16; ++i) EXPECT_NEAR(r.embedding[i], direct.embedding[i], 1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
+  for (std::size_t i = 0; i < 16; ++i)
+    EXPECT_NEAR(r.embedding[i], direct.embedding[i],
+                1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
   EXPECT_GT(r.record.latency_preprocess_ns, 0u);
   EXPECT_GT(r.record.latency_inference_ns, 0u);
   EXPECT_NE(r.body.find("\"request_id\":42"), std::string::npos);
@@ -185,7 +193,8 @@ TEST_F(RoutesTest, AFullQueueAnswers503AtOnce) {
   req.body = "{}";
   router_.handle(std::move(req), [&p](Reply&& r) { p.set_value(std::move(r)); });
   auto f = p.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);  // answered inline
+  ASSERT_EQ(f.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::ready);  // answered inline
   const Reply r = f.get();
   // Not queued behind the held thread (that would take until release).
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
@@ -197,7 +206,8 @@ TEST_F(RoutesTest, AFullQueueAnswers503AtOnce) {
 TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
   load_model();
   const std::string png = encode_png(dwtest::synthetic_image(28, 28, 1, 6));
-  const std::string valid = "{\"image\": \"" + base64_encode(png) + "\", \"extra\": [1, 2.5, \"x\", null]}";
+  const std::string valid =
+      "{\"image\": \"" + base64_encode(png) + "\", \"extra\": [1, 2.5, \"x\", null]}";
   std::mt19937 rng(99);
   int ok = 0;
   for (int iter = 0; iter < 1500; ++iter) {
@@ -207,10 +217,17 @@ TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
       const std::size_t tail = std::min<std::size_t>(body.size(), 48);
       const std::size_t pos = iter % 2 ? body.size() - 1 - rng() % tail : rng() % body.size();
       switch (rng() % 4) {
-        case 0: body[pos] = static_cast<char>(rng()); break;
-        case 1: body.erase(pos, 1 + rng() % 16); break;
-        case 2: body.insert(pos, 1, "{}[]\",:\\ 0e-"[rng() % 13]); break;
-        default: body.resize(pos);
+        case 0:
+          body[pos] = static_cast<char>(rng());
+          break;
+        case 1:
+          body.erase(pos, 1 + rng() % 16);
+          break;
+        case 2:
+          body.insert(pos, 1, "{}[]\",:\\ 0e-"[rng() % 13]);
+          break;
+        default:
+          body.resize(pos);
       }
     }
     HttpRequest req;

@@ -50,7 +50,9 @@ struct Json {
   simdjson::padded_string text;
   simdjson::dom::element root;
   bool ok = false;
-  explicit Json(const std::string& s) : text(s) { ok = parser.parse(text).get(root) == simdjson::SUCCESS; }
+  explicit Json(const std::string& s) : text(s) {
+    ok = parser.parse(text).get(root) == simdjson::SUCCESS;
+  }
   std::string str(const char* key) {
     std::string_view v;
     if (!ok || root[key].get_string().get(v) != simdjson::SUCCESS) return "<missing>";
@@ -80,16 +82,19 @@ class ServerTest : public ::testing::Test {
     std::system(("rm -rf '" + dir_ + "'").c_str());
   }
 
-  void start(dwtest::ModelKind kind, std::vector<std::string> extra = {}, const std::string& model = "") {
+  void start(dwtest::ModelKind kind, std::vector<std::string> extra = {},
+             const std::string& model = "") {
     model_ = model.empty() ? dir_ + "/model.pt" : model;
     config_ = dir_ + "/model.json";
     if (model.empty()) dwtest::write_test_model(model_, config_, kind);
     ring_ = dir_ + "/ring";
-    std::vector<std::string> args = {"--model", model_, "--model-config", config_, "--ring", ring_,
-                                     "--ring-slots", "65536", "--infer-threads", "2", "--io-threads", "2",
-                                     "--log-level", "debug"};
+    std::vector<std::string> args = {"--model",         model_, "--model-config", config_,
+                                     "--ring",          ring_,  "--ring-slots",   "65536",
+                                     "--infer-threads", "2",    "--io-threads",   "2",
+                                     "--log-level",     "debug"};
     args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ServerProcess>(DW_INFER_SERVER, args, output_dir() + "/" + test_name() + ".log");
+    server_ = std::make_unique<ServerProcess>(DW_INFER_SERVER, args,
+                                              output_dir() + "/" + test_name() + ".log");
     ASSERT_TRUE(server_->started()) << server_->log();
     ASSERT_TRUE(server_->wait_ready()) << server_->log();
   }
@@ -118,7 +123,8 @@ class ServerTest : public ::testing::Test {
   server::ModelConfig config() const { return server::load_model_config(config_); }
 
   // POSTs an image and checks the answer and its record against the model run directly.
-  void check_prediction(const server::Image& image, const std::string& encoded, HttpClient& client) {
+  void check_prediction(const server::Image& image, const std::string& encoded,
+                        HttpClient& client) {
     const std::string body = predict_body(encoded);
     auto res = client.request("POST", "/predict", body);
     ASSERT_TRUE(res);
@@ -129,8 +135,9 @@ class ServerTest : public ::testing::Test {
 
     // The reference: the same decode + preprocessing, the model loaded plainly.
     server::Image decoded;
-    ASSERT_TRUE(server::decode_image(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size(),
-                                     40'000'000, decoded).ok());
+    ASSERT_TRUE(server::decode_image(reinterpret_cast<const std::uint8_t*>(encoded.data()),
+                                     encoded.size(), 40'000'000, decoded)
+                    .ok());
     if (encoded[0] == '\x89') {
       EXPECT_EQ(decoded.pixels, image.pixels);  // PNG is lossless
     }
@@ -169,12 +176,14 @@ class ServerTest : public ::testing::Test {
     ASSERT_EQ(r.embedding.size(), direct.embedding.size());
     ASSERT_EQ(f.embedding_count, direct.embedding.size());
     for (std::size_t i = 0; i < r.embedding.size(); ++i)
-      EXPECT_NEAR(r.embedding[i], direct.embedding[i], 1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
+      EXPECT_NEAR(r.embedding[i], direct.embedding[i],
+                  1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
     EXPECT_GT(f.latency_preprocess_ns, 0u);
     EXPECT_GT(f.latency_inference_ns, 0u);
     EXPECT_GE(f.latency_total_ns, f.latency_preprocess_ns + f.latency_inference_ns);
     const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     EXPECT_NEAR(static_cast<double>(f.timestamp_ns), static_cast<double>(now_ns), 60e9);
   }
 
@@ -220,7 +229,8 @@ TEST_F(ServerTest, AnswersJpegAndPngLikeTheModelRunDirectlyAndRecordsEach) {
 }
 
 TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
-  start(dwtest::ModelKind::kEmbed, {"--max-body-bytes", "1048576", "--read-timeout-ms", "400", "--max-header-bytes", "4096"});
+  start(dwtest::ModelKind::kEmbed,
+        {"--max-body-bytes", "1048576", "--read-timeout-ms", "400", "--max-header-bytes", "4096"});
   open_ring();
   const int port = server_->port();
   const std::string jpeg = server::encode_jpeg(dwtest::synthetic_image(64, 64, 3, 2), 90);
@@ -254,22 +264,30 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
   check("{}", c.request("POST", "/predict", "{}"), {422, "missing_image", P});
   check("not JSON", c.request("POST", "/predict", "image=abc"), {422, "invalid_json", P});
   check("image 5", c.request("POST", "/predict", "{\"image\": 5}"), {422, "image_not_string", P});
-  check("bad base64", c.request("POST", "/predict", "{\"image\": \"bad data\"}"), {422, "invalid_base64", P});
+  check("bad base64", c.request("POST", "/predict", "{\"image\": \"bad data\"}"),
+        {422, "invalid_base64", P});
   std::string random_bytes(3000, '\0');
-  for (std::size_t i = 0; i < random_bytes.size(); ++i) random_bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
-  check("random bytes", c.request("POST", "/predict", predict_body(random_bytes)), {422, "undecodable_image", P});
-  check("truncated JPEG", c.request("POST", "/predict", predict_body(jpeg.substr(0, jpeg.size() / 2))),
+  for (std::size_t i = 0; i < random_bytes.size(); ++i)
+    random_bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  check("random bytes", c.request("POST", "/predict", predict_body(random_bytes)),
         {422, "undecodable_image", P});
-  check("100000x100000 PNG", c.request("POST", "/predict", predict_body(dwtest::png_claiming(100000, 100000))),
+  check("truncated JPEG",
+        c.request("POST", "/predict", predict_body(jpeg.substr(0, jpeg.size() / 2))),
+        {422, "undecodable_image", P});
+  check("100000x100000 PNG",
+        c.request("POST", "/predict", predict_body(dwtest::png_claiming(100000, 100000))),
         {422, "image_too_large", P});
-  check("wrong content type", c.request("POST", "/predict", "{}", "text/plain"), {415, "unsupported_media_type", P});
+  check("wrong content type", c.request("POST", "/predict", "{}", "text/plain"),
+        {415, "unsupported_media_type", P});
   {
     auto res = c.request("GET", "/predict");
     check("wrong method", res, {405, "method_not_allowed", P});
     EXPECT_EQ(res->header("allow"), "POST");
   }
-  check("PUT /model", c.request("PUT", "/model", "{}"), {405, "method_not_allowed", ring::Handler::kModel});
-  check("unknown path", c.request("GET", "/does/not/exist"), {404, "not_found", ring::Handler::kNone});
+  check("PUT /model", c.request("PUT", "/model", "{}"),
+        {405, "method_not_allowed", ring::Handler::kModel});
+  check("unknown path", c.request("GET", "/does/not/exist"),
+        {404, "not_found", ring::Handler::kNone});
   // The same keep-alive connection served all of the above.
   EXPECT_TRUE(c.request("GET", "/healthz").has_value());
   ring::Record skip;
@@ -285,7 +303,8 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
   {  // a header over the limit
     HttpClient h(port);
     h.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
-    check("header over the limit", h.read_response(), {431, "header_too_large", ring::Handler::kHealthz});
+    check("header over the limit", h.read_response(),
+          {431, "header_too_large", ring::Handler::kHealthz});
   }
   {  // malformed HTTP
     HttpClient m(port);
@@ -296,7 +315,9 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
   {  // half a request, then nothing: 408 after the read timeout, then close
     HttpClient s(port);
     const auto t0 = std::chrono::steady_clock::now();
-    s.send_raw("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"image\": \"");
+    s.send_raw(
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+        "1000\r\n\r\n{\"image\": \"");
     auto res = s.read_response(std::chrono::seconds(10));
     const auto waited = std::chrono::steady_clock::now() - t0;
     check("stalled client", res, {408, "request_timeout", P});
@@ -306,7 +327,8 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
   {  // a stalled header (no request line complete) is a 408 too
     HttpClient s(port);
     s.send_raw("GET /heal");
-    check("stalled header", s.read_response(std::chrono::seconds(10)), {408, "request_timeout", ring::Handler::kNone});
+    check("stalled header", s.read_response(std::chrono::seconds(10)),
+          {408, "request_timeout", ring::Handler::kNone});
   }
   {  // an idle keep-alive connection is simply closed, with no record
     HttpClient idle(port);
@@ -328,7 +350,8 @@ TEST_F(ServerTest, SixtyFourKeepAliveClientsTimesTwoHundredRequests) {
   open_ring();
   constexpr int kClients = 64, kRequests = 200;
   std::vector<std::string> bodies;
-  for (int i = 0; i < 8; ++i) bodies.push_back(predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 100 + i))));
+  for (int i = 0; i < 8; ++i)
+    bodies.push_back(predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 100 + i))));
   std::atomic<int> ok{0}, failed{0};
   std::atomic<int> reconnects{0};
   std::vector<std::thread> threads;
@@ -336,8 +359,10 @@ TEST_F(ServerTest, SixtyFourKeepAliveClientsTimesTwoHundredRequests) {
     threads.emplace_back([&, t] {
       HttpClient c(server_->port());
       for (int i = 0; i < kRequests; ++i) {
-        const std::string req = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                                std::to_string(bodies[(t + i) % 8].size()) + "\r\n\r\n" + bodies[(t + i) % 8];
+        const std::string req =
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "application/json\r\nContent-Length: " +
+            std::to_string(bodies[(t + i) % 8].size()) + "\r\n\r\n" + bodies[(t + i) % 8];
         auto res = c.send_raw(req) ? c.read_response(std::chrono::seconds(60)) : std::nullopt;
         if (res && res->status == 200) {
           ++ok;
@@ -356,7 +381,9 @@ TEST_F(ServerTest, SixtyFourKeepAliveClientsTimesTwoHundredRequests) {
   ring::Record r;
   while (reader_->poll(r)) {
     ++records;
-    if (r.fields.handler == ring::Handler::kPredict && r.fields.http_status == 200 && r.embedding.size() == 16) ++predict_ok;
+    if (r.fields.handler == ring::Handler::kPredict && r.fields.http_status == 200 &&
+        r.embedding.size() == 16)
+      ++predict_ok;
   }
   EXPECT_EQ(records, static_cast<std::size_t>(kClients * kRequests));
   EXPECT_EQ(predict_ok, static_cast<std::size_t>(kClients * kRequests));
@@ -423,7 +450,8 @@ TEST_F(ServerTest, NoRingFlagServesWithoutCreatingTheRing) {
   struct stat st;
   EXPECT_NE(::stat(ring_.c_str(), &st), 0) << "a ring was created";
   HttpClient c(server_->port());
-  auto res = c.request("POST", "/predict", predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1))));
+  auto res = c.request("POST", "/predict",
+                       predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1))));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   auto m = c.request("GET", "/model");
@@ -444,7 +472,8 @@ TEST_F(ServerTest, SettingsComeFromTheEnvironmentAndFlagsWin) {
 
 TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
   start(dwtest::ModelKind::kEmbed, {"--max-connections", "2"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the readiness probes' connections close
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(300));  // the readiness probes' connections close
   HttpClient a(server_->port()), b(server_->port());
   ASSERT_TRUE(a.request("GET", "/healthz"));
   ASSERT_TRUE(b.request("GET", "/healthz"));
@@ -459,10 +488,11 @@ TEST(ServerStartup, HelpListsTheFlags) {
   const std::string out = dwtest::make_temp_dir("help") + "/help.txt";
   ASSERT_EQ(std::system((std::string(DW_INFER_SERVER) + " --help > " + out).c_str()), 0);
   const std::string text = dwtest::read_file(out);
-  for (const char* flag : {"--model", "--model-config", "--ring", "--ring-slots", "--no-ring", "--listen", "--port",
-                           "--io-threads", "--infer-threads", "--intra-op-threads", "--max-body-bytes",
-                           "--max-pixels", "--max-header-bytes", "--read-timeout-ms", "--max-connections",
-                           "--log-level", "DRIFTWATCH_"})
+  for (const char* flag :
+       {"--model", "--model-config", "--ring", "--ring-slots", "--no-ring", "--listen", "--port",
+        "--io-threads", "--infer-threads", "--intra-op-threads", "--max-body-bytes", "--max-pixels",
+        "--max-header-bytes", "--read-timeout-ms", "--max-connections", "--log-level",
+        "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

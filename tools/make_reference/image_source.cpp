@@ -61,12 +61,14 @@ class IdxSource : public ImageSource {
 
 bool has_image_extension(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
 std::uint32_t big_endian(const unsigned char* b) {
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         b[3];
 }
 
 }  // namespace
@@ -76,7 +78,8 @@ std::unique_ptr<ImageSource> open_image_folder(const std::string& dir, std::uint
   if (!fs::is_directory(dir, ec)) throw std::runtime_error(dir + " is not a folder");
   std::vector<std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && has_image_extension(entry.path())) files.push_back(entry.path().string());
+    if (entry.is_regular_file() && has_image_extension(entry.path()))
+      files.push_back(entry.path().string());
   }
   if (ec) throw std::runtime_error("cannot list " + dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
@@ -110,14 +113,16 @@ std::unique_ptr<ImageSource> open_idx_images(const std::string& path) {
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(count) * rows * cols);
   std::size_t done = 0;
   while (done < pixels.size()) {
-    const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(pixels.size() - done, 1u << 30));
+    const unsigned chunk =
+        static_cast<unsigned>(std::min<std::size_t>(pixels.size() - done, 1u << 30));
     const int n = gzread(f, pixels.data() + done, chunk);
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
   }
   gzclose(f);
   if (done != pixels.size()) throw std::runtime_error(path + ": truncated IDX data");
-  return std::make_unique<IdxSource>(std::move(pixels), count, static_cast<int>(rows), static_cast<int>(cols));
+  return std::make_unique<IdxSource>(std::move(pixels), count, static_cast<int>(rows),
+                                     static_cast<int>(cols));
 }
 
 }  // namespace driftwatch::make_reference

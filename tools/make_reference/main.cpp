@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -96,12 +95,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (model_path.empty() || out.empty() || idx.empty() == images.empty() || batch == 0) {
-    std::cerr << "make-reference: need --model, --out and exactly one of --idx / --images (see --help)\n";
+    std::cerr
+        << "make-reference: need --model, --out and exactly one of --idx / --images (see --help)\n";
     return 2;
   }
 
   try {
-    const std::string cfg_path = config_path.empty() ? server::default_config_path(model_path) : config_path;
+    const std::string cfg_path =
+        config_path.empty() ? server::default_config_path(model_path) : config_path;
     server::ModelRunner::Options mo;
     mo.path = model_path;
     mo.config = server::load_model_config(cfg_path);
@@ -135,7 +136,8 @@ int main(int argc, char** argv) {
       for (; i < total && in_batch < batch; ++i) {
         std::string error;
         if (!source->get(i, image, error)) {
-          std::cerr << "\nmake-reference: skipping " << source->describe(i) << ": " << error << "\n";
+          std::cerr << "\nmake-reference: skipping " << source->describe(i) << ": " << error
+                    << "\n";
           ++skipped;
           continue;
         }
@@ -146,7 +148,8 @@ int main(int argc, char** argv) {
       if (in_batch > 0) {
         model.run(input.data(), in_batch, outputs);
         for (std::size_t b = 0; b < in_batch; ++b)
-          embeddings.insert(embeddings.end(), outputs[b].embedding.begin(), outputs[b].embedding.end());
+          embeddings.insert(embeddings.end(), outputs[b].embedding.begin(),
+                            outputs[b].embedding.end());
       }
       progress.update(i);
     }

@@ -3,13 +3,13 @@
 // single-threaded and from 2 threads at once, against a plain file ring.
 //   server_record_sink_bench [RECORDS] [RING_NAME]
 // RING_NAME defaults to a POSIX shm object (/dev/shm), as in production.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include "driftwatch/server/record_sink.h"
 
@@ -48,8 +48,10 @@ int main(int argc, char** argv) {
         }
       });
     for (auto& t : ts) t.join();
-    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%d thread(s): %.0f ns per record (wall / records), %zu records\n", threads, ns / n, n);
+    const double ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%d thread(s): %.0f ns per record (wall / records), %zu records\n", threads, ns / n,
+                n);
   }
   std::printf("given up: %llu\n", static_cast<unsigned long long>(sink.records_dropped()));
   if (name.find('/', 1) == std::string::npos) ::unlink(("/dev/shm" + name).c_str());

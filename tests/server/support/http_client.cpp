@@ -13,7 +13,9 @@
 
 namespace dwtest {
 
-HttpClient::HttpClient(int port, const std::string& host) : port_(port), host_(host) { reconnect(); }
+HttpClient::HttpClient(int port, const std::string& host) : port_(port), host_(host) {
+  reconnect();
+}
 
 HttpClient::~HttpClient() {
   if (fd_ >= 0) ::close(fd_);
@@ -65,18 +67,21 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
         std::size_t pos = head.find("\r\n");
         while (pos != std::string::npos && pos < head.size()) {
           const std::size_t next = head.find("\r\n", pos + 2);
-          const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+          const std::string line =
+              head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
           const auto colon = line.find(':');
           if (colon != std::string::npos) {
             std::string name = line.substr(0, colon);
-            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char c) { return std::tolower(c); });
             std::string value = line.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.erase(0, 1);
             r.headers[name] = value;
           }
           pos = next;
         }
-        const std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+        const std::size_t length =
+            r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
         // 1xx interim responses carry no body; skip them.
         if (r.status >= 100 && r.status < 200) {
           buffer_.erase(0, header_end + 4);
@@ -92,7 +97,8 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
       buffer_.erase(0, need);
       return r;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -107,7 +113,8 @@ bool HttpClient::wait_closed(std::chrono::milliseconds timeout) {
   if (fd_ < 0) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
@@ -117,12 +124,14 @@ bool HttpClient::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
-std::optional<HttpResponse> HttpClient::request(const std::string& method, const std::string& target,
-                                                const std::string& body, const std::string& content_type,
+std::optional<HttpResponse> HttpClient::request(const std::string& method,
+                                                const std::string& target, const std::string& body,
+                                                const std::string& content_type,
                                                 const std::string& extra_headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
   if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += extra_headers + "\r\n" + body;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (fd_ < 0 && !reconnect()) return std::nullopt;

@@ -32,7 +32,8 @@ class HttpClient {
   bool send_raw(const std::string& bytes);
   // Reads one response (Content-Length framed). nullopt on timeout, a closed
   // connection before a full response, or garbage.
-  std::optional<HttpResponse> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::optional<HttpResponse> read_response(
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // True when the server closes the connection within `timeout` (read returns 0
   // or an error), after discarding anything it still sends.
   bool wait_closed(std::chrono::milliseconds timeout);

@@ -13,7 +13,8 @@ namespace dwtest {
 class ServerProcess {
  public:
   // `args` are passed after the binary; --port 0 is added unless given.
-  ServerProcess(const std::string& binary, std::vector<std::string> args, const std::string& log_path);
+  ServerProcess(const std::string& binary, std::vector<std::string> args,
+                const std::string& log_path);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;

@@ -40,9 +40,12 @@ driftwatch::server::Image synthetic_image(int width, int height, int channels, s
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
       for (int c = 0; c < channels; ++c) {
-        const int base = (x * 255 / std::max(1, width - 1) * (c + 1) + y * 255 / std::max(1, height - 1) * (3 - c)) / 4;
+        const int base = (x * 255 / std::max(1, width - 1) * (c + 1) +
+                          y * 255 / std::max(1, height - 1) * (3 - c)) /
+                         4;
         const int v = std::clamp(base + noise(rng), 0, 255);
-        img.pixels[(static_cast<std::size_t>(y) * width + x) * channels + c] = static_cast<std::uint8_t>(v);
+        img.pixels[(static_cast<std::size_t>(y) * width + x) * channels + c] =
+            static_cast<std::uint8_t>(v);
       }
   return img;
 }
@@ -58,7 +61,8 @@ void chunk(std::string& png, const char* type, const std::string& data) {
   put32(png, static_cast<std::uint32_t>(data.size()));
   const std::string td = std::string(type, 4) + data;
   png += td;
-  put32(png, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(td.data()), static_cast<uInt>(td.size()))));
+  put32(png, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(td.data()),
+                                              static_cast<uInt>(td.size()))));
 }
 }  // namespace
 

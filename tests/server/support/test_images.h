@@ -10,7 +10,8 @@
 
 namespace dwtest {
 
-constexpr const char* kFashionTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+constexpr const char* kFashionTestImages =
+    "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 
 bool fashion_mnist_available();
 // The first `count` test images (28x28 gray). Empty when the dataset is missing.

@@ -49,7 +49,9 @@ def features(self, x):
     x = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv1_w, self.conv1_b, [1, 1], [1, 1])), [2, 2])
 )JIT";
   if (demo)
-    features += "    x = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv2_w, self.conv2_b, [1, 1], [1, 1])), [2, 2])\n";
+    features +=
+        "    x = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv2_w, self.conv2_b, [1, 1], "
+        "[1, 1])), [2, 2])\n";
   features += "    return torch.linear(torch.flatten(x, 1), self.fc1_w, self.fc1_b)\n";
   m.define(features);
   switch (kind) {
@@ -80,11 +82,13 @@ def forward(self, x):
   std::ofstream(json_path) << fashion_config_json();
 }
 
-DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h, int w) {
+DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h,
+                        int w) {
   torch::jit::Module m = torch::jit::load(pt_path);
   m.eval();
   torch::NoGradGuard no_grad;
-  at::Tensor x = torch::from_blob(const_cast<float*>(chw.data()), {1, c, h, w}, torch::kFloat32).clone();
+  at::Tensor x =
+      torch::from_blob(const_cast<float*>(chw.data()), {1, c, h, w}, torch::kFloat32).clone();
   torch::jit::IValue out = m.forward({x});
   at::Tensor logits, embedding;
   if (out.isTuple()) {

@@ -25,7 +25,8 @@ void write_test_model(const std::string& pt_path, const std::string& json_path, 
                       ModelSize size = ModelSize::kTiny, int seed = 1);
 
 // The Fashion-MNIST config JSON (name, version, 1x28x28, mean/std, classes).
-std::string fashion_config_json(const std::string& name = "test-cnn", const std::string& version = "7");
+std::string fashion_config_json(const std::string& name = "test-cnn",
+                                const std::string& version = "7");
 
 struct DirectOutput {
   std::vector<float> probabilities;
@@ -33,6 +34,7 @@ struct DirectOutput {
 };
 
 // torch::jit::load + forward (+ embed) on a [1, c, h, w] input, unoptimized.
-DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h, int w);
+DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h,
+                        int w);
 
 }  // namespace dwtest

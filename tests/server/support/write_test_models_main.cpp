@@ -21,13 +21,15 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   try {
     dwtest::write_test_model(dir + "/tiny.pt", dir + "/tiny.json", dwtest::ModelKind::kEmbed);
-    dwtest::write_test_model(dir + "/demo.pt", dir + "/demo.json", dwtest::ModelKind::kEmbed, dwtest::ModelSize::kDemo);
+    dwtest::write_test_model(dir + "/demo.pt", dir + "/demo.json", dwtest::ModelKind::kEmbed,
+                             dwtest::ModelSize::kDemo);
     auto images = dwtest::fashion_mnist_images(1);
     const auto img = images.empty() ? dwtest::synthetic_image(28, 28, 1, 1) : images[0];
     const std::string png = driftwatch::server::encode_png(img);
     dwtest::write_file(dir + "/sample.png", png);
     dwtest::write_file(dir + "/sample.jpg", driftwatch::server::encode_jpeg(img, 92));
-    dwtest::write_file(dir + "/body.json", "{\"image\": \"" + driftwatch::server::base64_encode(png) + "\"}");
+    dwtest::write_file(dir + "/body.json",
+                       "{\"image\": \"" + driftwatch::server::base64_encode(png) + "\"}");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "server-test-models: %s\n", e.what());
     return 1;

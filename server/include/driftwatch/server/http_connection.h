@@ -11,14 +11,13 @@
 // Thread contract: all member functions run on the connection's strand.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-
-#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>

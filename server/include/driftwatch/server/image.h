@@ -21,9 +21,9 @@ struct Image {
 
 enum class DecodeStatus {
   kOk,
-  kUnknownFormat,   // neither JPEG nor PNG magic
-  kCorrupt,         // truncated or invalid data
-  kTooManyPixels,   // width * height over the limit
+  kUnknownFormat,  // neither JPEG nor PNG magic
+  kCorrupt,        // truncated or invalid data
+  kTooManyPixels,  // width * height over the limit
 };
 
 struct DecodeResult {

@@ -45,8 +45,8 @@ class InferencePool {
   std::function<void()> thread_init_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<Task> queue_;  // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
+  std::deque<Task> queue_;      // guarded by mutex_
+  bool stopping_ = false;       // guarded by mutex_
   std::uint64_t rejected_ = 0;  // guarded by mutex_
   std::vector<std::thread> workers_;
 };

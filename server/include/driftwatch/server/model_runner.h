@@ -63,7 +63,7 @@ class ModelRunner {
   std::size_t num_classes() const;
   std::size_t embedding_dim() const;
   EmbeddingSource embedding_source() const;
-  bool optimized() const;        // serving the frozen + optimized module
+  bool optimized() const;                        // serving the frozen + optimized module
   const std::string& optimization_note() const;  // why not, when not
 
   // Sets LibTorch's intra-op thread count for the calling thread (OpenMP's
