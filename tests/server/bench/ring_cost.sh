@@ -9,7 +9,7 @@
 #
 # MODEL: the trained demo model (build-*/models/fashion_cnn.pt) or a demo-size
 # one from `server-test-models DIR` (DIR/demo.pt: conv 1->16->32, fc 1568->64->10).
-# Server flags: SERVER_FLAGS (default: 2 inference threads x 1 intra-op
+# FIRST=off starts the --no-ring server first. Server flags: SERVER_FLAGS (default: 2 inference threads x 1 intra-op
 # thread, 1 I/O thread).
 set -euo pipefail
 server=$1 model=$2 config=$3 body=$4
@@ -67,8 +67,14 @@ run_wrk() {  # $1 mode, $2 connections, $3 seconds
   echo "$line cpu_us_per_req=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))"
 }
 
-start_server on
-start_server off
+# FIRST=off starts the --no-ring server first (to check for an order bias).
+if [ "${FIRST:-on}" = off ]; then
+  start_server off
+  start_server on
+else
+  start_server on
+  start_server off
+fi
 run_wrk on 8 2 > /dev/null   # warm-up both
 run_wrk off 8 2 > /dev/null
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
