@@ -45,7 +45,8 @@ void expect_row(const Npy& n, std::size_t row, const std::vector<float>& e) {
 }  // namespace
 
 TEST(MakeReference, EmbedsAFolderOfImagesLikeTheServer) {
-  const std::string dir = dwtest::make_temp_dir("mkref");
+  const dwtest::TempDir tmp("mkref");
+  const std::string& dir = tmp.path();
   dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kEmbed);
   const server::ModelConfig cfg = server::load_model_config(dir + "/m.json");
   std::system(("mkdir -p " + dir + "/images/sub").c_str());
@@ -83,7 +84,8 @@ TEST(MakeReference, EmbedsAFolderOfImagesLikeTheServer) {
 
 TEST(MakeReference, EmbedsTheFirstNItemsOfAnIdxFile) {
   if (!dwtest::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const std::string dir = dwtest::make_temp_dir("mkref");
+  const dwtest::TempDir tmp("mkref");
+  const std::string& dir = tmp.path();
   dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kTuple);
   const std::string cmd = std::string(DW_MAKE_REFERENCE) + " --model " + dir + "/m.pt --idx " +
                           dwtest::kFashionTestImages + " --count 70 --batch 32 --out " + dir +

@@ -13,7 +13,8 @@ using namespace driftwatch::server;
 namespace {
 
 struct Fixture {
-  std::string dir = dwtest::make_temp_dir("runner");
+  dwtest::TempDir tmp{"runner"};
+  std::string dir = tmp.path();
   std::string pt = dir + "/m.pt";
   std::string json = dir + "/m.json";
 };

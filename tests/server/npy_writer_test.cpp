@@ -25,7 +25,8 @@ TEST(NpyWriter, HeaderIsVersion1AndAlignsTheDataTo64Bytes) {
 }
 
 TEST(NpyWriter, WritesDataAfterTheHeaderAndNumpyReadsIt) {
-  const std::string dir = dwtest::make_temp_dir("npy");
+  const dwtest::TempDir tmp("npy");
+  const std::string& dir = tmp.path();
   const std::string path = dir + "/x.npy";
   std::vector<float> data(3 * 4);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.5f * static_cast<float>(i) - 1.0f;

@@ -23,7 +23,8 @@ ring::RingWriter::Options ring_options(const std::string& path) {
 }  // namespace
 
 TEST(RecordSink, BuffersRecordsUntilTheRingOpensThenWritesThemFirst) {
-  const std::string path = dwtest::make_temp_dir("sink") + "/ring";
+  const dwtest::TempDir tmp("sink");
+  const std::string path = tmp.path() + "/ring";
   RecordSink sink(true);
   EXPECT_FALSE(sink.ready());
   ring::RecordFields f;
@@ -55,7 +56,8 @@ TEST(RecordSink, BuffersRecordsUntilTheRingOpensThenWritesThemFirst) {
 }
 
 TEST(RecordSink, DisabledSinkIsReadyAndCreatesNothing) {
-  const std::string path = dwtest::make_temp_dir("sink") + "/ring";
+  const dwtest::TempDir tmp("sink");
+  const std::string path = tmp.path() + "/ring";
   RecordSink sink(false);
   EXPECT_TRUE(sink.ready());
   sink.open(ring_options(path));

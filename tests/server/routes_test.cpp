@@ -20,10 +20,14 @@ namespace {
 class RoutesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(dwtest::make_temp_dir("routes"));
+    tmp_ = new dwtest::TempDir("routes");
+    dir_ = new std::string(tmp_->path());
     dwtest::write_test_model(*dir_ + "/m.pt", *dir_ + "/m.json", dwtest::ModelKind::kEmbed);
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() {
+    delete dir_;
+    delete tmp_;
+  }
 
   void load_model() {
     model_.set(std::make_unique<ModelRunner>(
@@ -58,12 +62,14 @@ class RoutesTest : public ::testing::Test {
     return std::string(code);
   }
 
+  static dwtest::TempDir* tmp_;
   static std::string* dir_;
   ModelSlot model_;
   InferencePool pool_{1, 4};
   RecordSink sink_{false};
   Router router_{RouteLimits{1'000'000}, model_, pool_, sink_};
 };
+dwtest::TempDir* RoutesTest::tmp_ = nullptr;
 std::string* RoutesTest::dir_ = nullptr;
 
 }  // namespace

@@ -485,7 +485,8 @@ TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
 }
 
 TEST(ServerStartup, HelpListsTheFlags) {
-  const std::string out = dwtest::make_temp_dir("help") + "/help.txt";
+  const dwtest::TempDir tmp("help");
+  const std::string out = tmp.path() + "/help.txt";
   ASSERT_EQ(std::system((std::string(DW_INFER_SERVER) + " --help > " + out).c_str()), 0);
   const std::string text = dwtest::read_file(out);
   for (const char* flag :
@@ -497,7 +498,8 @@ TEST(ServerStartup, HelpListsTheFlags) {
 }
 
 TEST(ServerStartup, ABrokenModelEndsTheProcessWithOneClearLine) {
-  const std::string dir = dwtest::make_temp_dir("broken");
+  const dwtest::TempDir tmp("broken");
+  const std::string& dir = tmp.path();
   dwtest::write_file(dir + "/m.pt", "not a model");
   dwtest::write_file(dir + "/m.json", dwtest::fashion_config_json());
   ServerProcess p(DW_INFER_SERVER, {"--model", dir + "/m.pt", "--no-ring"}, dir + "/log.txt");

@@ -28,4 +28,17 @@ void write_file(const std::string& path, const std::string& bytes);
 // A fresh directory under /tmp.
 std::string make_temp_dir(const std::string& prefix);
 
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) : path_(make_temp_dir(prefix)) {}
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace dwtest
