@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 #include "driftwatch/server/image.h"
 #include "driftwatch/server/json_util.h"
 #include "driftwatch/server/preprocess.h"
@@ -222,7 +222,7 @@ Reply Router::predict(const HttpRequest& req) const {
         std::string("\"image\" must be a base64 string, got ") + json_type_name(image_el.type()));
 
   thread_local std::string bytes;
-  if (!base64_decode(image_b64, bytes))
+  if (!common::base64_decode(image_b64, bytes))
     return fail(422, "invalid_base64", "\"image\" is not valid base64");
   Image image;
   const DecodeResult dr = decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()),

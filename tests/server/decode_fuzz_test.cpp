@@ -8,13 +8,15 @@
 
 #include <random>
 
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 #include "driftwatch/server/image.h"
 #include "driftwatch/server/model_config.h"
 #include "driftwatch/server/preprocess.h"
 #include "support/test_images.h"
 
 using namespace driftwatch::server;
+using driftwatch::common::base64_decode;
+using driftwatch::common::base64_encode;
 
 namespace {
 
@@ -51,7 +53,8 @@ std::string mutate(const std::string& in, std::mt19937& rng) {
 }
 
 ModelConfig rgb_config() {
-  return parse_model_config(R"({"name":"f","input":{"channels":3,"height":16,"width":16},
+  return parse_model_config(
+      R"({"name":"f","input":{"channels":3,"height":16,"width":16},
     "resize":18,"center_crop":16,"mean":[0.5,0.5,0.5],"std":[0.2,0.2,0.2],"class_names":["a"]})");
 }
 
@@ -95,7 +98,8 @@ TEST(DecodeFuzz, MutatedImagesNeverMisbehave) {
           << "after a failure at iteration " << iter;
     }
   }
-  // Many mutations leave a decodable image: the decode path itself was exercised.
+  // Many mutations leave a decodable image: the decode path itself was
+  // exercised.
   EXPECT_GT(decoded, 100);
 }
 

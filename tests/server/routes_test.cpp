@@ -1,4 +1,5 @@
-// The route handlers without a network: a request in, a reply and its record out.
+// The route handlers without a network: a request in, a reply and its record
+// out.
 #include "driftwatch/server/routes.h"
 
 #include <gtest/gtest.h>
@@ -7,13 +8,14 @@
 #include <future>
 #include <random>
 
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 #include "driftwatch/server/preprocess.h"
 #include "support/test_images.h"
 #include "support/test_models.h"
 
 using namespace driftwatch;
 using namespace driftwatch::server;
+using driftwatch::common::base64_encode;
 
 namespace {
 
@@ -219,7 +221,8 @@ TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
   for (int iter = 0; iter < 1500; ++iter) {
     std::string body = valid;
     for (int k = 0, n = 1 + rng() % 4; k < n && !body.empty(); ++k) {
-      // Half the time only the JSON around the image (the tail): many of those stay valid.
+      // Half the time only the JSON around the image (the tail): many of those
+      // stay valid.
       const std::size_t tail = std::min<std::size_t>(body.size(), 48);
       const std::size_t pos = iter % 2 ? body.size() - 1 - rng() % tail : rng() % body.size();
       switch (rng() % 4) {

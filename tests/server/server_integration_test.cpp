@@ -13,8 +13,8 @@
 #include <numeric>
 #include <thread>
 
+#include "driftwatch/common/base64.h"
 #include "driftwatch/ring_reader.h"
-#include "driftwatch/server/base64.h"
 #include "driftwatch/server/image.h"
 #include "driftwatch/server/model_config.h"
 #include "driftwatch/server/preprocess.h"
@@ -42,7 +42,7 @@ std::string test_name() {
 }
 
 std::string predict_body(const std::string& image_bytes) {
-  return "{\"image\": \"" + server::base64_encode(image_bytes) + "\"}";
+  return "{\"image\": \"" + common::base64_encode(image_bytes) + "\"}";
 }
 
 struct Json {
@@ -122,7 +122,8 @@ class ServerTest : public ::testing::Test {
 
   server::ModelConfig config() const { return server::load_model_config(config_); }
 
-  // POSTs an image and checks the answer and its record against the model run directly.
+  // POSTs an image and checks the answer and its record against the model run
+  // directly.
   void check_prediction(const server::Image& image, const std::string& encoded,
                         HttpClient& client) {
     const std::string body = predict_body(encoded);
@@ -316,7 +317,8 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
     HttpClient s(port);
     const auto t0 = std::chrono::steady_clock::now();
     s.send_raw(
-        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/json\r\nContent-Length: "
         "1000\r\n\r\n{\"image\": \"");
     auto res = s.read_response(std::chrono::seconds(10));
     const auto waited = std::chrono::steady_clock::now() - t0;
@@ -460,7 +462,8 @@ TEST_F(ServerTest, NoRingFlagServesWithoutCreatingTheRing) {
 
 TEST_F(ServerTest, SettingsComeFromTheEnvironmentAndFlagsWin) {
   ::setenv("DRIFTWATCH_MAX_BODY_BYTES", "100", 1);
-  ::setenv("DRIFTWATCH_MAX_HEADER_BYTES", "10", 1);  // would refuse every request
+  ::setenv("DRIFTWATCH_MAX_HEADER_BYTES", "10",
+           1);  // would refuse every request
   start(dwtest::ModelKind::kEmbed, {"--max-header-bytes", "16384"});
   ::unsetenv("DRIFTWATCH_MAX_BODY_BYTES");
   ::unsetenv("DRIFTWATCH_MAX_HEADER_BYTES");

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "base64.h"
+#include "driftwatch/common/base64.h"
 #include "idx_reader.h"
 #include "png_encoder.h"
 
@@ -53,7 +53,7 @@ void seeded_shuffle(std::vector<T>& items, std::uint64_t seed) {
 }  // namespace
 
 std::string make_predict_body(const std::string& image_bytes) {
-  return "{\"image\": \"" + base64_encode(image_bytes) + "\"}";
+  return "{\"image\": \"" + common::base64_encode(image_bytes) + "\"}";
 }
 
 PayloadSource::PayloadSource(std::vector<std::string> images) {

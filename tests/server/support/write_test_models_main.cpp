@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 #include "driftwatch/server/image.h"
 #include "test_images.h"
 #include "test_models.h"
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     dwtest::write_file(dir + "/sample.png", png);
     dwtest::write_file(dir + "/sample.jpg", driftwatch::server::encode_jpeg(img, 92));
     dwtest::write_file(dir + "/body.json",
-                       "{\"image\": \"" + driftwatch::server::base64_encode(png) + "\"}");
+                       "{\"image\": \"" + driftwatch::common::base64_encode(png) + "\"}");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "server-test-models: %s\n", e.what());
     return 1;

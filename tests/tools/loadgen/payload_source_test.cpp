@@ -5,12 +5,13 @@
 #include <set>
 #include <stdexcept>
 
-#include "base64.h"
+#include "driftwatch/common/base64.h"
 #include "test_files.h"
 
 namespace driftwatch::loadgen {
 namespace {
 
+using common::base64_encode;
 using testing::TempDir;
 
 TEST(PayloadSource, BodyIsPredictJsonWithBase64Image) {
@@ -92,7 +93,8 @@ TEST(PayloadSource, IdxImagesBecomePngBodies) {
 
 TEST(PayloadSource, ClearErrorsForMissingInputs) {
   TempDir dir;
-  EXPECT_THROW(PayloadSource::from_image_dir(dir.path(), 1), std::runtime_error);  // empty
+  EXPECT_THROW(PayloadSource::from_image_dir(dir.path(), 1),
+               std::runtime_error);  // empty
   EXPECT_THROW(PayloadSource::from_image_dir(dir.file("nope"), 1), std::runtime_error);
   EXPECT_THROW(PayloadSource::from_image_file(dir.file("nope.jpg")), std::runtime_error);
   testing::write_file(dir.file("empty.jpg"), "");

@@ -1,11 +1,11 @@
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-using driftwatch::server::base64_decode;
-using driftwatch::server::base64_encode;
+using driftwatch::common::base64_decode;
+using driftwatch::common::base64_encode;
 
 TEST(Base64, RoundTripsEveryLengthAndByte) {
   std::mt19937 rng(3);
@@ -45,4 +45,20 @@ TEST(Base64, SkipsLineBreaksAndAcceptsADataUrl) {
   ASSERT_TRUE(base64_decode("data:image/png;base64,Zm9vYmFy", out));
   EXPECT_EQ(out, "foobar");
   EXPECT_FALSE(base64_decode("data:image/png,Zm9vYmFy", out));
+}
+
+// From tools/loadgen's encoder tests: the bodies loadgen sends.
+TEST(Base64, EncodesRfc4648TestVectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+}
+
+TEST(Base64, EncodesHighBytesWithoutSignProblems) {
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\xfd", 3)), "//79");
+  EXPECT_EQ(base64_encode(std::string("\x89PNG", 4)), "iVBORw==");
 }

@@ -1,9 +1,9 @@
-#include "driftwatch/server/base64.h"
+#include "driftwatch/common/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace driftwatch::server {
+namespace driftwatch::common {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -99,4 +99,4 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
-}  // namespace driftwatch::server
+}  // namespace driftwatch::common

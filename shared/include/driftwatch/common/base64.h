@@ -6,13 +6,15 @@
 #include <string>
 #include <string_view>
 
-namespace driftwatch::server {
+namespace driftwatch::common {
 
 // Decodes `in` into `out` (replacing its contents). Returns false, leaving
 // `out` unspecified, when `in` is not valid base64. An optional data-URL
 // prefix ("data:image/png;base64,") is accepted and skipped.
 bool base64_decode(std::string_view in, std::string& out);
 
+// Standard alphabet with '=' padding and no line breaks: what /predict expects
+// inside {"image": "..."}.
 std::string base64_encode(std::string_view in);
 
-}  // namespace driftwatch::server
+}  // namespace driftwatch::common
