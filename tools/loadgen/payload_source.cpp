@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "driftwatch/common/base64.h"
-#include "idx_reader.h"
+#include "driftwatch/common/idx_file.h"
 #include "png_encoder.h"
 
 namespace driftwatch::loadgen {
@@ -91,11 +91,13 @@ PayloadSource PayloadSource::from_image_dir(const std::string& dir, std::uint64_
 
 PayloadSource PayloadSource::from_idx(const std::string& path, std::uint64_t seed,
                                       std::uint32_t max_images) {
-  const IdxImages idx = read_idx3(path, max_images);
+  const common::IdxImages idx = common::read_idx_images(path, max_images);
+  if (idx.count == 0) throw std::runtime_error(path + ": IDX file holds no images");
   std::vector<std::string> images;
   images.reserve(idx.count);
-  for (std::uint32_t i = 0; i < idx.count; ++i) {
-    images.push_back(encode_png_gray8(idx.cols, idx.rows, idx.image(i)));
+  for (std::size_t i = 0; i < idx.count; ++i) {
+    images.push_back(encode_png_gray8(static_cast<std::uint32_t>(idx.cols),
+                                      static_cast<std::uint32_t>(idx.rows), idx.image(i)));
   }
   seeded_shuffle(images, seed);
   return PayloadSource(std::move(images));

@@ -1,13 +1,13 @@
 #include "image_source.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "driftwatch/common/idx_file.h"
 
 namespace driftwatch::make_reference {
 namespace {
@@ -40,23 +40,19 @@ class FolderSource : public ImageSource {
 
 class IdxSource : public ImageSource {
  public:
-  IdxSource(std::vector<std::uint8_t> pixels, std::size_t count, int rows, int cols)
-      : pixels_(std::move(pixels)), count_(count), rows_(rows), cols_(cols) {}
-  std::size_t size() const override { return count_; }
+  explicit IdxSource(common::IdxImages images) : images_(std::move(images)) {}
+  std::size_t size() const override { return images_.count; }
   bool get(std::size_t i, server::Image& out, std::string&) override {
-    const std::size_t n = static_cast<std::size_t>(rows_) * cols_;
-    out.width = cols_;
-    out.height = rows_;
+    out.width = static_cast<int>(images_.cols);
+    out.height = static_cast<int>(images_.rows);
     out.channels = 1;
-    out.pixels.assign(pixels_.begin() + i * n, pixels_.begin() + (i + 1) * n);
+    out.pixels.assign(images_.image(i), images_.image(i) + images_.image_size());
     return true;
   }
   std::string describe(std::size_t i) const override { return "IDX image " + std::to_string(i); }
 
  private:
-  std::vector<std::uint8_t> pixels_;
-  std::size_t count_;
-  int rows_, cols_;
+  common::IdxImages images_;
 };
 
 bool has_image_extension(const fs::path& p) {
@@ -64,11 +60,6 @@ bool has_image_extension(const fs::path& p) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
-std::uint32_t big_endian(const unsigned char* b) {
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
 }
 
 }  // namespace
@@ -88,41 +79,7 @@ std::unique_ptr<ImageSource> open_image_folder(const std::string& dir, std::uint
 }
 
 std::unique_ptr<ImageSource> open_idx_images(const std::string& path) {
-  // gzread reads plain files as they are, so both .gz and raw IDX work.
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error("cannot open " + path);
-  unsigned char head[16];
-  if (gzread(f, head, sizeof head) != static_cast<int>(sizeof head)) {
-    gzclose(f);
-    throw std::runtime_error(path + ": too short for an IDX header");
-  }
-  const std::uint32_t magic = big_endian(head);
-  if (magic != 0x803) {
-    gzclose(f);
-    throw std::runtime_error(path + ": not an IDX image file (magic " + std::to_string(magic) +
-                             ", expected 2051)");
-  }
-  const std::uint32_t count = big_endian(head + 4);
-  const std::uint32_t rows = big_endian(head + 8);
-  const std::uint32_t cols = big_endian(head + 12);
-  if (rows == 0 || cols == 0 || rows > 65536 || cols > 65536 ||
-      static_cast<std::uint64_t>(count) * rows * cols > (8ull << 30)) {
-    gzclose(f);
-    throw std::runtime_error(path + ": implausible IDX dimensions");
-  }
-  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(count) * rows * cols);
-  std::size_t done = 0;
-  while (done < pixels.size()) {
-    const unsigned chunk =
-        static_cast<unsigned>(std::min<std::size_t>(pixels.size() - done, 1u << 30));
-    const int n = gzread(f, pixels.data() + done, chunk);
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  gzclose(f);
-  if (done != pixels.size()) throw std::runtime_error(path + ": truncated IDX data");
-  return std::make_unique<IdxSource>(std::move(pixels), count, static_cast<int>(rows),
-                                     static_cast<int>(cols));
+  return std::make_unique<IdxSource>(common::read_idx_images(path));
 }
 
 }  // namespace driftwatch::make_reference

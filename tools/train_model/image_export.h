@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "idx_reader.h"
+#include "fashion_mnist.h"
 #include "image_transform.h"
 
 namespace driftwatch::train_model {

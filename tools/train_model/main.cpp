@@ -10,7 +10,7 @@
 #include <iostream>
 #include <string>
 
-#include "idx_reader.h"
+#include "fashion_mnist.h"
 #include "image_export.h"
 #include "model_config.h"
 #include "trainer.h"

@@ -8,7 +8,7 @@
 #include <array>
 #include <string>
 
-#include "idx_reader.h"
+#include "fashion_mnist.h"
 
 namespace driftwatch::train_model {
 

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "idx_reader.h"
+#include "fashion_mnist.h"
 #include "model_config.h"
 
 namespace driftwatch::train_model {

@@ -16,6 +16,8 @@
 namespace driftwatch::train_model {
 namespace {
 
+using common::kIdxImagesMagic;
+using common::kIdxLabelsMagic;
 using testing::ScratchDir;
 
 struct Decoded {

@@ -1,4 +1,5 @@
-// Reader for the IDX files of (Fashion-)MNIST, gzip-compressed or plain.
+// Reader for the IDX files of (Fashion-)MNIST, gzip-compressed or plain:
+// train-demo-model, loadgen and make-reference all read images this way.
 //
 // IDX layout (big-endian): a 4-byte magic (0x00000803 for uint8 images of
 // rank 3, 0x00000801 for uint8 labels of rank 1), one uint32 per dimension,
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace driftwatch::train_model {
+namespace driftwatch::common {
 
 inline constexpr std::uint32_t kIdxImagesMagic = 0x00000803;
 inline constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;
@@ -34,19 +35,12 @@ struct IdxLabels {
 };
 
 // Both throw std::runtime_error naming the file and what is wrong with it
-// (missing, bad magic, truncated header or data, absurd dimensions).
-IdxImages read_idx_images(const std::string& path);
+// (missing, bad magic, truncated header or data, absurd dimensions, bytes
+// after the data).
+//
+// max_images > 0 keeps only the first max_images images (count says how many
+// were kept); the rest of the file is then neither read nor checked.
+IdxImages read_idx_images(const std::string& path, std::size_t max_images = 0);
 IdxLabels read_idx_labels(const std::string& path);
 
-// One split of the data set: images with their labels (checked to have the
-// same count and labels < 10).
-struct Dataset {
-  IdxImages images;
-  IdxLabels labels;
-};
-
-// Reads <dir>/<prefix>-images-idx3-ubyte.gz and <dir>/<prefix>-labels-idx1-ubyte.gz,
-// prefix "train" or "t10k".
-Dataset read_fashion_mnist(const std::string& dir, const std::string& prefix);
-
-}  // namespace driftwatch::train_model
+}  // namespace driftwatch::common

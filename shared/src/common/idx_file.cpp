@@ -1,4 +1,4 @@
-#include "idx_reader.h"
+#include "driftwatch/common/idx_file.h"
 
 #include <zlib.h>
 
@@ -6,7 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace driftwatch::train_model {
+namespace driftwatch::common {
 namespace {
 
 // Upper bound on one dimension: rejects garbage headers before allocating.
@@ -51,11 +51,13 @@ std::uint32_t read_be32(gzFile f, const std::string& path, const char* part) {
          std::uint32_t{b[3]};
 }
 
-void check_magic(std::uint32_t magic, std::uint32_t expected, const std::string& path) {
+// `kind` says what the file should have been ("an IDX3 images file").
+void check_magic(std::uint32_t magic, std::uint32_t expected, const char* kind,
+                 const std::string& path) {
   if (magic == expected) return;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "bad magic 0x%08x, expected 0x%08x", static_cast<unsigned>(magic),
-                static_cast<unsigned>(expected));
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "not %s: bad magic 0x%08x, expected 0x%08x", kind,
+                static_cast<unsigned>(magic), static_cast<unsigned>(expected));
   fail(path, buf);
 }
 
@@ -72,25 +74,28 @@ void expect_end(gzFile f, const std::string& path) {
 
 }  // namespace
 
-IdxImages read_idx_images(const std::string& path) {
+IdxImages read_idx_images(const std::string& path, std::size_t max_images) {
   GzFile f = open(path);
-  check_magic(read_be32(f.get(), path, "header"), kIdxImagesMagic, path);
+  check_magic(read_be32(f.get(), path, "header"), kIdxImagesMagic, "an IDX3 images file", path);
   IdxImages out;
   out.count = read_dim(f.get(), path, "image count");
   out.rows = read_dim(f.get(), path, "row count");
   out.cols = read_dim(f.get(), path, "column count");
   if (out.rows == 0 || out.cols == 0) fail(path, "empty image size");
-  const std::size_t bytes = out.count * out.rows * out.cols;
-  if (bytes > kMaxBytes) fail(path, "image data larger than 4 GiB");
+  const bool keeps_all = max_images == 0 || out.count <= max_images;
+  if (!keeps_all) out.count = max_images;
+  // Each factor is below 2^24: divide rather than multiply all three, which could wrap.
+  if (out.count > kMaxBytes / out.image_size()) fail(path, "image data larger than 4 GiB");
+  const std::size_t bytes = out.count * out.image_size();
   out.pixels.resize(bytes);
   read_exact(f.get(), path, out.pixels.data(), bytes, "image data");
-  expect_end(f.get(), path);
+  if (keeps_all) expect_end(f.get(), path);
   return out;
 }
 
 IdxLabels read_idx_labels(const std::string& path) {
   GzFile f = open(path);
-  check_magic(read_be32(f.get(), path, "header"), kIdxLabelsMagic, path);
+  check_magic(read_be32(f.get(), path, "header"), kIdxLabelsMagic, "an IDX1 labels file", path);
   IdxLabels out;
   out.labels.resize(read_dim(f.get(), path, "label count"));
   read_exact(f.get(), path, out.labels.data(), out.labels.size(), "label data");
@@ -98,24 +103,4 @@ IdxLabels read_idx_labels(const std::string& path) {
   return out;
 }
 
-Dataset read_fashion_mnist(const std::string& dir, const std::string& prefix) {
-  Dataset d;
-  const std::string images_path = dir + "/" + prefix + "-images-idx3-ubyte.gz";
-  const std::string labels_path = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
-  d.images = read_idx_images(images_path);
-  d.labels = read_idx_labels(labels_path);
-  if (d.images.count != d.labels.labels.size()) {
-    throw std::runtime_error(images_path + " holds " + std::to_string(d.images.count) +
-                             " images but " + labels_path + " holds " +
-                             std::to_string(d.labels.labels.size()) + " labels");
-  }
-  for (std::size_t i = 0; i < d.labels.labels.size(); ++i) {
-    if (d.labels.labels[i] >= 10) {
-      fail(labels_path, "label " + std::to_string(d.labels.labels[i]) + " at index " +
-                            std::to_string(i) + " is not a class index 0..9");
-    }
-  }
-  return d;
-}
-
-}  // namespace driftwatch::train_model
+}  // namespace driftwatch::common

@@ -1,0 +1,226 @@
+#include "driftwatch/common/idx_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace driftwatch::common {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A fresh directory per test, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            ("dw_idx_file_" + std::to_string(getpid()) + "_" + info->name());
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Big-endian IDX header (magic, dims) followed by data; gzip-compressed or
+// plain; the whole byte string cut to keep_bytes when that is smaller.
+void write_idx(const std::string& path, std::uint32_t magic, const std::vector<std::uint32_t>& dims,
+               const std::vector<std::uint8_t>& data, bool gzip = true,
+               std::size_t keep_bytes = SIZE_MAX) {
+  std::vector<std::uint8_t> bytes;
+  for (const std::uint32_t v : [&] {
+         std::vector<std::uint32_t> words{magic};
+         words.insert(words.end(), dims.begin(), dims.end());
+         return words;
+       }()) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+  }
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  if (keep_bytes < bytes.size()) bytes.resize(keep_bytes);
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    if (!bytes.empty()) {
+      ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
+                static_cast<int>(bytes.size()));
+    }
+    ASSERT_EQ(gzclose(f), Z_OK);
+  } else {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+  }
+}
+
+// Pixel (i, y, x) of the synthetic images: distinct per image and position.
+std::vector<std::uint8_t> synthetic_pixels(std::size_t count, std::size_t rows, std::size_t cols) {
+  std::vector<std::uint8_t> px(count * rows * cols);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
+  return px;
+}
+
+// Runs f and returns the what() of the runtime_error it must throw.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no exception";
+  return "";
+}
+
+TEST(IdxReader, ReadsGzipImagesWithShapeAndPixels) {
+  ScratchDir dir;
+  const auto px = synthetic_pixels(3, 5, 4);
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {3, 5, 4}, px);
+  const IdxImages images = read_idx_images(dir.file("img.gz"));
+  EXPECT_EQ(images.count, 3u);
+  EXPECT_EQ(images.rows, 5u);
+  EXPECT_EQ(images.cols, 4u);
+  EXPECT_EQ(images.pixels, px);
+  EXPECT_EQ(images.image(2)[0], px[2 * 20]);
+}
+
+TEST(IdxReader, ReadsUncompressedFilesToo) {
+  ScratchDir dir;
+  const std::vector<std::uint8_t> px = {1, 2, 3, 4};
+  write_idx(dir.file("img"), kIdxImagesMagic, {1, 2, 2}, px, /*gzip=*/false);
+  EXPECT_EQ(read_idx_images(dir.file("img")).pixels, px);
+}
+
+TEST(IdxReader, ReadsLabels) {
+  ScratchDir dir;
+  write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {4}, {0, 9, 3, 3});
+  EXPECT_EQ(read_idx_labels(dir.file("lab.gz")).labels, (std::vector<std::uint8_t>{0, 9, 3, 3}));
+}
+
+TEST(IdxReader, RejectsBadMagicNamingBothValues) {
+  ScratchDir dir;
+  write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {2}, {1, 2});
+  const std::string err = error_of([&] { read_idx_images(dir.file("lab.gz")); });
+  EXPECT_THAT(err, HasSubstr("lab.gz"));
+  EXPECT_THAT(err, HasSubstr("bad magic 0x00000801, expected 0x00000803"));
+  EXPECT_THAT(error_of([&] {
+                write_idx(dir.file("img.gz"), kIdxImagesMagic, {1, 1, 1}, {7});
+                read_idx_labels(dir.file("img.gz"));
+              }),
+              HasSubstr("bad magic 0x00000803, expected 0x00000801"));
+}
+
+TEST(IdxReader, RejectsTruncatedHeader) {
+  ScratchDir dir;
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {2, 28, 28}, {}, true, /*keep_bytes=*/10);
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+              HasSubstr("truncated header"));
+  write_idx(dir.file("empty.gz"), kIdxImagesMagic, {}, {}, true, /*keep_bytes=*/0);
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("empty.gz")); }),
+              HasSubstr("truncated header"));
+}
+
+TEST(IdxReader, RejectsTruncatedData) {
+  ScratchDir dir;
+  const auto px = synthetic_pixels(2, 28, 28);
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {3, 28, 28}, px);  // header says 3 images
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+              HasSubstr("truncated image data"));
+  write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {5}, {1, 2, 3});
+  EXPECT_THAT(error_of([&] { read_idx_labels(dir.file("lab.gz")); }),
+              HasSubstr("truncated label data"));
+}
+
+TEST(IdxReader, RejectsTrailingBytes) {
+  ScratchDir dir;
+  write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {2}, {1, 2, 3});
+  EXPECT_THAT(error_of([&] { read_idx_labels(dir.file("lab.gz")); }), HasSubstr("trailing bytes"));
+}
+
+TEST(IdxReader, RejectsImplausibleDimensionsBeforeAllocating) {
+  ScratchDir dir;
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {0xFFFFFFFFu, 28, 28}, {});
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+              HasSubstr("implausible image count"));
+}
+
+TEST(IdxReader, RejectsCorruptGzip) {
+  ScratchDir dir;
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {4, 28, 28}, synthetic_pixels(4, 28, 28));
+  // Flip bytes in the middle of the deflate stream.
+  std::fstream f(dir.file("img.gz"), std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(40);
+  f.write("\xff\x00\xff\x00\xff\x00\xff\x00", 8);
+  f.close();
+  EXPECT_THROW(read_idx_images(dir.file("img.gz")), std::runtime_error);
+}
+
+TEST(IdxReader, RejectsMissingFile) {
+  EXPECT_THAT(error_of([] { read_idx_images("/nonexistent/x.gz"); }),
+              HasSubstr("/nonexistent/x.gz: cannot open"));
+}
+
+// From loadgen: --max-images reads only the first images of a file.
+TEST(IdxReader, MaxImagesKeepsTheFirstOnes) {
+  ScratchDir dir;
+  const auto px = synthetic_pixels(10, 2, 2);
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {10, 2, 2}, px);
+  const IdxImages first = read_idx_images(dir.file("img.gz"), 3);
+  EXPECT_EQ(first.count, 3u);
+  EXPECT_EQ(first.pixels, std::vector<std::uint8_t>(px.begin(), px.begin() + 3 * 4));
+  EXPECT_EQ(read_idx_images(dir.file("img.gz"), 50).pixels, px);
+}
+
+TEST(IdxReader, MaxImagesStillRejectsTruncatedData) {
+  ScratchDir dir;
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {10, 2, 2}, synthetic_pixels(2, 2, 2));
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz"), 3); }),
+              HasSubstr("truncated image data"));
+}
+
+TEST(IdxReader, NamesTheExpectedKindOfFileOnBadMagic) {
+  ScratchDir dir;
+  write_idx(dir.file("lab"), kIdxLabelsMagic, {2}, {1, 2}, /*gzip=*/false);
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("lab")); }), HasSubstr("not an IDX3"));
+}
+
+TEST(IdxReader, RejectsAFileShorterThanItsMagic) {
+  ScratchDir dir;
+  write_idx(dir.file("short"), kIdxImagesMagic, {}, {}, /*gzip=*/false, /*keep_bytes=*/3);
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("short")); }), HasSubstr("truncated header"));
+}
+
+TEST(IdxReader, RejectsImageDataOver4GiBWithoutWrapping) {
+  ScratchDir dir;
+  // 2^24 images of 2^24 x 2^24 pixels: the product wraps to 0 in 64 bits.
+  write_idx(dir.file("img.gz"), kIdxImagesMagic, {1u << 24, 1u << 24, 1u << 24}, {});
+  EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+              HasSubstr("larger than 4 GiB"));
+}
+
+TEST(IdxReader, ReadsTheInstalledFashionMnistTestImages) {
+  const char* path = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not installed";
+  const IdxImages images = read_idx_images(path);
+  EXPECT_EQ(images.count, 10000u);
+  EXPECT_EQ(images.rows, 28u);
+  EXPECT_EQ(images.cols, 28u);
+}
+
+}  // namespace
+}  // namespace driftwatch::common
