@@ -6,12 +6,12 @@
 #include <cmath>
 #include <sstream>
 
+#include "driftwatch/common/env_options.h"
+
 namespace driftwatch::exporter {
 namespace po = boost::program_options;
 
 namespace {
-
-constexpr const char* kEnvPrefix = "DRIFTWATCH_";
 
 std::vector<float> parse_sigmas(const std::string& text) {
   std::vector<float> sigmas;
@@ -82,20 +82,7 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     // Only names that are options map; other DRIFTWATCH_* variables (the
     // server's, say) are ignored rather than rejected.
-    po::store(po::parse_environment(desc,
-                                    [&desc](const std::string& env) -> std::string {
-                                      const std::string prefix = kEnvPrefix;
-                                      if (env.rfind(prefix, 0) != 0) return {};
-                                      std::string name = env.substr(prefix.size());
-                                      for (char& ch : name) {
-                                        ch = ch == '_' ? '-'
-                                                       : static_cast<char>(std::tolower(
-                                                             static_cast<unsigned char>(ch)));
-                                      }
-                                      if (name == "help") return {};
-                                      return desc.find_nothrow(name, false) ? name : std::string();
-                                    }),
-              vm);
+    common::store_env_flags(desc, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw ConfigError(e.what());

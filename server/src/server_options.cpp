@@ -6,6 +6,8 @@
 #include <ostream>
 #include <thread>
 
+#include "driftwatch/common/env_options.h"
+
 namespace po = boost::program_options;
 
 namespace driftwatch::server {
@@ -65,19 +67,7 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     // Environment after the command line: store() keeps values already set.
-    po::store(po::parse_environment(
-                  desc,
-                  [&desc](const std::string& env) -> std::string {
-                    const std::string prefix = "DRIFTWATCH_";
-                    if (env.rfind(prefix, 0) != 0) return "";
-                    std::string name = env.substr(prefix.size());
-                    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-                      return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-                    });
-                    if (name == "help") return "";
-                    return desc.find_nothrow(name, false) ? name : "";
-                  }),
-              vm);
+    common::store_env_flags(desc, vm);
     if (vm.count("help")) {
       out << desc << "\n";
       return ParseOutcome::kExitOk;

@@ -7,13 +7,14 @@
 #include <map>
 #include <sstream>
 
+#include "driftwatch/common/env_options.h"
+
 namespace driftwatch::loadgen {
 
 namespace po = boost::program_options;
 
 namespace {
 
-constexpr char kEnvPrefix[] = "DRIFTWATCH_";
 constexpr int kMaxWorkers = 10000;
 constexpr int kMaxThreads = 16;
 
@@ -157,13 +158,10 @@ std::optional<Config> parse_config(int argc, const char* const* argv,
     for (const char* const* e = environment; e != nullptr && *e != nullptr; ++e) {
       const std::string entry = *e;
       const std::size_t eq = entry.find('=');
-      if (entry.rfind(kEnvPrefix, 0) != 0 || eq == std::string::npos) continue;
-      std::string name = entry.substr(sizeof(kEnvPrefix) - 1, eq - (sizeof(kEnvPrefix) - 1));
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-        return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-      });
-      // Other tools' variables (DRIFTWATCH_PORT, ...) are not ours to reject.
-      if (name == "help" || options.find_nothrow(name, false) == nullptr) continue;
+      if (eq == std::string::npos) continue;
+      // Other tools' variables (DRIFTWATCH_PORT, ...) map to nothing: not ours to reject.
+      const std::string name = common::flag_for_env_var(options, entry.substr(0, eq));
+      if (name.empty()) continue;
       env_args.push_back("--" + name + "=" + entry.substr(eq + 1));
     }
     po::store(po::command_line_parser(env_args).options(options).run(), vm);

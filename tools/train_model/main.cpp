@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 
+#include "driftwatch/common/env_options.h"
 #include "fashion_mnist.h"
 #include "image_export.h"
 #include "model_config.h"
@@ -21,20 +22,6 @@ using namespace driftwatch::train_model;
 namespace {
 
 constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
-constexpr const char* kEnvPrefix = "DRIFTWATCH_";
-
-// DRIFTWATCH_EXPORT_DIR -> "export-dir" when that is one of our flags, else ""
-// (ignored: the prefix is shared with the other binaries).
-std::string env_to_option(const po::options_description& desc, const std::string& env) {
-  const std::string prefix = kEnvPrefix;
-  if (env.compare(0, prefix.size(), prefix) != 0) return "";
-  std::string name;
-  for (char c : env.substr(prefix.size())) {
-    name += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (name == "help" || !desc.find_nothrow(name, false)) return "";
-  return name;
-}
 
 int usage_error(const std::string& what) {
   std::fprintf(stderr, "train-demo-model: %s (see --help)\n", what.c_str());
@@ -89,9 +76,7 @@ int main(int argc, char** argv) {
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::store(po::parse_environment(
-                  desc, [&desc](const std::string& env) { return env_to_option(desc, env); }),
-              vm);
+    driftwatch::common::store_env_flags(desc, vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
       return 0;
