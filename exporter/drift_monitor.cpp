@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "drift/npy.h"
+#include "driftwatch/common/json_string.h"
 
 namespace driftwatch::exporter {
 namespace {
@@ -45,33 +46,6 @@ void append_number(std::string& out, double v) {
   } else {
     out += "null";  // JSON has no NaN or infinity
   }
-}
-
-void append_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
@@ -363,19 +337,19 @@ std::string DriftMonitor::to_json() const {
   std::string out;
   out.reserve(256 + history_.size() * 96);
   out += "{\"state\":";
-  append_string(out, state_name(s));
+  common::append_json_string(out, state_name(s));
   out += ",\"error\":";
   const std::string& error = !failure_.empty() ? failure_ : mismatch_;
   if (error.empty()) {
     out += "null";
   } else {
-    append_string(out, error);
+    common::append_json_string(out, error);
   }
   out += ",\"reference\":{\"source\":";
-  append_string(out, warmup_rows_ > 0 ? "warmup" : (options_.reference.empty() ? "none" : "file"));
+  common::append_json_string(out, warmup_rows_ > 0 ? "warmup" : (options_.reference.empty() ? "none" : "file"));
   out += ",\"path\":";
   if (warmup_rows_ == 0 && !options_.reference.empty()) {
-    append_string(out, options_.reference);
+    common::append_json_string(out, options_.reference);
   } else {
     out += "null";
   }
@@ -400,12 +374,12 @@ std::string DriftMonitor::to_json() const {
     out += ']';
   }
   out += ",\"sigma_source\":";
-  append_string(out, options_.params.sigmas.empty() ? "median_heuristic" : "given");
+  common::append_json_string(out, options_.params.sigmas.empty() ? "median_heuristic" : "given");
   out += ",\"cache\":";
   if (options_.cache_path.empty()) {
     out += "null";
   } else {
-    append_string(out, options_.cache_path);
+    common::append_json_string(out, options_.cache_path);
   }
   out += "},\"calibration\":{";
   out += fmt::format("\"bootstraps_done\":{},\"seconds\":", calibration_done_);

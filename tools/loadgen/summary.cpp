@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "driftwatch/common/json_string.h"
+
 namespace driftwatch::loadgen {
 
 namespace {
@@ -26,23 +28,6 @@ std::string fixed(double v, int decimals) {
 }
 
 std::string ms(std::uint64_t nanos) { return fixed(static_cast<double>(nanos) / 1e6, 3); }
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::uint64_t count_of(const RunStats::Totals& totals, TransportError error) {
   const auto it = totals.transport_error_counts.find(error);
@@ -97,8 +82,8 @@ void print_text(std::ostream& out, const Summary& s) {
 void print_json(std::ostream& out, const Summary& s) {
   const RunStats::Totals& t = s.totals;
   out << "{\"schema\": \"driftwatch-loadgen/1\"";
-  out << ", \"url\": " << json_string(s.url);
-  out << ", \"mode\": " << json_string(s.mode);
+  out << ", \"url\": " << common::json_quoted(s.url);
+  out << ", \"mode\": " << common::json_quoted(s.mode);
   if (s.mode == "rate") {
     out << ", \"target_rps\": " << fixed(s.target_rps, 3) << ", \"stages\": null"
         << ", \"stage_seconds\": null";

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "driftwatch/common/json_string.h"
+
 namespace driftwatch::ringtail {
 namespace {
 
@@ -64,24 +66,6 @@ std::string format_text_line(const ring::Record& r, const std::vector<std::strin
   return buf;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 std::string format_json_line(const ring::Record& r, const std::vector<std::string>& class_names,
                              bool with_embedding) {
   const auto& f = r.fields;
@@ -94,17 +78,17 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
     << ",\"inference_ms\":" << number(f.latency_inference_ns / 1e6)
     << ",\"body_bytes\":" << f.body_bytes << ",\"class_index\":" << f.class_index;
   if (f.class_index >= 0) {
-    o << ",\"class_name\":\"" << json_escape(class_name_of(f.class_index, class_names))
-      << "\",\"confidence\":" << number(f.confidence);
+    o << ",\"class_name\":" << common::json_quoted(class_name_of(f.class_index, class_names))
+      << ",\"confidence\":" << number(f.confidence);
   } else {
     o << ",\"class_name\":null,\"confidence\":null";
   }
   o << ",\"top_k\":[";
   const std::uint32_t k = f.top_k_count <= ring::kMaxTopK ? f.top_k_count : ring::kMaxTopK;
   for (std::uint32_t i = 0; i < k; ++i) {
-    o << (i ? "," : "") << "{\"class_index\":" << f.top_k_class[i] << ",\"class_name\":\""
-      << json_escape(class_name_of(f.top_k_class[i], class_names))
-      << "\",\"probability\":" << number(f.top_k_prob[i]) << "}";
+    o << (i ? "," : "") << "{\"class_index\":" << f.top_k_class[i] << ",\"class_name\":"
+      << common::json_quoted(class_name_of(f.top_k_class[i], class_names))
+      << ",\"probability\":" << number(f.top_k_prob[i]) << "}";
   }
   o << "]";
   if (with_embedding) {

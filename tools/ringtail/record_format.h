@@ -17,6 +17,5 @@ std::string format_text_line(const ring::Record& r, const std::vector<std::strin
                              bool colour);
 std::string format_json_line(const ring::Record& r, const std::vector<std::string>& class_names,
                              bool with_embedding);
-std::string json_escape(const std::string& s);
 
 }  // namespace driftwatch::ringtail

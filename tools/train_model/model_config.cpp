@@ -4,17 +4,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "driftwatch/common/json_string.h"
+
 namespace driftwatch::train_model {
 namespace {
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string format_float(float v) {
   char buf[32];
@@ -42,11 +35,11 @@ std::string model_config_json(const std::string& version, const Normalization& n
   std::string names;
   for (std::size_t i = 0; i < kClassNames.size(); ++i) {
     if (i) names += ", ";
-    names += "\"" + json_escape(kClassNames[i]) + "\"";
+    names += common::json_quoted(kClassNames[i]);
   }
   return std::string("{\n") +                                                  //
          "  \"name\": \"" + kModelName + "\",\n" +                             //
-         "  \"version\": \"" + json_escape(version) + "\",\n" +                //
+         "  \"version\": " + common::json_quoted(version) + ",\n" +                //
          "  \"input\": {\"channels\": 1, \"height\": 28, \"width\": 28},\n" +  //
          "  \"resize\": 28,\n" +                                               //
          "  \"center_crop\": 28,\n" +                                          //
