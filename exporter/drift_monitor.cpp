@@ -8,7 +8,7 @@
 #include <exception>
 #include <utility>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "driftwatch/common/json_string.h"
 
 namespace driftwatch::exporter {
@@ -92,14 +92,14 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
     return;
   }
 
-  drift::NpyArray array;
+  common::NpyArray array;
   try {
-    array = drift::read_npy(ref);
-  } catch (const drift::NpyError& e) {
+    array = common::read_npy(ref);
+  } catch (const common::NpyError& e) {
     throw DriftConfigError(std::string("reference: ") + e.what());
   }
-  if (array.dtype != drift::NpyDtype::kFloat32) {
-    throw DriftConfigError("reference " + ref + " has dtype " + drift::npy_descr(array.dtype) +
+  if (array.dtype != common::NpyDtype::kFloat32) {
+    throw DriftConfigError("reference " + ref + " has dtype " + common::npy_descr(array.dtype) +
                            "; expected float32 ('<f4') embeddings, e.g. "
                            "numpy.save(path, x.astype(numpy.float32))");
   }

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "drift/mmd_params.h"
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "drift/permutation_source.h"
 #include "drift/rbf_kernel.h"
 #include "drift/threshold_calibrator.h"
@@ -72,7 +72,7 @@ class OnlineMmd {
   // when calibration fails, std::out_of_range when recorded permutations run out.
   OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
             const OnlineMmdOptions& options);
-  OnlineMmd(const Matrix& reference, const OnlineMmdOptions& options)
+  OnlineMmd(const common::Matrix& reference, const OnlineMmdOptions& options)
       : OnlineMmd(reference.values.data(), reference.rows, reference.cols, options) {}
 
   // Adds one embedding of `dim()` floats and returns the decision.

@@ -27,7 +27,7 @@
 
 #include "../exporter/exporter_process.h"
 #include "../exporter/exporter_test_support.h"
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 
 namespace {
 
@@ -88,7 +88,7 @@ void BM_ExporterSustainedFromFullRing(benchmark::State& state) {
                                    dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
-    driftwatch::drift::write_npy(ref, driftwatch::drift::NpyArray::from_float32(
+    driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
                                           {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
     args.insert(args.end(),
                 {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
@@ -168,7 +168,7 @@ void BM_ExporterDrainsAFullRing(benchmark::State& state) {
                                    dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
-    driftwatch::drift::write_npy(ref, driftwatch::drift::NpyArray::from_float32(
+    driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
                                           {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
     args.insert(args.end(),
                 {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "exporter_test_support.h"
 
 namespace driftwatch::exporter {
@@ -31,8 +31,8 @@ DriftMonitorOptions fast_options(const std::string& reference) {
 
 std::string write_reference(const TempDir& dir, std::size_t rows, std::size_t dim) {
   const std::string path = dir.file("ref.npy");
-  drift::write_npy(path,
-                   drift::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
+  common::write_npy(path,
+                   common::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
   return path;
 }
 
@@ -76,7 +76,7 @@ TEST(DriftMonitor, WithoutAReferenceIsDisabledAndSaysSo) {
 TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
   TempDir dir;
   const std::string path = dir.file("f64.npy");
-  drift::write_npy(path, drift::NpyArray::from_float64({50, 4}, std::vector<double>(200, 0.5)));
+  common::write_npy(path, common::NpyArray::from_float64({50, 4}, std::vector<double>(200, 0.5)));
   const std::string e = error_of(fast_options(path));
   EXPECT_NE(e.find("<f8"), std::string::npos) << e;
   EXPECT_NE(e.find("float32"), std::string::npos) << e;
@@ -85,7 +85,7 @@ TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
 TEST(DriftMonitor, RejectsAReferenceThatIsNotTwoDimensional) {
   TempDir dir;
   const std::string path = dir.file("3d.npy");
-  drift::write_npy(path, drift::NpyArray::from_float32({5, 10, 4}, std::vector<float>(200, 0.5f)));
+  common::write_npy(path, common::NpyArray::from_float32({5, 10, 4}, std::vector<float>(200, 0.5f)));
   const std::string e = error_of(fast_options(path));
   EXPECT_NE(e.find("(5, 10, 4)"), std::string::npos) << e;
   EXPECT_NE(e.find("2-D"), std::string::npos) << e;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "exporter_process.h"
 #include "exporter_test_support.h"
 
@@ -273,7 +273,7 @@ class ExporterDriftE2e : public ::testing::Test {
 TEST_F(ExporterDriftE2e, ReferenceFileQuietInDistributionAndFiresOnAShift) {
   TempDir dir;
   const std::string ref = dir.file("ref.npy");
-  drift::write_npy(ref, drift::NpyArray::from_float32({300, kDim}, gaussian_rows(300, kDim, 0, 7)));
+  common::write_npy(ref, common::NpyArray::from_float32({300, kDim}, gaussian_rows(300, kDim, 0, 7)));
   ring::RingWriter writer(testing::writer_options(dir.file("ring"), kDim));
   auto exporter = start_exporter(dir, dir.file("ring"), drift_flags(ref));
   ASSERT_TRUE(eventually([&] {
@@ -309,7 +309,7 @@ TEST_F(ExporterDriftE2e, WarmupReferenceFromTheFirstSuccessfulRecords) {
 TEST(ExporterE2eStartup, RefusesAReferenceOfTheWrongDtypeWithOneClearLine) {
   TempDir dir;
   const std::string ref = dir.file("ref64.npy");
-  drift::write_npy(ref, drift::NpyArray::from_float64({100, 4}, std::vector<double>(400, 1.0)));
+  common::write_npy(ref, common::NpyArray::from_float64({100, 4}, std::vector<double>(400, 1.0)));
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {

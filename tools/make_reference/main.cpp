@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "driftwatch/common/npy.h"
 #include "driftwatch/server/model_config.h"
 #include "driftwatch/server/model_runner.h"
 #include "driftwatch/server/preprocess.h"
 #include "image_source.h"
-#include "npy_writer.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch;
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     }
     const std::size_t rows = embeddings.size() / dim;
     if (rows == 0) throw std::runtime_error("no image could be read");
-    make_reference::write_npy(out, embeddings.data(), rows, dim);
+    common::write_npy(out, common::NpyArray::from_float32({rows, dim}, embeddings));
     std::cerr << "make-reference: wrote " << out << ": float32 [" << rows << ", " << dim << "]";
     if (skipped) std::cerr << " (" << skipped << " unreadable images skipped)";
     std::cerr << "\n";

@@ -13,12 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;
+using namespace driftwatch::common;
 
 namespace {
 

@@ -7,12 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 #include "drift/online_mmd.h"
 #include "drift/rbf_kernel.h"
 
 namespace driftwatch::drift {
 namespace {
+
+using common::Matrix;
+using common::NpyArray;
+using common::read_npy;
+using common::read_npy_matrix;
 
 // The recording's inputs (README "Parameters"); the results come from the files.
 constexpr std::size_t kWindow = 10;

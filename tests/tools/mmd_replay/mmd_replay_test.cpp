@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 
 namespace {
 
-using driftwatch::drift::read_npy;
+using driftwatch::common::read_npy;
 
 const std::string kVectors = std::string(DW_ALIBI_VECTORS_DIR) + "/seed0";
 

@@ -1,6 +1,14 @@
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 
 #include <cstdint>
 #include <cstdio>
@@ -8,10 +16,23 @@
 #include <string>
 #include <vector>
 
-#include "test_data.h"
 
-namespace driftwatch::drift {
+namespace driftwatch::common {
 namespace {
+
+std::vector<float> normal_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> m(rows * cols);
+  for (float& v : m) v = normal(rng);
+  return m;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("dw_npy_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
 
 std::string header_bytes(unsigned major, const std::string& dict) {
   std::string out("\x93NUMPY", 6);
@@ -37,8 +58,8 @@ std::string error_of(const std::string& bytes) {
 }
 
 TEST(Npy, RoundTripsFloat32MatrixThroughAFile) {
-  const std::vector<float> values = testing::normal_matrix(7, 3, 1);
-  const std::string path = testing::temp_path("f32.npy");
+  const std::vector<float> values = normal_matrix(7, 3, 1);
+  const std::string path = temp_path("f32.npy");
   write_npy(path, NpyArray::from_float32({7, 3}, values));
   const NpyArray back = read_npy(path);
   EXPECT_EQ(back.dtype, NpyDtype::kFloat32);
@@ -131,7 +152,7 @@ TEST(Npy, RejectsMalformedHeaders) {
 }
 
 TEST(Npy, MatrixReaderRejectsOtherRanksAndIntegers) {
-  const std::string path = testing::temp_path("rank3.npy");
+  const std::string path = temp_path("rank3.npy");
   write_npy(path, NpyArray::from_float32({1, 1, 2}, {1, 2}));
   EXPECT_THROW(read_npy_matrix(path), NpyError);
   write_npy(path, NpyArray::from_int64({1, 2}, {1, 2}));
@@ -144,5 +165,39 @@ TEST(Npy, IndexArraysAreNeverReadFromFloats) {
   EXPECT_THROW(NpyArray::from_float32({1}, {1.0f}).to_int64(), NpyError);
 }
 
+TEST(Npy, HeaderIsVersion1AndAlignsTheDataTo64Bytes) {
+  for (std::size_t rows : {0u, 1u, 7u, 123456u}) {
+    const std::string bytes = serialize_npy(NpyArray::from_float32({rows, 0}, {}));
+    ASSERT_EQ(bytes.size() % 64, 0u) << "rows " << rows;
+    EXPECT_EQ(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)), 0);
+    const std::size_t len =
+        static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+    EXPECT_EQ(len + 10, bytes.size());
+    EXPECT_EQ(bytes.back(), '\n');
+    EXPECT_NE(bytes.find("'shape': (" + std::to_string(rows) + ", 0)"), std::string::npos);
+  }
+}
+
+TEST(Npy, NumpyReadsWhatWeWrite) {
+  if (std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "no numpy";
+  }
+  const std::string path = temp_path("numpy.npy");
+  std::vector<float> data(12);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.5f * static_cast<float>(i) - 1.0f;
+  write_npy(path, NpyArray::from_float32({3, 4}, data));
+  const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; a=np.load('" + path +
+                          "'); assert a.dtype==np.float32 and a.shape==(3,4) and a[2,3]==4.5, a\"";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::remove(path.c_str());
+}
+
+TEST(Npy, FailedWriteLeavesNoFileBehind) {
+  const std::string dir = temp_path("no_such_dir");
+  EXPECT_THROW(write_npy(dir + "/x.npy", NpyArray::from_float32({1, 1}, {1.0f})), NpyError);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.npy.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.npy"));
+}
+
 }  // namespace
-}  // namespace driftwatch::drift
+}  // namespace driftwatch::common

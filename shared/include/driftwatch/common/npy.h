@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace driftwatch::drift {
+namespace driftwatch::common {
 
 class NpyError : public std::runtime_error {
  public:
@@ -67,4 +67,4 @@ struct Matrix {
 // Reads a 2-D float array (float64 is narrowed to float32) and checks its shape.
 Matrix read_npy_matrix(const std::string& path);
 
-}  // namespace driftwatch::drift
+}  // namespace driftwatch::common

@@ -1,4 +1,4 @@
-#include "drift/npy.h"
+#include "driftwatch/common/npy.h"
 
 #include <cstdio>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <optional>
 #include <sstream>
 
-namespace driftwatch::drift {
+namespace driftwatch::common {
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
@@ -330,14 +330,19 @@ std::string serialize_npy(const NpyArray& array) {
 void write_npy(const std::string& path, const NpyArray& array) {
   const std::string bytes = serialize_npy(array);
   const std::string tmp = path + ".tmp";
+  bool written = false;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail(path, "cannot open for writing");
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
-    if (!out) fail(path, "write error");
+    written = static_cast<bool>(out);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename the temporary file");
+  // A failed write leaves no half file behind, under either name.
+  if (!written || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(path, written ? "cannot rename the temporary file" : "write error");
+  }
 }
 
 Matrix read_npy_matrix(const std::string& path) {
@@ -354,4 +359,4 @@ Matrix read_npy_matrix(const std::string& path) {
   return m;
 }
 
-}  // namespace driftwatch::drift
+}  // namespace driftwatch::common
