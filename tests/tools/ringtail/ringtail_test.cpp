@@ -1,6 +1,7 @@
 // ringtail against a ring written by a test writer: the output is parsed and
 // checked, for every mode.
 #include <fcntl.h>
+#include <poll.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,6 +61,8 @@ class Ringtail {
     }
     ::close(out[1]);
     out_ = ::fdopen(out[0], "r");
+    // Unbuffered, so poll() on the descriptor sees every line not yet read.
+    std::setvbuf(out_, nullptr, _IONBF, 0);
   }
   ~Ringtail() {
     if (out_) std::fclose(out_);
@@ -67,6 +70,12 @@ class Ringtail {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+  }
+  // A line, or "" when none arrives within the timeout.
+  std::string read_line_within(std::chrono::milliseconds timeout) {
+    pollfd p{::fileno(out_), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
+    return read_line();
   }
   std::string read_line() {
     char buf[65536];
@@ -99,6 +108,18 @@ class Ringtail {
     return -1;
   }
   void signal(int sig) { ::kill(pid_, sig); }
+  // True once the process has the file at `path` mapped (it opened the ring).
+  bool wait_until_mapped(const std::string& path) {
+    for (int i = 0; i < 500; ++i) {
+      std::ifstream maps("/proc/" + std::to_string(pid_) + "/maps");
+      std::string line;
+      while (std::getline(maps, line)) {
+        if (line.find(path) != std::string::npos) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
   void close_stdout() {
     std::fclose(out_);
     out_ = nullptr;
@@ -267,17 +288,29 @@ TEST(Ringtail, StatsOnceSummarisesTheRing) {
 TEST(Ringtail, ReportsRecordsLostWhenLapped) {
   TempDir dir;
   ring::RingWriter writer(options(dir.file("ring"), 16));
-  Ringtail tail({"--ring", dir.file("ring"), "--json", "--count", "16"}, dir.file("err"));
-  // Wait until ringtail has mapped the ring (stderr file exists and the
-  // process polls), then freeze it while the ring laps it.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Ringtail tail({"--ring", dir.file("ring"), "--json"}, dir.file("err"));
+  // A printed record proves ringtail is following the head (ids >= 1000).
+  // Then it is frozen while the ring laps it (ids 0..99).
+  ASSERT_TRUE(tail.wait_until_mapped(dir.file("ring")));
+  std::string line;
+  for (int i = 0; i < 100 && line.empty(); ++i) {
+    write_requests(writer, 1000 + i, 1001 + i);
+    line = tail.read_line_within(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(line.empty()) << "ringtail printed nothing";
   tail.signal(SIGSTOP);
   write_requests(writer, 0, 100);
   tail.signal(SIGCONT);
-  const auto lines = tail.read_all_lines();
+  std::vector<std::string> lapped;
+  while (lapped.size() < 16) {
+    line = tail.read_line_within(std::chrono::milliseconds(5000));
+    ASSERT_FALSE(line.empty()) << "after " << lapped.size() << " records";
+    if (std::stoi(json_field(line, "request_id")) < 1000) lapped.push_back(line);
+  }
+  tail.signal(SIGINT);
   EXPECT_EQ(tail.wait(), 0);
-  ASSERT_EQ(lines.size(), 16u);
-  EXPECT_EQ(json_field(lines[0], "request_id"), "84");
+  EXPECT_EQ(json_field(lapped[0], "request_id"), "84");
+  EXPECT_EQ(json_field(lapped[15], "request_id"), "99");
   EXPECT_NE(slurp(dir.file("err")).find("lost 84 records (lapped 84"), std::string::npos)
       << slurp(dir.file("err"));
 }
