@@ -15,6 +15,7 @@
 #include <random>
 #include <vector>
 
+#include "driftwatch/blas_kernels_env.h"
 #include "drift/blas_kernels.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
@@ -122,6 +123,8 @@ BENCHMARK(BM_Steps)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The kernels drift-exporter runs with (it selects them the same way).
+  driftwatch::select_blas_kernels_or_reexec(argv);
   // Single-threaded figures: OpenBLAS would otherwise use every core.
   set_blas_threads(1);
   spdlog::set_level(spdlog::level::warn);
