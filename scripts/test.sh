@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: the Release build with the
-# whole ctest suite, then the ring and ringtail again under ThreadSanitizer.
+# whole ctest suite, the parsers and decoders again under AddressSanitizer +
+# UBSan, then the ring and ringtail again under ThreadSanitizer.
 # Usage: bash scripts/test.sh [--no-install] [extra ctest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,17 @@ cmake --build --preset release -j "$jobs"
 
 echo "== Release tests"
 ctest --preset release -j "$jobs" --timeout 900 "$@"
+
+echo "== Parsers and decoders under AddressSanitizer + UndefinedBehaviorSanitizer"
+# JSON bodies, base64, JPEG/PNG decoding and preprocessing (with the fuzz-style
+# mutated-input test), IDX and .npy files, loadgen's payloads.
+asan_tests="tests/server/server_unit_tests tests/shared/common/common_tests tests/tools/loadgen/loadgen_unit_tests"
+cmake --preset asan
+cmake --build --preset asan -j "$jobs" --target $(for t in $asan_tests; do basename "$t"; done)
+for t in $asan_tests; do
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "build/asan/$t"
+done
 
 echo "== Ring tests under ThreadSanitizer"
 cmake --preset tsan
