@@ -59,10 +59,8 @@ void run_writers_and_readers(std::uint32_t slots, std::uint32_t dim, int writers
   // Opened before any write, so each reader owes an account of every record.
   std::vector<std::unique_ptr<RingReader>> ring_readers;
   for (int i = 0; i < readers; ++i) {
-    RingReader::Options options;
-    options.name = path.str();
-    options.stall_timeout = std::chrono::milliseconds(20);
-    ring_readers.push_back(std::make_unique<RingReader>(options));
+    ring_readers.push_back(std::make_unique<RingReader>(
+        testing::reader_options(path.str(), /*from_start=*/false, std::chrono::milliseconds(20))));
   }
   std::vector<std::thread> reader_threads;
   for (int i = 0; i < readers; ++i) {
@@ -126,11 +124,8 @@ TEST(RingConcurrency, StalledWriterKeepsItsSlotWhileOthersLap) {
     cv.wait(lock, [&] { return release; });
   };
   RingWriter writer(options);
-  RingReader::Options reader_options;
-  reader_options.name = path.str();
-  reader_options.from_start = true;
-  reader_options.stall_timeout = std::chrono::milliseconds(5);
-  RingReader reader(reader_options);
+  RingReader reader(
+      testing::reader_options(path.str(), /*from_start=*/true, std::chrono::milliseconds(5)));
 
   std::thread slow([&] {
     RecordFields f;

@@ -28,11 +28,8 @@ TEST(RingFault, SlotTornByKilledWriterIsSkippedAndCounted) {
     if (::getpid() != parent && seq == 5) ::_exit(0);
   };
   RingWriter writer(options);
-  RingReader::Options reader_options;
-  reader_options.name = path.str();
-  reader_options.from_start = true;
-  reader_options.stall_timeout = std::chrono::milliseconds(10);
-  RingReader reader(reader_options);
+  RingReader reader(
+      testing::reader_options(path.str(), /*from_start=*/true, std::chrono::milliseconds(10)));
 
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -86,9 +83,7 @@ TEST(RingFault, ReaderMapsSegmentReadOnly) {
   TempRingPath path;
   { RingWriter writer(writer_options(path.str(), 16, 4)); }  // unmapped, file kept
   EXPECT_EQ(mapping_permissions(path.str()), "");
-  RingReader::Options options;
-  options.name = path.str();
-  RingReader reader(options);
+  RingReader reader(testing::reader_options(path.str()));
   EXPECT_EQ(mapping_permissions(path.str()), "r--s");
 }
 

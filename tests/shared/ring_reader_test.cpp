@@ -15,6 +15,7 @@ namespace {
 using testing::check_record;
 using testing::drain;
 using testing::make_record;
+using testing::reader_options;
 using testing::TempRingPath;
 using testing::writer_options;
 
@@ -30,7 +31,7 @@ void write_ids(RingWriter& writer, std::uint64_t from, std::uint64_t to, std::ui
 TEST(RingReader, DeliversRecordsInOrderIntact) {
   TempRingPath path;
   RingWriter writer(writer_options(path.str(), 1024, 16));
-  RingReader reader({.name = path.str()});
+  RingReader reader(reader_options(path.str()));
   write_ids(writer, 0, 500, 16);
   const auto records = drain(reader);
   ASSERT_EQ(records.size(), 500u);
@@ -47,8 +48,8 @@ TEST(RingReader, StartsAtHeadUnlessFromStart) {
   TempRingPath path;
   RingWriter writer(writer_options(path.str(), 64, 4));
   write_ids(writer, 0, 10, 4);
-  RingReader at_head({.name = path.str()});
-  RingReader from_start({.name = path.str(), .from_start = true});
+  RingReader at_head(reader_options(path.str()));
+  RingReader from_start(reader_options(path.str(), /*from_start=*/true));
   write_ids(writer, 10, 15, 4);
   EXPECT_EQ(drain(at_head).size(), 5u);
   const auto all = drain(from_start);
@@ -59,7 +60,7 @@ TEST(RingReader, StartsAtHeadUnlessFromStart) {
 TEST(RingReader, LappedReaderCountsExactlyTheRecordsItLost) {
   TempRingPath path;
   RingWriter writer(writer_options(path.str(), 16, 8));
-  RingReader reader({.name = path.str()});
+  RingReader reader(reader_options(path.str()));
   write_ids(writer, 0, 100, 8);
   const auto records = drain(reader);
   EXPECT_EQ(reader.records_lost_lapped(), 100u - 16u);
@@ -74,7 +75,9 @@ TEST(RingReader, LappedReaderCountsExactlyTheRecordsItLost) {
 TEST(RingReader, FollowsNewGenerationWithoutRestarting) {
   TempRingPath path;
   auto first = std::make_unique<RingWriter>(writer_options(path.str(), 64, 4));
-  RingReader reader({.name = path.str(), .generation_check_interval = std::chrono::milliseconds(0)});
+  auto following = reader_options(path.str());
+  following.generation_check_interval = std::chrono::milliseconds(0);
+  RingReader reader(following);
   write_ids(*first, 0, 5, 4);
   EXPECT_EQ(drain(reader).size(), 5u);
   const auto old_generation = reader.generation();
@@ -96,7 +99,7 @@ TEST(RingReader, FollowsNewGenerationWithoutRestarting) {
 
 void expect_open_error(const std::string& path, RingError::Kind kind, const std::string& words) {
   try {
-    RingReader reader({.name = path});
+    RingReader reader(reader_options(path));
     FAIL() << "expected RingError for " << path;
   } catch (const RingError& e) {
     EXPECT_EQ(e.kind(), kind) << e.what();

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -44,6 +45,18 @@ inline RingWriter::Options writer_options(const std::string& path, std::uint32_t
   o.name = path;
   o.slot_count = slots;
   o.info = test_info(dim);
+  return o;
+}
+
+// Reader options for `path`; stall and generation timeouts short enough
+// for tests.
+inline RingReader::Options reader_options(const std::string& path, bool from_start = false,
+                                          std::chrono::milliseconds stall_timeout =
+                                              std::chrono::milliseconds(50)) {
+  RingReader::Options o;
+  o.name = path;
+  o.from_start = from_start;
+  o.stall_timeout = stall_timeout;
   return o;
 }
 

@@ -16,7 +16,7 @@ using testing::writer_options;
 TEST(RingWriter, PublishesSelfDescribingHeader) {
   TempRingPath path;
   RingWriter writer(writer_options(path.str(), 100, 12));
-  RingReader reader({.name = path.str()});
+  RingReader reader(testing::reader_options(path.str()));
   const SegmentInfo& info = reader.info();
   EXPECT_EQ(info.embedding_dim, 12u);
   EXPECT_EQ(info.class_names, (std::vector<std::string>{"cat", "dog", "bird"}));
@@ -63,7 +63,7 @@ TEST(RingWriter, RejectsInvalidOptionsWithClearError) {
 TEST(RingWriter, StoresNoEmbeddingWhenCountDoesNotMatchDimension) {
   TempRingPath path;
   RingWriter writer(writer_options(path.str(), 16, 4));
-  RingReader reader({.name = path.str()});
+  RingReader reader(testing::reader_options(path.str()));
   RecordFields f;
   f.request_id = 9;
   const float three[3] = {1, 2, 3};
