@@ -78,14 +78,10 @@ Scrape scrape(const ExporterProcess& p) {
           sample_value(text, "drift_detector_step").value_or(0)};
 }
 
-void BM_ExporterSustainedFromFullRing(benchmark::State& state) {
-  const bool drift = state.range(0) != 0;
-  TempDir dir;
-  auto options = driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots);
-  ring::RingWriter writer(options);
-
-  std::vector<std::string> args = {"--port",         "0",           "--ring",
-                                   dir.file("ring"), "--log-level", "warn"};
+// drift-exporter's flags for a benchmark ring in `dir`; with drift, a
+// reference of 1000 in-distribution rows (W=20, ert=300, 1000 bootstraps).
+std::vector<std::string> exporter_args(const TempDir& dir, bool drift) {
+  std::vector<std::string> args = {"--port", "0", "--ring", dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
     driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
@@ -93,13 +89,26 @@ void BM_ExporterSustainedFromFullRing(benchmark::State& state) {
     args.insert(args.end(),
                 {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
   }
-  ExporterProcess exporter(exporter_binary(), args, dir.file("exporter.log"));
-  const bool ready = eventually([&] {
+  return args;
+}
+
+// True once the exporter is attached to the ring (and, with drift, calibrated).
+bool exporter_ready(ExporterProcess& exporter, bool drift) {
+  return eventually([&] {
     const std::string h = http_get(exporter.port(), "/healthz").body;
     return h.find("\"ring_attached\":true") != std::string::npos &&
            (!drift || h.find("\"drift\":\"ready\"") != std::string::npos);
   });
-  if (!ready) {
+}
+
+void BM_ExporterSustainedFromFullRing(benchmark::State& state) {
+  const bool drift = state.range(0) != 0;
+  TempDir dir;
+  auto options = driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots);
+  ring::RingWriter writer(options);
+
+  ExporterProcess exporter(exporter_binary(), exporter_args(dir, drift), dir.file("exporter.log"));
+  if (!exporter_ready(exporter, drift)) {
     state.SkipWithError(("exporter not ready: " + exporter.log()).c_str());
     return;
   }
@@ -164,22 +173,8 @@ void BM_ExporterDrainsAFullRing(benchmark::State& state) {
   TempDir dir;
   ring::RingWriter writer(
       driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots));
-  std::vector<std::string> args = {"--port",         "0",           "--ring",
-                                   dir.file("ring"), "--log-level", "warn"};
-  if (drift) {
-    const std::string ref = dir.file("ref.npy");
-    driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
-                                          {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
-    args.insert(args.end(),
-                {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
-  }
-  ExporterProcess exporter(exporter_binary(), args, dir.file("exporter.log"));
-  const bool ready = eventually([&] {
-    const std::string h = http_get(exporter.port(), "/healthz").body;
-    return h.find("\"ring_attached\":true") != std::string::npos &&
-           (!drift || h.find("\"drift\":\"ready\"") != std::string::npos);
-  });
-  if (!ready) {
+  ExporterProcess exporter(exporter_binary(), exporter_args(dir, drift), dir.file("exporter.log"));
+  if (!exporter_ready(exporter, drift)) {
     state.SkipWithError(("exporter not ready: " + exporter.log()).c_str());
     return;
   }
