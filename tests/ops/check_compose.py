@@ -238,9 +238,10 @@ def main(argv=None):
     tool = None if a.no_tool else find_tool()
     errors = []
     normalised = None
+    model_dir = os.path.join(os.path.dirname(base), "build", "demo-model")
     if tool:
         r = subprocess.run(tool + ["-f", a.compose, "config"], capture_output=True, text=True,
-                           env={**os.environ, "DRIFTWATCH_MODEL_DIR": "../build/demo-model"})
+                           env={**os.environ, "DRIFTWATCH_MODEL_DIR": model_dir})
         if r.returncode != 0:
             errors.append(f"{' '.join(tool)} config failed: {r.stderr.strip()}")
         else:

@@ -35,7 +35,7 @@ detector drift-exporter runs, and prints JSON lines on stdout:
 REF is a float32 (or float64) .npy [N, D]; STREAM a .npy [M, D].
 
 Recorded permutations replace the seeded generator, e.g. those saved from an
-alibi-detect run (../shared/vectors/alibi_mmd): --bootstrap-perms takes int64
+alibi-detect run (tests/data/alibi_mmd): --bootstrap-perms takes int64
 [B, N] (row b: the b-th bootstrap permutation; its last 2W-1 entries are the
 extended test window), --split-perms int64 [K, N] (split attempts in order; a
 row gives ref = perm[:N-(2W-1)], initial window = perm[-W:]).

@@ -1,5 +1,5 @@
 // Replays the alibi-detect MMDDriftOnline recordings in
-// ../shared/vectors/alibi_mmd (see its README) with the recorded permutations
+// tests/data/alibi_mmd (see its README) with the recorded permutations
 // and split, and checks the criteria stated there.
 #include <gtest/gtest.h>
 
