@@ -6,47 +6,54 @@
 #include <cmath>
 #include <sstream>
 
-#include "driftwatch/common/env_options.h"
+#include "driftwatch/common/cli.h"
 
 namespace driftwatch::exporter {
 namespace po = boost::program_options;
 
 namespace {
 
-std::vector<float> parse_sigmas(const std::string& text) {
-  std::vector<float> sigmas;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t pos = 0;
-    float v = 0.0f;
+// Every check of a value, one place per parameter. Throws ConfigError.
+void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
+  if (port > 65535) throw ConfigError("--port " + std::to_string(port) + " is out of range");
+  c.port = static_cast<std::uint16_t>(port);
+  if (!sigma.empty()) {
     try {
-      v = std::stof(item, &pos);
-    } catch (const std::exception&) {
-      pos = 0;
+      c.sigmas = common::parse_positive_list(sigma, "sigma");
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(e.what());
     }
-    if (pos == 0 || pos != item.size() || !(v > 0.0f) || !std::isfinite(v)) {
-      throw ConfigError("--sigma '" + text + "': expected positive numbers separated by commas");
-    }
-    sigmas.push_back(v);
   }
-  if (sigmas.empty()) throw ConfigError("--sigma given without a value");
-  return sigmas;
+  if (c.ring.empty()) throw ConfigError("--ring must not be empty");
+  if (c.window < 2) throw ConfigError("--window must be at least 2");
+  if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
+  if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
+  if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
+  if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
+  if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
+  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
+                                        "error", "critical", "off"};
+  bool level_ok = false;
+  for (const char* level : kLevels) level_ok |= c.log_level == level;
+  if (!level_ok) throw ConfigError("--log-level '" + c.log_level + "' is not a known level");
 }
 
 }  // namespace
 
-ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
-  ExporterConfig c;
+common::CliOutcome parse_exporter_config(int argc, const char* const argv[], ExporterConfig& c,
+                                         std::ostream& out, std::ostream& err) {
+  const common::CliProgram program{
+      "drift-exporter",
+      "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online\n"
+      "MMD drift detector and serves /metrics, /healthz and /drift.\n\n"
+      "Usage: drift-exporter [options]\n",
+      "",
+      {}};
   std::string sigma;
   unsigned port = c.port;
-  po::options_description desc(
-      "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online "
-      "MMD drift detector and serves /metrics, /healthz and /drift.\n\n"
-      "Every flag also reads DRIFTWATCH_<FLAG> (upper case, '-' -> '_'); flags win.\n\nOptions");
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("ring", po::value(&c.ring)->default_value(c.ring),
      "ring name: /NAME is POSIX shm (/dev/shm/NAME), a path with another '/' a plain file")
     ("listen", po::value(&c.listen)->default_value(c.listen), "HTTP listen address")
@@ -78,38 +85,15 @@ ExporterConfig parse_exporter_config(int argc, const char* const argv[]) {
   // clang-format on
 
   po::variables_map vm;
+  const common::CliOutcome outcome = common::parse_cli(program, desc, argc, argv, vm, out, err);
+  if (outcome != common::CliOutcome::kRun) return outcome;
   try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    // Only names that are options map; other DRIFTWATCH_* variables (the
-    // server's, say) are ignored rather than rejected.
-    common::store_env_flags(desc, vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(e.what());
+    validate(c, port, sigma);
+  } catch (const ConfigError& e) {
+    err << "drift-exporter: " << e.what() << "\n(see --help)\n";
+    return common::CliOutcome::kExitError;
   }
-  if (vm.count("help")) {
-    std::ostringstream out;
-    out << "usage: drift-exporter [options]\n\n" << desc;
-    c.help = true;
-    c.help_text = out.str();
-    return c;
-  }
-  if (port > 65535) throw ConfigError("--port " + std::to_string(port) + " is out of range");
-  c.port = static_cast<std::uint16_t>(port);
-  if (!sigma.empty()) c.sigmas = parse_sigmas(sigma);
-  if (c.ring.empty()) throw ConfigError("--ring must not be empty");
-  if (c.window < 2) throw ConfigError("--window must be at least 2");
-  if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
-  if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
-  if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
-  if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
-  if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
-  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
-                                        "error", "critical", "off"};
-  bool level_ok = false;
-  for (const char* level : kLevels) level_ok |= c.log_level == level;
-  if (!level_ok) throw ConfigError("--log-level '" + c.log_level + "' is not a known level");
-  return c;
+  return common::CliOutcome::kRun;
 }
 
 std::string describe(const ExporterConfig& c) {

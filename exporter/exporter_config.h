@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "driftwatch/common/cli.h"
 
 namespace driftwatch::exporter {
 
@@ -34,14 +37,14 @@ struct ExporterConfig {
   std::size_t read_batch = 256;
   std::size_t ring_retry_ms = 1000;
   int blas_threads = 1;
-
-  bool help = false;  // --help was given; help_text holds the usage
-  std::string help_text;
 };
 
-// Parses argv and the DRIFTWATCH_* environment. Throws ConfigError with a
-// one-line reason (unknown flag, bad value).
-ExporterConfig parse_exporter_config(int argc, const char* const argv[]);
+// Parses argv and the DRIFTWATCH_* environment into `config`
+// (common::parse_cli), then checks every value. --help and --version go to
+// `out`; an unknown flag or a bad value is one line on `err`.
+common::CliOutcome parse_exporter_config(int argc, const char* const argv[],
+                                         ExporterConfig& config, std::ostream& out,
+                                         std::ostream& err);
 
 // "/metrics"-style summary of the effective configuration for the start log.
 std::string describe(const ExporterConfig& config);

@@ -29,16 +29,8 @@ int main(int argc, char** argv) {
   // OpenBLAS picks its kernels when it loads; this may re-exec us once.
   driftwatch::select_blas_kernels_or_reexec(argv);
   dx::ExporterConfig config;
-  try {
-    config = dx::parse_exporter_config(argc, argv);
-  } catch (const dx::ConfigError& e) {
-    std::cerr << "drift-exporter: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (config.help) {
-    std::cout << config.help_text;
-    return 0;
-  }
+  const auto outcome = dx::parse_exporter_config(argc, argv, config, std::cout, std::cerr);
+  if (outcome != driftwatch::common::CliOutcome::kRun) return driftwatch::common::exit_status(outcome);
   // Logs go to stderr; stdout carries only the "listening on" line.
   spdlog::set_default_logger(spdlog::stderr_color_mt("drift-exporter"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));

@@ -36,14 +36,8 @@ using namespace driftwatch::server;
 
 int main(int argc, char** argv) {
   ServerOptions o;
-  switch (parse_server_options(argc, argv, o, std::cout, std::cerr)) {
-    case ParseOutcome::kExitOk:
-      return 0;
-    case ParseOutcome::kExitError:
-      return 2;
-    case ParseOutcome::kRun:
-      break;
-  }
+  const common::CliOutcome outcome = parse_server_options(argc, argv, o, std::cout, std::cerr);
+  if (outcome != common::CliOutcome::kRun) return common::exit_status(outcome);
   auto logger = spdlog::stderr_color_mt("infer-server");
   spdlog::set_default_logger(logger);
   const auto level = spdlog::level::from_str(o.log_level);
@@ -53,6 +47,14 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(level);
 
+  // The model file first: a missing model is the mistake to name, not the
+  // config file derived from its path.
+  if (std::FILE* f = std::fopen(o.model.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    spdlog::critical("model {}: cannot open for reading", o.model);
+    return 1;
+  }
   ModelConfig config;
   const std::string config_path =
       o.model_config.empty() ? default_config_path(o.model) : o.model_config;
@@ -137,31 +139,47 @@ int main(int argc, char** argv) {
     }
   });
 
-  // SIGINT/SIGTERM: stop accepting, let requests in flight finish (up to the
-  // grace period), then stop the I/O threads. A second signal stops at once.
+  // SIGTERM with --drain-ms: /readyz answers 503 for the drain period while
+  // /predict is still served, so load balancers take the replica out first.
+  // Then (and at once on SIGINT, or with --drain-ms 0): stop accepting, let
+  // requests in flight finish (up to the grace period), stop the I/O threads.
+  // Another signal stops at once.
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain_timer(ioc);
   std::chrono::steady_clock::time_point deadline;
-  std::function<void()> wait_for_drain = [&] {
+  std::function<void()> wait_for_in_flight = [&] {
     if (ctx.in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
       ioc.stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(10));
     drain_timer.async_wait([&](boost::system::error_code ec) {
-      if (!ec) wait_for_drain();
+      if (!ec) wait_for_in_flight();
     });
   };
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down ({} requests in flight)", sig, ctx.in_flight.load());
+  auto close_listener = [&] {
+    spdlog::info("closing the listener ({} requests in flight)", ctx.in_flight.load());
     ctx.stopping = true;
     listener->stop();
     deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.shutdown_grace_ms);
+    wait_for_in_flight();
+  };
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
     signals.async_wait([&](boost::system::error_code ec2, int) {
       if (!ec2) ioc.stop();
     });
-    wait_for_drain();
+    if (sig == SIGTERM && o.drain_ms > 0) {
+      spdlog::info("signal {}: draining for {} ms (/readyz 503, still serving)", sig, o.drain_ms);
+      router.start_draining();
+      drain_timer.expires_after(std::chrono::milliseconds(o.drain_ms));
+      drain_timer.async_wait([&](boost::system::error_code ec3) {
+        if (!ec3) close_listener();
+      });
+      return;
+    }
+    spdlog::info("signal {}: shutting down", sig);
+    close_listener();
   });
 
   std::vector<std::thread> io_threads;

@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <random>
@@ -206,5 +207,7 @@ const std::string& ModelRunner::optimization_note() const { return impl_->note; 
 void ModelRunner::init_inference_thread(int intra_op_threads) {
   at::set_num_threads(std::max(1, intra_op_threads));
 }
+
+const char* libtorch_version() { return TORCH_VERSION; }
 
 }  // namespace driftwatch::server

@@ -112,6 +112,13 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
   switch (h) {
     case ring::Handler::kNone: {
       std::string path(path_of(req.target));
+      if (path == "/metrics") {
+        done(error_reply(404, "not_found",
+                         "infer-server has no /metrics: drift-exporter serves them (default "
+                         "http://127.0.0.1:9400/metrics), read from this server's ring",
+                         h));
+        return;
+      }
       if (path.size() > 200) path = path.substr(0, 200) + "...";
       done(error_reply(404, "not_found",
                        "no route for " + path +
@@ -290,6 +297,9 @@ Reply Router::predict(const HttpRequest& req) const {
 }
 
 Reply Router::readiness() const {
+  if (draining_.load(std::memory_order_relaxed))
+    return error_reply(503, "draining", "shutting down: finishing requests, take no new ones",
+                       ring::Handler::kReadyz);
   if (model_.get() == nullptr) {
     Reply r =
         error_reply(503, "model_loading", "the model is still loading", ring::Handler::kReadyz);

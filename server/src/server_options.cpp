@@ -6,22 +6,24 @@
 #include <ostream>
 #include <thread>
 
-#include "driftwatch/common/env_options.h"
+#include "driftwatch/common/cli.h"
+#include "driftwatch/server/model_runner.h"
 
 namespace po = boost::program_options;
 
 namespace driftwatch::server {
 
-ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& o,
-                                  std::ostream& out, std::ostream& err) {
-  po::options_description desc(
+common::CliOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& o,
+                                        std::ostream& out, std::ostream& err) {
+  const common::CliProgram program{
+      "infer-server",
       "infer-server: serves a TorchScript image classifier over HTTP and writes one record per\n"
-      "request to the driftwatch ring.\n\n"
-      "Every flag can also be set as an environment variable DRIFTWATCH_<FLAG> (upper case,\n"
-      "'-' as '_', e.g. DRIFTWATCH_MAX_BODY_BYTES); a flag on the command line wins.\n\nOptions");
+      "request to the driftwatch ring.\n\nUsage: infer-server --model PATH [options]\n",
+      "",
+      {std::string("libtorch ") + libtorch_version()}};
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("model", po::value(&o.model)->value_name("PATH"), "TorchScript model file (required)")
     ("model-config", po::value(&o.model_config)->value_name("PATH"),
      "model config JSON (docs/model-config.md); default: the model path with .json")
@@ -53,6 +55,9 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
      "an idle keep-alive connection is closed")
     ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections)->value_name("N"),
      "open connections; more are answered 503 and closed")
+    ("drain-ms", po::value(&o.drain_ms)->default_value(o.drain_ms)->value_name("T"),
+     "on SIGTERM, how long /readyz answers 503 while /predict is still served, before the "
+     "listener closes (rolling restarts: load balancers stop sending first); 0: close at once")
     ("shutdown-grace-ms", po::value(&o.shutdown_grace_ms)->default_value(o.shutdown_grace_ms)->value_name("T"),
      "on SIGINT/SIGTERM, how long requests in flight may finish")
     ("warmup", po::value(&o.warmup)->default_value(o.warmup)->value_name("N"),
@@ -64,22 +69,11 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
   // clang-format on
 
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    // Environment after the command line: store() keeps values already set.
-    common::store_env_flags(desc, vm);
-    if (vm.count("help")) {
-      out << desc << "\n";
-      return ParseOutcome::kExitOk;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    err << "infer-server: " << e.what() << "\n(see --help)\n";
-    return ParseOutcome::kExitError;
-  }
+  const common::CliOutcome outcome = common::parse_cli(program, desc, argc, argv, vm, out, err);
+  if (outcome != common::CliOutcome::kRun) return outcome;
   if (o.model.empty()) {
     err << "infer-server: --model is required (see --help)\n";
-    return ParseOutcome::kExitError;
+    return common::CliOutcome::kExitError;
   }
   auto positive = [&](long long v, const char* name) {
     if (v > 0) return true;
@@ -93,14 +87,14 @@ ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOpti
       !positive(o.max_header_bytes, "max-header-bytes") ||
       !positive(o.read_timeout_ms, "read-timeout-ms") ||
       !positive(o.max_connections, "max-connections") || !positive(o.ring_slots, "ring-slots"))
-    return ParseOutcome::kExitError;
+    return common::CliOutcome::kExitError;
   if (o.infer_threads < 0) {
     err << "infer-server: --infer-threads must be 0 or more\n";
-    return ParseOutcome::kExitError;
+    return common::CliOutcome::kExitError;
   }
   if (o.infer_threads == 0)
     o.infer_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return ParseOutcome::kRun;
+  return common::CliOutcome::kRun;
 }
 
 }  // namespace driftwatch::server

@@ -4,17 +4,36 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace driftwatch::exporter {
 namespace {
 
-ExporterConfig parse(std::vector<std::string> args) {
+struct Parsed {
+  common::CliOutcome outcome;
+  ExporterConfig config;
+  std::string out, err;
+};
+
+Parsed parse_all(std::vector<std::string> args) {
   args.insert(args.begin(), "drift-exporter");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
-  return parse_exporter_config(static_cast<int>(argv.size()), argv.data());
+  Parsed p;
+  std::ostringstream out, err;
+  p.outcome = parse_exporter_config(static_cast<int>(argv.size()), argv.data(), p.config, out, err);
+  p.out = out.str();
+  p.err = err.str();
+  return p;
+}
+
+// The config of a command line that must parse.
+ExporterConfig parse(std::vector<std::string> args) {
+  const Parsed p = parse_all(std::move(args));
+  EXPECT_EQ(p.outcome, common::CliOutcome::kRun) << p.err;
+  return p.config;
 }
 
 // Sets an environment variable for the test's duration.
@@ -34,7 +53,6 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
   EXPECT_EQ(c.port, 9400);
   EXPECT_TRUE(c.reference.empty());
   EXPECT_TRUE(c.sigmas.empty());
-  EXPECT_FALSE(c.help);
 }
 
 TEST(ExporterConfig, ReadsEveryFlag) {
@@ -75,22 +93,27 @@ TEST(ExporterConfig, FlagsWinOverTheEnvironment) {
 }
 
 TEST(ExporterConfig, HelpListsTheFlags) {
-  const ExporterConfig c = parse({"--help"});
-  EXPECT_TRUE(c.help);
+  const Parsed p = parse_all({"--help"});
+  EXPECT_EQ(p.outcome, common::CliOutcome::kExitOk);
   for (const char* flag : {"--ring", "--listen", "--port", "--reference", "--ert", "--window",
-                           "--n-bootstraps", "--sigma", "--seed", "--cache", "--log-level"}) {
-    EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
+                           "--n-bootstraps", "--sigma", "--seed", "--cache", "--log-level",
+                           "--version"}) {
+    EXPECT_NE(p.out.find(flag), std::string::npos) << flag;
   }
+}
+
+TEST(ExporterConfig, VersionNamesTheRevisionAndCompiler) {
+  const Parsed p = parse_all({"--version"});
+  EXPECT_EQ(p.outcome, common::CliOutcome::kExitOk);
+  EXPECT_EQ(p.out.rfind("drift-exporter ", 0), 0u) << p.out;
+  EXPECT_NE(p.out.find("\nrevision "), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("\ncompiler "), std::string::npos) << p.out;
 }
 
 TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
   const auto message = [](std::vector<std::string> args) {
-    try {
-      parse(std::move(args));
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    const Parsed p = parse_all(std::move(args));
+    return p.outcome == common::CliOutcome::kExitError ? p.err : std::string("no error");
   };
   EXPECT_NE(message({"--port", "70000"}).find("--port"), std::string::npos);
   EXPECT_NE(message({"--sigma", "0.5,-1"}).find("--sigma"), std::string::npos);

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "driftwatch/common/env_options.h"
+#include "driftwatch/common/cli.h"
 
 namespace driftwatch::loadgen {
 
@@ -21,7 +21,7 @@ constexpr int kMaxThreads = 16;
 po::options_description make_options() {
   po::options_description o("loadgen options");
   // Booleans take an optional value so DRIFTWATCH_JSON=1 works like --json.
-  o.add_options()("help,h", "")("url", po::value<std::string>())(
+  o.add_options()("url", po::value<std::string>())(
       "allow-remote", po::value<bool>()->implicit_value(true))("images", po::value<std::string>())(
       "idx", po::value<std::string>())("image", po::value<std::string>())(
       "max-images", po::value<long long>())("seed", po::value<long long>())(
@@ -129,6 +129,7 @@ Run:
                         "driftwatch-loadgen/1", see docs/loadgen.md) instead of text.
   --no-progress         No per-second progress lines on stderr.
   -h, --help            This text.
+  --version             Version, git revision and compiler.
 
 Every flag can also come from the environment as DRIFTWATCH_<FLAG> (upper case, '-' -> '_',
 e.g. DRIFTWATCH_URL, DRIFTWATCH_ERROR_SHARE=0.1, DRIFTWATCH_JSON=1); flags win.
@@ -145,27 +146,13 @@ counts the errors); 2 for bad flags or unreadable payload files.
 
 std::optional<Config> parse_config(int argc, const char* const* argv,
                                    const char* const* environment, std::ostream& help_out) {
-  const po::options_description options = make_options();
+  po::options_description options = make_options();
   po::variables_map vm;
+  const common::CliProgram program{"loadgen", usage_text(), "", {}, /*list_options=*/false};
   try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    if (vm.count("help")) {
-      help_out << usage_text();
+    if (!common::parse_cli_or_throw(program, options, argc, argv, vm, help_out, nullptr,
+                                    environment))
       return std::nullopt;
-    }
-    // Flags were stored first, so they win over the environment.
-    std::vector<std::string> env_args;
-    for (const char* const* e = environment; e != nullptr && *e != nullptr; ++e) {
-      const std::string entry = *e;
-      const std::size_t eq = entry.find('=');
-      if (eq == std::string::npos) continue;
-      // Other tools' variables (DRIFTWATCH_PORT, ...) map to nothing: not ours to reject.
-      const std::string name = common::flag_for_env_var(options, entry.substr(0, eq));
-      if (name.empty()) continue;
-      env_args.push_back("--" + name + "=" + entry.substr(eq + 1));
-    }
-    po::store(po::command_line_parser(env_args).options(options).run(), vm);
-    po::notify(vm);
   } catch (const po::error& e) {
     throw ConfigError(e.what());
   }

@@ -53,7 +53,7 @@ std::string usage_text();
 
 // Parses and validates argv (flags win over DRIFTWATCH_* variables from
 // `environment`, which is a list of "NAME=VALUE" entries such as environ).
-// Returns nullopt after printing the help to `help_out` for --help. Throws
+// Returns nullopt after printing --help or --version to `help_out`. Throws
 // ConfigError for anything invalid.
 std::optional<Config> parse_config(int argc, const char* const* argv,
                                    const char* const* environment, std::ostream& help_out);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "driftwatch/common/cli.h"
 #include "driftwatch/common/npy.h"
 #include "driftwatch/server/model_config.h"
 #include "driftwatch/server/model_runner.h"
@@ -65,13 +66,17 @@ int main(int argc, char** argv) {
   std::size_t count = 0, batch = 64;
   int threads = 2;
   std::uint64_t max_pixels = 40'000'000;
-  po::options_description desc(
+  const common::CliProgram program{
+      "make-reference",
       "make-reference: embeddings of reference images with the served model's own decoding,\n"
       "preprocessing and embedding (embed(x), else forward's (logits, embedding), else softmax),\n"
-      "written as float32 [N, D] .npy for drift-exporter --reference.\n\nOptions");
+      "written as float32 [N, D] .npy for drift-exporter --reference.\n\n"
+      "Usage: make-reference --model PATH (--idx FILE | --images DIR) --out PATH [options]\n",
+      "",
+      {std::string("libtorch ") + server::libtorch_version()}};
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("model", po::value(&model_path)->value_name("PATH"), "TorchScript model (required)")
     ("model-config", po::value(&config_path)->value_name("PATH"), "model config JSON; default: the model path with .json")
     ("idx", po::value(&idx)->value_name("FILE"), "IDX image file (.gz or plain), e.g. Fashion-MNIST")
@@ -82,18 +87,10 @@ int main(int argc, char** argv) {
     ("intra-op-threads", po::value(&threads)->default_value(threads)->value_name("N"), "LibTorch threads")
     ("max-pixels", po::value(&max_pixels)->default_value(max_pixels)->value_name("P"), "largest image accepted");
   // clang-format on
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "make-reference: " << e.what() << " (see --help)\n";
-    return 2;
-  }
+  po::variables_map vm;
+  const common::CliOutcome outcome =
+      common::parse_cli(program, desc, argc, argv, vm, std::cout, std::cerr);
+  if (outcome != common::CliOutcome::kRun) return common::exit_status(outcome);
   if (model_path.empty() || out.empty() || idx.empty() == images.empty() || batch == 0) {
     std::cerr
         << "make-reference: need --model, --out and exactly one of --idx / --images (see --help)\n";

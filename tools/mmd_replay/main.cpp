@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "driftwatch/common/cli.h"
 #include "driftwatch/common/npy.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
@@ -79,7 +80,8 @@ int run(const po::variables_map& vm) {
   options.params.ert = vm["ert"].as<double>();
   options.params.window_size = vm["window"].as<std::size_t>();
   options.params.seed = vm["seed"].as<std::uint64_t>();
-  if (vm.count("sigma")) options.params.sigmas = vm["sigma"].as<std::vector<float>>();
+  if (vm.count("sigma"))
+    options.params.sigmas = parse_positive_list(vm["sigma"].as<std::string>(), "sigma");
   if (vm.count("bootstrap-perms")) {
     options.bootstrap_perms = load_perms(vm["bootstrap-perms"].as<std::string>(), reference.rows);
   }
@@ -137,46 +139,39 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("mmd-replay"));
   spdlog::set_level(spdlog::level::warn);
 
-  po::options_description opts(kUsage);
+  const CliProgram program{"mmd-replay", kUsage, "", {}};
+  po::options_description opts("Options");
   // clang-format off
   opts.add_options()
-    ("help,h", "print this help and exit")
     ("reference", po::value<std::string>(), "reference embeddings .npy [N, D] (required)")
     ("stream", po::value<std::string>(), "embeddings to replay .npy [M, D] (required)")
     ("ert", po::value<double>(), "expected run time without drift, in steps; fpr = 1/ert (required, > 1)")
     ("window", po::value<std::size_t>(), "test window size W (required, >= 2, N >= 2W+1)")
     ("n-bootstraps", po::value<std::size_t>(),
      "bootstrap permutations for the thresholds (default 1000, or the rows of --bootstrap-perms)")
-    ("sigma", po::value<std::vector<float>>()->multitoken(),
-     "RBF bandwidth(s); several are averaged (default: median heuristic on the reference)")
+    ("sigma", po::value<std::string>()->value_name("S[,S...]"),
+     "RBF bandwidth(s), comma-separated as for drift-exporter; several are averaged "
+     "(default: median heuristic on the reference)")
     ("seed", po::value<std::uint64_t>()->default_value(0), "seed for the permutations and the split")
     ("bootstrap-perms", po::value<std::string>(), "recorded bootstrap permutations, int64 .npy [B, N]")
     ("split-perms", po::value<std::string>(), "recorded split attempts, int64 .npy [K, N]")
     ("batch", po::value<std::size_t>()->default_value(1),
      "embeddings per detector call (step_batch); results do not depend on it beyond float rounding")
     ("cache", po::value<std::string>(), "thresholds cache file (read if it matches, else written)")
-    ("verbose,v", "log progress to stderr");
+    ("verbose,v", po::value<bool>()->implicit_value(true)->default_value(false)->value_name("BOOL"),
+     "log progress to stderr");
   // clang-format on
 
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mmd-replay: %s (see --help)\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  const CliOutcome outcome = parse_cli(program, opts, argc, argv, vm, std::cout, std::cerr);
+  if (outcome != CliOutcome::kRun) return exit_status(outcome);
   for (const char* required : {"reference", "stream", "ert", "window"}) {
     if (!vm.count(required)) {
       std::fprintf(stderr, "mmd-replay: --%s is required (see --help)\n", required);
       return 2;
     }
   }
-  if (vm.count("verbose")) spdlog::set_level(spdlog::level::info);
+  if (vm["verbose"].as<bool>()) spdlog::set_level(spdlog::level::info);
   try {
     return run(vm);
   } catch (const std::exception& e) {

@@ -122,10 +122,11 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows up as a failed write
+  ringtail::RingtailOptions options;
+  const auto outcome = ringtail::parse_options(argc, argv, options, std::cout, std::cerr);
+  if (outcome != common::CliOutcome::kRun) return common::exit_status(outcome);
   try {
-    const auto options = ringtail::parse_options(argc, argv);
-    if (!options) return 0;
-    return run(*options);
+    return run(options);
   } catch (const ring::RingError& e) {
     std::fprintf(stderr, "ringtail: %s\n", e.what());
     return 2;

@@ -1,34 +1,48 @@
 #include "ringtail_options.h"
 
 #include <boost/program_options.hpp>
-#include <cstdlib>
-#include <iostream>
+#include <ostream>
 #include <stdexcept>
+
+#include "driftwatch/common/cli.h"
 
 namespace driftwatch::ringtail {
 
 namespace po = boost::program_options;
 
-std::optional<RingtailOptions> parse_options(int argc, char** argv) {
-  RingtailOptions o;
-  if (const char* env = std::getenv("DRIFTWATCH_RING")) o.ring = env;
-  po::options_description desc(
+namespace {
+
+// A switch that DRIFTWATCH_<FLAG>=1 (or =true) can also turn on.
+po::typed_value<bool>* switch_value(bool* target) {
+  return po::value(target)->implicit_value(true)->default_value(false)->value_name("BOOL");
+}
+
+}  // namespace
+
+common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOptions& o,
+                                 std::ostream& out, std::ostream& err) {
+  const common::CliProgram program{
+      "ringtail",
       "ringtail: follow the driftwatch request ring like tail -f.\n"
       "It maps the ring read-only and never slows the server.\n\n"
-      "Usage: ringtail [options]\n\nOptions");
+      "Usage: ringtail [options]\n",
+      "\nLost records (the reader was lapped, raced a writer, or met a torn\n"
+      "slot) are reported on stderr. Exit status: 0 on SIGINT/SIGPIPE or\n"
+      "after --count, 2 when the ring is missing or incompatible or a flag is bad.\n",
+      {}};
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "show this help")
     ("ring", po::value(&o.ring)->default_value(o.ring),
-     "ring name (/NAME = /dev/shm/NAME) or file path; env DRIFTWATCH_RING")
-    ("from-start", po::bool_switch(&o.from_start), "start at the oldest record still in the ring")
-    ("json", po::bool_switch(&o.json),
+     "ring name (/NAME = /dev/shm/NAME) or file path")
+    ("from-start", switch_value(&o.from_start), "start at the oldest record still in the ring")
+    ("json", switch_value(&o.json),
      "one JSON object per record and line (for jq); embedding omitted")
-    ("embedding", po::bool_switch(&o.embedding), "with --json: include the embedding")
-    ("stats", po::bool_switch(&o.stats),
+    ("embedding", switch_value(&o.embedding), "with --json: include the embedding")
+    ("stats", switch_value(&o.stats),
      "refresh once per second: records/s, p50/p95/p99 latency, error share, class mix, "
      "share with confidence < 0.5")
-    ("once", po::bool_switch(&o.once),
+    ("once", switch_value(&o.once),
      "with --stats: summarise what is in the ring now (use with --from-start) and exit")
     ("filter", po::value(&o.filters)->composing(),
      "show only matching records; repeatable: status=200, status=4xx, class=NAME, "
@@ -36,23 +50,18 @@ std::optional<RingtailOptions> parse_options(int argc, char** argv) {
     ("count", po::value<std::uint64_t>(), "exit after N matching records");
   // clang-format on
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw std::invalid_argument(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\nLost records (the reader was lapped, raced a writer, or met a torn\n"
-                         "slot) are reported on stderr. Exit status: 0 on SIGINT/SIGPIPE or\n"
-                         "after --count, 2 when the ring is missing or incompatible.\n";
-    return std::nullopt;
-  }
+  const common::CliOutcome outcome = common::parse_cli(program, desc, argc, argv, vm, out, err);
+  if (outcome != common::CliOutcome::kRun) return outcome;
   if (vm.count("count")) o.count = vm["count"].as<std::uint64_t>();
-  if (o.embedding && !o.json) throw std::invalid_argument("--embedding needs --json");
-  if (o.once && !o.stats) throw std::invalid_argument("--once needs --stats");
-  if (o.stats && o.json) throw std::invalid_argument("--stats and --json exclude each other");
-  return o;
+  const char* conflict = nullptr;
+  if (o.embedding && !o.json) conflict = "--embedding needs --json";
+  if (o.once && !o.stats) conflict = "--once needs --stats";
+  if (o.stats && o.json) conflict = "--stats and --json exclude each other";
+  if (conflict) {
+    err << "ringtail: " << conflict << "\n(see --help)\n";
+    return common::CliOutcome::kExitError;
+  }
+  return common::CliOutcome::kRun;
 }
 
 }  // namespace driftwatch::ringtail

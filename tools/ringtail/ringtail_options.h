@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "driftwatch/common/cli.h"
 
 namespace driftwatch::ringtail {
 
@@ -19,8 +22,8 @@ struct RingtailOptions {
   std::optional<std::uint64_t> count;
 };
 
-// Returns nullopt after printing help; throws std::invalid_argument on a bad
-// command line.
-std::optional<RingtailOptions> parse_options(int argc, char** argv);
+// Parses argv and DRIFTWATCH_<FLAG> (common::parse_cli) into `options`.
+common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOptions& options,
+                                 std::ostream& out, std::ostream& err);
 
 }  // namespace driftwatch::ringtail

@@ -1,6 +1,8 @@
 // train-demo-model: trains the demo Fashion-MNIST CNN (default mode), exports
 // test images as JPEG/PNG (--export-images), or dumps a saved model's outputs
 // for cross-checking (--dump-logits). Only trainer.cpp needs LibTorch.
+#include <torch/version.h>
+
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <chrono>
@@ -10,7 +12,7 @@
 #include <iostream>
 #include <string>
 
-#include "driftwatch/common/env_options.h"
+#include "driftwatch/common/cli.h"
 #include "fashion_mnist.h"
 #include "image_export.h"
 #include "model_config.h"
@@ -36,17 +38,18 @@ int main(int argc, char** argv) {
   std::string data_dir, export_format, export_transform, dump_path, model_path;
   std::size_t export_count = 0, dump_count = 0;
 
-  po::options_description desc(
+  const driftwatch::common::CliProgram program{
+      "train-demo-model",
       "train-demo-model: train the demo Fashion-MNIST CNN and save it as TorchScript\n"
       "  train:  train-demo-model --out DIR [--epochs N] [--seed S] [--threads T]\n"
       "  export: train-demo-model --export-images N --export-format jpeg|png --export-dir DIR\n"
       "                           [--export-transform none|noise|rotate|invert]\n"
-      "  check:  train-demo-model --dump-logits FILE --model DIR/fashion_cnn.pt\n"
-      "Every flag can also be set as DRIFTWATCH_<FLAG> (upper case, - as _); flags win.\n\n"
-      "Options");
+      "  check:  train-demo-model --dump-logits FILE --model DIR/fashion_cnn.pt\n",
+      "",
+      {std::string("libtorch ") + TORCH_VERSION}};
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("out", po::value(&train.out_dir)->default_value("models"),
      "directory for fashion_cnn.pt and fashion_cnn.json")
     ("epochs", po::value(&train.epochs)->default_value(train.epochs), "training epochs")
@@ -74,17 +77,10 @@ int main(int argc, char** argv) {
   // clang-format on
 
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    driftwatch::common::store_env_flags(desc, vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
+  const auto outcome =
+      driftwatch::common::parse_cli(program, desc, argc, argv, vm, std::cout, std::cerr);
+  if (outcome != driftwatch::common::CliOutcome::kRun)
+    return driftwatch::common::exit_status(outcome);
 
   try {
     if (vm.count("export-images")) {

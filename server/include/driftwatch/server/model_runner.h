@@ -75,4 +75,7 @@ class ModelRunner {
   std::unique_ptr<Impl> impl_;
 };
 
+// The LibTorch version the server was built against ("1.13.0"), for --version.
+const char* libtorch_version();
+
 }  // namespace driftwatch::server

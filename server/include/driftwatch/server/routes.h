@@ -87,6 +87,10 @@ class Router {
   // The /predict work itself (what an inference thread runs); public for tests.
   Reply predict(const HttpRequest& request) const;
 
+  // From now on /readyz answers 503 "draining"; everything else is served as
+  // before. Any thread may call it.
+  void start_draining() { draining_.store(true, std::memory_order_relaxed); }
+
  private:
   Reply model_info() const;
   Reply readiness() const;
@@ -95,6 +99,7 @@ class Router {
   const ModelSlot& model_;
   InferencePool& pool_;
   const RecordSink& sink_;
+  std::atomic<bool> draining_{false};
 };
 
 // The upload page served at GET /.

@@ -6,6 +6,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "driftwatch/common/cli.h"
+
 namespace driftwatch::server {
 
 struct ServerOptions {
@@ -25,16 +27,16 @@ struct ServerOptions {
   std::uint32_t max_header_bytes = 16384;
   std::uint32_t read_timeout_ms = 15000;
   std::uint32_t max_connections = 1024;
+  std::uint32_t drain_ms = 5000;  // SIGTERM: /readyz 503 this long, still serving
   std::uint32_t shutdown_grace_ms = 5000;
   int warmup = 8;
   bool no_optimize = false;
   std::string log_level = "info";
 };
 
-enum class ParseOutcome { kRun, kExitOk, kExitError };
-
-// Parses argv and the environment. Prints --help or an error to `out`/`err`.
-ParseOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& options,
-                                  std::ostream& out, std::ostream& err);
+// Parses argv and the environment (common::parse_cli). Prints --help,
+// --version or an error to `out`/`err`.
+common::CliOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& options,
+                                        std::ostream& out, std::ostream& err);
 
 }  // namespace driftwatch::server

@@ -9,13 +9,16 @@ namespace driftwatch::common {
 
 // "DRIFTWATCH_MAX_BODY_BYTES" -> "max-body-bytes" when that is one of
 // `options`, else "" (the prefix is shared by all binaries, so another
-// binary's variable is ignored, not rejected). DRIFTWATCH_HELP maps to nothing.
+// binary's variable is ignored, not rejected). DRIFTWATCH_HELP and
+// DRIFTWATCH_VERSION map to nothing.
 std::string flag_for_env_var(const boost::program_options::options_description& options,
                              const std::string& variable);
 
-// Stores the process environment's DRIFTWATCH_<FLAG> values into `vm`. Call it
+// Stores the DRIFTWATCH_<FLAG> values of `environment` (NAME=VALUE entries,
+// null-terminated; the process environment when null) into `vm`. Call it
 // after storing the command line: store() keeps values already there.
 void store_env_flags(const boost::program_options::options_description& options,
-                     boost::program_options::variables_map& vm);
+                     boost::program_options::variables_map& vm,
+                     const char* const* environment = nullptr);
 
 }  // namespace driftwatch::common
