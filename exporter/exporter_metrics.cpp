@@ -2,7 +2,12 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <unistd.h>
+
 #include <sstream>
+#include <utility>
+
+#include "driftwatch/common/build_info.h"
 
 namespace driftwatch::exporter {
 namespace {
@@ -154,10 +159,26 @@ ExporterMetrics::ExporterMetrics()
       model_info_family_(BuildGauge()
                              .Name("model_info")
                              .Help("The model the producer serves (value always 1)")
-                             .Register(*registry_)) {}
+                             .Register(*registry_)),
+      accept_errors_(BuildCounter()
+                         .Name("exporter_http_accept_errors_total")
+                         .Help("Connections the exporter's HTTP listener failed to accept (e.g. "
+                               "out of file descriptors); it backs off after each")
+                         .Register(*registry_)
+                         .Add({})),
+      self_process_("", ::getpid()),
+      producer_process_("driftwatch_producer_", 0) {
+  BuildGauge()
+      .Name("driftwatch_build_info")
+      .Help("The drift-exporter build (value always 1)")
+      .Register(*registry_)
+      .Add({{"version", common::project_version()}, {"revision", common::git_revision()}})
+      .Set(1.0);
+}
 
 void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
   generation_.Set(static_cast<double>(info.generation));
+  producer_process_.set_pid(static_cast<pid_t>(info.producer_pid));
   if (info.class_names != class_names_) {
     class_names_ = info.class_names;
     class_counters_.assign(class_names_.size(), nullptr);
@@ -247,7 +268,11 @@ void ExporterMetrics::observe_drift_step(std::uint64_t t, double test_stat, doub
 }
 
 std::string ExporterMetrics::render() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const ProcessCollector* process : {&self_process_, &producer_process_}) {
+    for (auto& family : process->Collect()) families.push_back(std::move(family));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace driftwatch::exporter

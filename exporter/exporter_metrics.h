@@ -10,8 +10,10 @@
 // values, as Prometheus expects of counters. model_info carries only the
 // current model.
 //
+// driftwatch_build_info{version,revision} (value 1) says what is running.
+//
 // Thread contract: one thread (the pipeline) calls the observe_/set_ and
-// add_ members; render() and registry() may be called from any thread at
+// add_ members (add_accept_error: the HTTP thread); render() and registry() may be called from any thread at
 // any time (prometheus-cpp metrics and the registry are thread-safe).
 #pragma once
 
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "driftwatch/ring_layout.h"
+#include "process_collector.h"
 #include "driftwatch/segment_info.h"
 
 namespace driftwatch::exporter {
@@ -61,6 +64,9 @@ class ExporterMetrics {
   void set_lag(std::uint64_t records) { lag_.Set(static_cast<double>(records)); }
   void set_producer_up(bool up) { producer_up_.Set(up ? 1.0 : 0.0); }
 
+  // --- HTTP -> metrics ---------------------------------------------------
+  void add_accept_error() { accept_errors_.Increment(); }
+
   // --- drift -> metrics --------------------------------------------------
   // One detector step: drift_test_stat (histogram and _last),
   // drift_threshold, drift_detector_step and, if is_drift, drift_events_total.
@@ -68,7 +74,9 @@ class ExporterMetrics {
   void set_detector_ready(bool ready) { detector_ready_.Set(ready ? 1.0 : 0.0); }
 
   // --- metrics -> HTTP ---------------------------------------------------
-  // The Prometheus text exposition format 0.0.4 of everything registered.
+  // The Prometheus text exposition format 0.0.4 of everything registered,
+  // plus process_* of this process and driftwatch_producer_process_* of the
+  // producer, read from /proc now.
   std::string render() const;
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
@@ -103,6 +111,9 @@ class ExporterMetrics {
   prometheus::Gauge& generation_;
   prometheus::Gauge& producer_up_;
   prometheus::Family<prometheus::Gauge>& model_info_family_;
+  prometheus::Counter& accept_errors_;
+  ProcessCollector self_process_;
+  ProcessCollector producer_process_;
 
   // Resolved label sets; null until first used.
   std::array<prometheus::Counter*, kHandlers * kMethods * kStatusGroups> requests_{};

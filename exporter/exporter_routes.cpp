@@ -6,6 +6,9 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <string_view>
+#include <utility>
+
+#include "driftwatch/common/json_string.h"
 
 namespace driftwatch::exporter {
 namespace http = boost::beast::http;
@@ -20,8 +23,12 @@ HttpResponse make_response(http::status status, const char* content_type, std::s
 }
 
 HttpResponse json_error(http::status status, const char* code, const std::string& detail) {
-  return make_response(status, "application/json",
-                       fmt::format("{{\"error\":\"{}\",\"detail\":\"{}\"}}\n", code, detail));
+  std::string body = "{\"error\":";
+  common::append_json_string(body, code);
+  body += ",\"detail\":";
+  common::append_json_string(body, detail);
+  body += "}\n";
+  return make_response(status, "application/json", std::move(body));
 }
 
 }  // namespace
@@ -40,8 +47,9 @@ HttpResponse ExporterRoutes::operator()(const HttpRequest& request) const {
   target = target.substr(0, target.find('?'));  // queries are ignored
   const bool known = target == "/metrics" || target == "/healthz" || target == "/drift";
   if (!known) {
+    std::string path(target.substr(0, 200));
     return json_error(http::status::not_found, "not_found",
-                      "no such path; try /metrics, /healthz or /drift");
+                      "no such path " + path + "; try /metrics, /healthz or /drift");
   }
   if (request.method() != http::verb::get) {
     HttpResponse res = json_error(http::status::method_not_allowed, "method_not_allowed",

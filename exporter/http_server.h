@@ -8,6 +8,10 @@
 // (ExporterRoutes), which never sees a socket. Limits are set where each read
 // starts: a deadline per request and a fresh parser with a body limit.
 //
+// A failed accept (EMFILE when the process is out of file descriptors, say)
+// does not spin: the next accept waits, 10 ms doubling to 1 s while failures
+// go on, and the warning is logged at most once per 10 s with the count.
+//
 // Thread contract: construct, start() and stop() on the thread that runs the
 // io_context (or before it runs); handlers run on the io_context's threads.
 #pragma once
@@ -40,6 +44,9 @@ class HttpServer {
     std::chrono::milliseconds read_timeout{30000};
     std::size_t body_limit = 64 * 1024;  // only GETs are served
     std::size_t header_limit = 16 * 1024;
+    // Called (on the accept strand) for every failed accept, e.g. to count
+    // it; the listener itself backs off and rate-limits its log line.
+    std::function<void()> on_accept_error;
   };
 
   // Opens, binds and listens. Throws std::runtime_error naming the address

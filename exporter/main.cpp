@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     dx::HttpServer::Options http_options;
     http_options.address = config.listen;
     http_options.port = config.port;
+    http_options.on_accept_error = [&metrics] { metrics.add_accept_error(); };
     dx::HttpServer server(ioc, http_options, dx::ExporterRoutes(metrics, pipeline, &drift));
     server.start();
     const auto endpoint = server.local_endpoint();

@@ -1,5 +1,7 @@
 #include "pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 namespace driftwatch::exporter {
@@ -21,8 +23,17 @@ void Pipeline::check_liveness(bool force) {
   if (!force && now < next_liveness_check_) return;
   next_liveness_check_ = now + options_.liveness_interval;
   const bool up = follower_.producer_alive();
-  producer_up_.store(up, std::memory_order_relaxed);
+  const bool was_up = producer_up_.exchange(up, std::memory_order_relaxed);
   metrics_.set_producer_up(up);
+  if (was_up && !up && attached_.load(std::memory_order_relaxed)) {
+    // One line when it happens: the gauge alone is easy to miss.
+    spdlog::warn("producer pid {} (generation {}) is gone; keeping its metrics, waiting for a "
+                 "new producer on the ring",
+                 follower_.info().producer_pid, follower_.info().generation);
+  } else if (!was_up && up && attached_.load(std::memory_order_relaxed)) {
+    spdlog::info("producer pid {} (generation {}) is up", follower_.info().producer_pid,
+                 follower_.info().generation);
+  }
 }
 
 std::size_t Pipeline::run_once() {

@@ -327,7 +327,7 @@ start drift-exporter "$LOGS/drift-exporter.log" "$EXPORTER_BIN" --ring "$RING" \
 ring_started=1
 start infer-server "$LOGS/infer-server.log" "$SERVER_BIN" --model "$MODEL" \
   --model-config "$MODEL_CONFIG" --ring "$RING" --listen "$HOST" --port "$SERVER_PORT" \
-  --log-level info
+  --log-level info --drain-ms 0
 
 wait_http webhook "$WEBHOOK/healthz" 20 "${PIDS[0]}"
 wait_http alertmanager "$AM/-/ready" 60 "${PIDS[1]}"

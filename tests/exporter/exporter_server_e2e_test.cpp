@@ -164,7 +164,8 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
   const std::string ring = dir.file("ring");
   ExporterProcess server(DW_INFER_SERVER,
                          {"--model", model.string(), "--model-config", config.string(), "--ring",
-                          ring, "--port", "0", "--infer-threads", "1", "--intra-op-threads", "1"},
+                          ring, "--port", "0", "--drain-ms", "0", "--infer-threads", "1",
+                          "--intra-op-threads", "1"},
                          dir.file("server.log"));
   ASSERT_TRUE(eventually([&] { return http_get(server.port(), "/readyz").status == 200; },
                          std::chrono::seconds(120)))

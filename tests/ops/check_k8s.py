@@ -109,6 +109,21 @@ def check(docs, kustomization):
         errors.append(f"infer-server livenessProbe {probe(srv, 'livenessProbe')}, want /healthz on {srv_port}")
     if probe(srv, "readinessProbe") != ("/readyz", srv_port):
         errors.append(f"infer-server readinessProbe {probe(srv, 'readinessProbe')}, want /readyz on {srv_port}")
+    # Rolling restarts: on SIGTERM infer-server answers /readyz 503 for
+    # --drain-ms while serving, then finishes in-flight requests for
+    # --shutdown-grace-ms. The drain must outlast the readiness probe's
+    # failure window, and the pod's grace period must hold both.
+    rp = srv.get("readinessProbe") or {}
+    unready_ms = 1000 * rp.get("periodSeconds", 10) * rp.get("failureThreshold", 3)
+    drain_ms = int(flag(srv.get("args"), "drain-ms") or 5000)
+    shutdown_ms = int(flag(srv.get("args"), "shutdown-grace-ms") or 5000)
+    grace_ms = 1000 * pod.get("terminationGracePeriodSeconds", 30)
+    if drain_ms < unready_ms:
+        errors.append(f"infer-server --drain-ms {drain_ms} is shorter than the readiness probe's "
+                      f"failure window {unready_ms} ms: traffic still arrives after the drain")
+    if grace_ms < drain_ms + shutdown_ms + 5000:
+        errors.append(f"terminationGracePeriodSeconds {grace_ms // 1000} s does not hold --drain-ms "
+                      f"{drain_ms} + --shutdown-grace-ms {shutdown_ms} + 5 s: SIGKILL mid-drain")
     exp_port = int(flag(exp.get("args"), "port") or 0)
     if exp_port != EXPORTER_PORT:
         errors.append(f"drift-exporter --port {exp_port}, want {EXPORTER_PORT} (docs/interfaces.md)")

@@ -327,6 +327,10 @@ def area_k8s():
         ("no memory request", lambda d: ctr(d, "drift-exporter")["resources"]["requests"].pop("memory")),
         ("sidecar removed", lambda d: pod(d).__setitem__("containers", [ctr(d, "infer-server")])),
         ("PodMonitor removed", lambda d: d.pop("podmonitor.yaml")),
+        ("grace period shorter than the drain", lambda d: pod(d).__setitem__(
+            "terminationGracePeriodSeconds", 12)),
+        ("drain shorter than the readiness failure window", lambda d: set_arg(
+            ctr(d, "infer-server"), "drain-ms", "1000")),
     ]
     for desc, m in mutations:
         docs = k8s_docs()

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -92,6 +93,9 @@ class ServerTest : public ::testing::Test {
                                      "--ring",          ring_,  "--ring-slots",   "65536",
                                      "--infer-threads", "2",    "--io-threads",   "2",
                                      "--log-level",     "debug"};
+    // Tests stop the server with SIGTERM: no drain period unless asked for.
+    if (std::find(extra.begin(), extra.end(), "--drain-ms") == extra.end())
+      extra.insert(extra.end(), {"--drain-ms", "0"});
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(DW_INFER_SERVER, args,
                                               output_dir() + "/" + test_name() + ".log");
@@ -487,6 +491,79 @@ TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
   EXPECT_NE(res->body.find("too_many_connections"), std::string::npos);
 }
 
+// A rolling restart: SIGTERM with --drain-ms first takes the replica out of
+// the load balancer (/readyz 503) while /predict is still served, then closes
+// the listener and finishes what is in flight. No request fails.
+TEST_F(ServerTest, SigtermDrainsReadinessFirstThenStopsWithoutFailingARequest) {
+  start(dwtest::ModelKind::kEmbed, {"--drain-ms", "1500"});
+  const std::string body =
+      predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1)));
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0}, failed{0};
+  // A keep-alive client sending all along: every request it sends gets 200;
+  // the connection may close only after an answer.
+  std::thread client([&] {
+    HttpClient c(server_->port());
+    while (!done.load()) {
+      auto res = c.request("POST", "/predict", body);
+      if (!res) break;  // closed after the last answer: the listener is gone
+      (res->status == 200 ? answered : failed)++;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(::kill(server_->pid(), SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    // A new connection during the drain period: still accepted and served.
+    HttpClient probe(server_->port());
+    auto ready = probe.request("GET", "/readyz");
+    EXPECT_TRUE(ready && ready->status == 503 &&
+                ready->body.find("\"draining\"") != std::string::npos)
+        << (ready ? ready->body : "no answer");
+    auto predict = probe.request("POST", "/predict", body);
+    EXPECT_TRUE(predict && predict->status == 200) << (predict ? predict->body : "no answer");
+  }
+  const int rc = server_->wait_exit(std::chrono::seconds(30));
+  done = true;
+  client.join();
+  server_.reset();
+  EXPECT_EQ(rc, 0);
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(ServerTest, MetricsPathSaysWhereTheMetricsAre) {
+  start(dwtest::ModelKind::kEmbed);
+  HttpClient c(server_->port());
+  auto res = c.request("GET", "/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  Json j(res->body);
+  EXPECT_EQ(j.str("error"), "not_found");
+  EXPECT_NE(j.str("detail").find("drift-exporter"), std::string::npos) << res->body;
+  EXPECT_NE(j.str("detail").find("9400"), std::string::npos) << res->body;
+}
+
+TEST(ServerStartup, VersionNamesRevisionCompilerAndLibTorch) {
+  const dwtest::TempDir tmp("version");
+  const std::string out = tmp.path() + "/version.txt";
+  ASSERT_EQ(std::system((std::string(DW_INFER_SERVER) + " --version > " + out).c_str()), 0);
+  const std::string text = dwtest::read_file(out);
+  EXPECT_EQ(text.rfind("infer-server ", 0), 0u) << text;
+  for (const char* part : {"\nrevision ", "\ncompiler ", "\nlibtorch 1."})
+    EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
+}
+
+TEST(ServerStartup, AMissingModelFileIsNamedFirst) {
+  const dwtest::TempDir tmp("missing");
+  ServerProcess p(DW_INFER_SERVER, {"--model", tmp.path() + "/nonexistent.pt", "--no-ring"},
+                  tmp.path() + "/log.txt");
+  EXPECT_EQ(p.wait_exit(std::chrono::seconds(60)), 1);
+  const std::string log = p.log();
+  EXPECT_NE(log.find("nonexistent.pt: cannot open"), std::string::npos) << log;
+  EXPECT_EQ(log.find("nonexistent.json"), std::string::npos) << log;
+}
+
 TEST(ServerStartup, HelpListsTheFlags) {
   const dwtest::TempDir tmp("help");
   const std::string out = tmp.path() + "/help.txt";
@@ -496,7 +573,7 @@ TEST(ServerStartup, HelpListsTheFlags) {
        {"--model", "--model-config", "--ring", "--ring-slots", "--no-ring", "--listen", "--port",
         "--io-threads", "--infer-threads", "--intra-op-threads", "--max-body-bytes", "--max-pixels",
         "--max-header-bytes", "--read-timeout-ms", "--max-connections", "--log-level",
-        "DRIFTWATCH_"})
+        "--drain-ms", "--version", "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

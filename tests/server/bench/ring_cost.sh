@@ -35,7 +35,7 @@ start_server() {  # $1: on|off
   local ring_flag="--ring /$shm_name"
   [ "$1" = off ] && ring_flag="--no-ring"
   # shellcheck disable=SC2086
-  "$server" --model "$model" --model-config "$config" $ring_flag --port 0 --log-level warn $flags \
+  "$server" --model "$model" --model-config "$config" $ring_flag --port 0 --drain-ms 0 --log-level warn $flags \
     > "$work/stdout.$1" 2> "$work/stderr.$1" &
   pids+=($!)
   spid[$1]=$!

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$models_bin" "$work"
-"$server_bin" --model "$work/tiny.pt" --model-config "$work/tiny.json" --ring "$work/ring" --port 0 \
+"$server_bin" --model "$work/tiny.pt" --model-config "$work/tiny.json" --ring "$work/ring" --port 0 --drain-ms 0 \
   > "$work/stdout.txt" 2> "$out/server.log" &
 server_pid=$!
 port=""
