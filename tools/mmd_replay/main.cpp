@@ -68,7 +68,7 @@ PermutationSource load_perms(const std::string& path, std::size_t n) {
   return PermutationSource::recorded(n, array.to_int64(), path);
 }
 
-int run(const po::variables_map& vm) {
+int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   const Matrix reference = read_npy_matrix(vm["reference"].as<std::string>());
   const Matrix stream = read_npy_matrix(vm["stream"].as<std::string>());
   if (stream.cols != reference.cols) {
@@ -80,8 +80,7 @@ int run(const po::variables_map& vm) {
   options.params.ert = vm["ert"].as<double>();
   options.params.window_size = vm["window"].as<std::size_t>();
   options.params.seed = vm["seed"].as<std::uint64_t>();
-  if (vm.count("sigma"))
-    options.params.sigmas = parse_positive_list(vm["sigma"].as<std::string>(), "sigma");
+  options.params.sigmas = sigmas;
   if (vm.count("bootstrap-perms")) {
     options.bootstrap_perms = load_perms(vm["bootstrap-perms"].as<std::string>(), reference.rows);
   }
@@ -171,9 +170,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::vector<float> sigmas;
+  try {
+    if (vm.count("sigma")) sigmas = parse_positive_list(vm["sigma"].as<std::string>(), "sigma");
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mmd-replay: %s\n(see --help)\n", e.what());
+    return 2;
+  }
   if (vm["verbose"].as<bool>()) spdlog::set_level(spdlog::level::info);
   try {
-    return run(vm);
+    return run(vm, sigmas);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mmd-replay: error: %s\n", e.what());
     return 1;

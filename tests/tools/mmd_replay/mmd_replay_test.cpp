@@ -158,3 +158,19 @@ TEST(MmdReplay, SeededRunIsReproducible) {
 }
 
 }  // namespace
+
+namespace {
+
+// One list syntax for every binary: "--sigma 1,2" as drift-exporter takes it.
+TEST(MmdReplay, SigmaListIsCommaSeparatedAsForTheExporter) {
+  const std::string args = "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
+                           "/stream.npy --ert 50 --window 10 --n-bootstraps 100 --sigma ";
+  const Result two = run_replay(args + "1.5,3");
+  ASSERT_EQ(two.exit_code, 0);
+  const std::vector<double> sigmas = json_numbers(two.lines.at(0), "sigmas");
+  EXPECT_EQ(sigmas, (std::vector<double>{1.5, 3.0})) << two.lines.at(0);
+  EXPECT_EQ(run_replay(args + "1.5,-3").exit_code, 2);
+  EXPECT_EQ(run_replay(args + "1.5,").exit_code, 2);
+}
+
+}  // namespace
