@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: the Release build with the
 # whole ctest suite, the parsers and decoders again under AddressSanitizer +
-# UBSan, then the ring and ringtail again under ThreadSanitizer.
+# UBSan, every untrusted input under coverage-guided fuzzing (bounded time),
+# then the ring and ringtail again under ThreadSanitizer.
 # Usage: bash scripts/test.sh [--no-install] [extra ctest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ for t in $asan_tests; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "build/asan/$t"
 done
+
+echo "== Coverage-guided fuzzing (libFuzzer, ASan + UBSan), ${DW_FUZZ_SECONDS:-30} s per target"
+bash scripts/fuzz.sh "${DW_FUZZ_SECONDS:-30}"
 
 echo "== Ring tests under ThreadSanitizer"
 cmake --preset tsan

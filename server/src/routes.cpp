@@ -1,16 +1,12 @@
 #include "driftwatch/server/routes.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <numeric>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/server/image.h"
 #include "driftwatch/server/json_util.h"
-#include "driftwatch/server/preprocess.h"
+#include "driftwatch/server/predict_request.h"
 
 namespace driftwatch::server {
 namespace {
@@ -40,27 +36,7 @@ bool is_json_media_type(std::string_view ct) {
          lower.rfind("application/", 0) == 0;
 }
 
-const char* json_type_name(simdjson::dom::element_type t) {
-  switch (t) {
-    case simdjson::dom::element_type::ARRAY:
-      return "an array";
-    case simdjson::dom::element_type::OBJECT:
-      return "an object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      return "a number";
-    case simdjson::dom::element_type::STRING:
-      return "a string";
-    case simdjson::dom::element_type::BOOL:
-      return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "something else";
-}
-
-Reply method_not_allowed(const HttpRequest& req, ring::Handler h, const char* allow) {
+Reply method_not_allowed(const HttpRequest &req, ring::Handler h, const char *allow) {
   Reply r = error_reply(405, "method_not_allowed",
                         "method " + req.method_name + " is not allowed on " +
                             std::string(path_of(req.target)) + "; use " + allow,
@@ -102,11 +78,11 @@ Reply error_reply(unsigned status, std::string_view code, std::string_view detai
   return r;
 }
 
-Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool,
-               const RecordSink& sink)
+Router::Router(RouteLimits limits, const ModelSlot &model, InferencePool &pool,
+               const RecordSink &sink)
     : limits_(limits), model_(model), pool_(pool), sink_(sink) {}
 
-void Router::handle(HttpRequest&& req, ReplyCallback done) {
+void Router::handle(HttpRequest &&req, ReplyCallback done) {
   const ring::Handler h = handler_for_target(req.target);
   const bool get_like = req.method == ring::Method::kGet || req.method == ring::Method::kHead;
   switch (h) {
@@ -172,7 +148,7 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
     Reply r;
     try {
       r = predict(*shared);
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
       r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what(),
                       ring::Handler::kPredict);
     } catch (...) {
@@ -188,7 +164,7 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
   }
 }
 
-Reply Router::predict(const HttpRequest& req) const {
+Reply Router::predict(const HttpRequest &req) const {
   const Clock::time_point t0 = Clock::now();
   const ring::Handler h = ring::Handler::kPredict;
   auto fail = [&](unsigned status, std::string_view code, std::string_view detail) {
@@ -196,57 +172,19 @@ Reply Router::predict(const HttpRequest& req) const {
     r.record.latency_preprocess_ns = ns_between(t0, Clock::now());
     return r;
   };
-  const ModelRunner* model = model_.get();
+  const ModelRunner *model = model_.get();
   if (model == nullptr)
     return fail(503, "model_loading", "the model is still loading; retry shortly");
-  if (req.body.empty())
-    return fail(422, "empty_body",
-                "the request has no body; send {\"image\": \"<base64 JPEG or PNG>\"}");
-
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse from a
-  // padded per-thread copy (a memcpy, cheap next to the decode).
-  thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
-  padded.reserve(req.body.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(req.body);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded.data(), padded.size(), false).get(root); err) {
-    return fail(422, "invalid_json",
-                std::string("the body is not valid JSON: ") + simdjson::error_message(err));
-  }
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj) != simdjson::SUCCESS)
-    return fail(422, "missing_image",
-                std::string("the body must be a JSON object with an \"image\" field, got ") +
-                    json_type_name(root.type()));
-  simdjson::dom::element image_el;
-  if (obj["image"].get(image_el) != simdjson::SUCCESS)
-    return fail(422, "missing_image", "the body has no \"image\" field (base64 JPEG or PNG)");
-  std::string_view image_b64;
-  if (image_el.get_string().get(image_b64) != simdjson::SUCCESS)
-    return fail(
-        422, "image_not_string",
-        std::string("\"image\" must be a base64 string, got ") + json_type_name(image_el.type()));
-
-  thread_local std::string bytes;
-  if (!common::base64_decode(image_b64, bytes))
-    return fail(422, "invalid_base64", "\"image\" is not valid base64");
-  Image image;
-  const DecodeResult dr = decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                       bytes.size(), limits_.max_pixels, image);
-  if (!dr.ok()) {
-    if (dr.status == DecodeStatus::kTooManyPixels) return fail(422, "image_too_large", dr.detail);
-    return fail(422, "undecodable_image", dr.detail);
-  }
   thread_local std::vector<float> input;
-  preprocess(image, model->config(), input);
+  if (auto refused = decode_predict_body(req.body, limits_.max_pixels, model->config(), input))
+    return fail(refused->status, refused->code, refused->detail);
   const Clock::time_point t1 = Clock::now();
 
   ModelOutput out = model->run_one(input.data());
   const Clock::time_point t2 = Clock::now();
 
   // Top-k, highest probability first (lower index on ties).
-  const std::vector<float>& p = out.probabilities;
+  const std::vector<float> &p = out.probabilities;
   const std::size_t k = std::min<std::size_t>(ring::kMaxTopK, p.size());
   std::vector<std::uint32_t> order(p.size());
   std::iota(order.begin(), order.end(), 0u);
@@ -254,7 +192,7 @@ Reply Router::predict(const HttpRequest& req) const {
       order.begin(), order.begin() + k, order.end(),
       [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
 
-  const auto& names = model->config().class_names;
+  const auto &names = model->config().class_names;
   Reply r;
   r.record.handler = h;
   r.record.latency_preprocess_ns = ns_between(t0, t1);
@@ -268,7 +206,7 @@ Reply Router::predict(const HttpRequest& req) const {
   }
   r.embedding = std::move(out.embedding);
 
-  std::string& b = r.body;
+  std::string &b = r.body;
   b.reserve(256 + 64 * k);
   b += "{\"prediction\":";
   append_json_string(b, names[order[0]]);
@@ -315,17 +253,17 @@ Reply Router::readiness() const {
 }
 
 Reply Router::model_info() const {
-  const ModelRunner* m = model_.get();
+  const ModelRunner *m = model_.get();
   if (m == nullptr) {
     Reply r =
         error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  const ModelConfig& c = m->config();
+  const ModelConfig &c = m->config();
   Reply r;
   r.record.handler = ring::Handler::kModel;
-  std::string& b = r.body;
+  std::string &b = r.body;
   b = "{\"name\":";
   append_json_string(b, c.name);
   b += ",\"version\":";
@@ -346,7 +284,7 @@ Reply Router::model_info() const {
   b += ",\"optimized\":";
   b += m->optimized() ? "true" : "false";
   b += ",\"ring\":";
-  if (const ring::RingWriter* w = sink_.writer()) {
+  if (const ring::RingWriter *w = sink_.writer()) {
     b += "{\"name\":";
     append_json_string(b, w->path());
     b += ",\"generation\":" + std::to_string(w->generation()) + "}";

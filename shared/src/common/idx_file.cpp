@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -41,6 +42,21 @@ void read_exact(gzFile f, const std::string& path, void* dst, std::size_t n, con
     if (got == 0) fail(path, std::string("truncated ") + part);
     out += got;
     n -= static_cast<std::size_t>(got);
+  }
+}
+
+// Reads exactly n bytes into `out`, growing it as the data arrives: memory
+// follows the bytes really in the file, not what a (possibly hostile or
+// truncated) header claims.
+void read_growing(gzFile f, const std::string& path, std::vector<std::uint8_t>& out,
+                  std::size_t n, const char* part) {
+  constexpr std::size_t kStep = std::size_t{1} << 20;
+  out.clear();
+  while (out.size() < n) {
+    const std::size_t at = out.size();
+    const std::size_t chunk = std::min(kStep, n - at);
+    out.resize(at + chunk);
+    read_exact(f, path, out.data() + at, chunk, part);
   }
 }
 
@@ -87,8 +103,7 @@ IdxImages read_idx_images(const std::string& path, std::size_t max_images) {
   // Each factor is below 2^24: divide rather than multiply all three, which could wrap.
   if (out.count > kMaxBytes / out.image_size()) fail(path, "image data larger than 4 GiB");
   const std::size_t bytes = out.count * out.image_size();
-  out.pixels.resize(bytes);
-  read_exact(f.get(), path, out.pixels.data(), bytes, "image data");
+  read_growing(f.get(), path, out.pixels, bytes, "image data");
   if (keeps_all) expect_end(f.get(), path);
   return out;
 }
@@ -97,8 +112,8 @@ IdxLabels read_idx_labels(const std::string& path) {
   GzFile f = open(path);
   check_magic(read_be32(f.get(), path, "header"), kIdxLabelsMagic, "an IDX1 labels file", path);
   IdxLabels out;
-  out.labels.resize(read_dim(f.get(), path, "label count"));
-  read_exact(f.get(), path, out.labels.data(), out.labels.size(), "label data");
+  const std::uint32_t count = read_dim(f.get(), path, "label count");
+  read_growing(f.get(), path, out.labels, count, "label data");
   expect_end(f.get(), path);
   return out;
 }
