@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "driftwatch/common/npy.h"
 #include "driftwatch/common/json_string.h"
+#include "saved_reference.h"
 
 namespace driftwatch::exporter {
 namespace {
@@ -67,7 +69,10 @@ const char* DriftMonitor::state_name(State s) {
 }
 
 DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics)
-    : options_(std::move(options)), metrics_(metrics) {
+    : options_(std::move(options)),
+      metrics_(metrics),
+      signal_metrics_(*metrics.registry()),
+      sustained_(options_.sustained) {
   metrics_.set_detector_ready(false);
   if (options_.batch == 0) options_.batch = 1;
   const std::string& ref = options_.reference;
@@ -75,6 +80,15 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
     spdlog::warn("no --reference given: drift detection is off (metrics only)");
     update_state();
     return;
+  }
+  // alibi-detect's advice: the thresholds are the (1 - 1/ert) quantiles of
+  // n_bootstraps samples; with fewer than ~10 samples beyond the quantile
+  // they are noisy and the real false-step rate misses 1/ert.
+  if (static_cast<double>(options_.params.n_bootstraps) < 10.0 * options_.params.ert) {
+    spdlog::warn("--n-bootstraps {} is below 10 x --ert ({}): the thresholds are noisy and the "
+                 "false-step rate may differ from 1/ert; use at least {}",
+                 options_.params.n_bootstraps, options_.params.ert,
+                 static_cast<std::uint64_t>(std::ceil(10.0 * options_.params.ert)));
   }
   if (ref.rfind(kWarmupPrefix, 0) == 0) {
     warmup_rows_ = parse_warmup_rows(ref);
@@ -87,7 +101,10 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
       std::lock_guard lock(mutex_);
       reference_rows_ = warmup_rows_;
     }
-    spdlog::info("drift reference: the first {} successful predictions (warmup)", warmup_rows_);
+    if (load_saved_warmup()) return;
+    spdlog::info("drift reference: the first {} successful predictions (warmup){}", warmup_rows_,
+                 options_.reference_save.empty() ? "; not saved (no --reference-save)"
+                                                 : ", to be saved to " + options_.reference_save);
     update_state();
     return;
   }
@@ -123,6 +140,45 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
   }
   spdlog::info("drift reference: {} [{}, {}] float32", ref, rows, cols);
   start_calibration(array.to_float32(), rows, cols);
+}
+
+bool DriftMonitor::load_saved_warmup() {
+  if (options_.reference_save.empty()) return false;
+  std::optional<SavedReference> saved =
+      load_saved_reference(options_.reference_save, warmup_rows_);
+  if (!saved) return false;
+  dim_ = saved->dim;
+  {
+    std::lock_guard lock(mutex_);
+    dim_snapshot_ = dim_;
+    warmup_collected_ = saved->count;
+    reference_reused_ = true;
+  }
+  spdlog::info(
+      "drift reference: {} [{}, {}] saved by an earlier warmup (delete the file to learn a new "
+      "reference from traffic)",
+      options_.reference_save, saved->count, saved->dim);
+  start_calibration(std::move(saved->rows), saved->count, saved->dim);
+  return true;
+}
+
+void DriftMonitor::finish_warmup() {
+  spdlog::info("warmup complete: {} embeddings of D={}", warmup_rows_, dim_);
+  if (!options_.reference_save.empty()) {
+    std::string error;
+    try {
+      save_reference(options_.reference_save, warmup_.data(), warmup_rows_, dim_);
+      spdlog::info("warmup reference saved to {}; a restart reuses it",
+                   options_.reference_save);
+    } catch (const std::exception& e) {
+      error = e.what();
+      spdlog::error("warmup reference not saved ({}); a restart will learn a new one", error);
+    }
+    std::lock_guard lock(mutex_);
+    save_error_ = error;
+  }
+  start_calibration(std::move(warmup_), warmup_rows_, dim_);
+  warmup_ = {};
 }
 
 DriftMonitor::~DriftMonitor() {
@@ -189,6 +245,8 @@ void DriftMonitor::adopt_calibrated_detector() {
     std::lock_guard lock(mutex_);
     failure_ = "calibration failed: " + calibration_error_;
   } else {
+    // The next step's threshold, so the gauge is right before any traffic.
+    metrics_.set_drift_threshold(detector_->threshold_at(detector_->t() + 1));
     std::lock_guard lock(mutex_);
     thresholds_ = detector_->thresholds();
     sigmas_ = detector_->sigmas();
@@ -209,7 +267,8 @@ void DriftMonitor::adopt_calibrated_detector() {
 void DriftMonitor::on_producer(const ring::SegmentInfo& info) {
   producer_dim_ = info.embedding_dim;
   have_producer_ = true;
-  if (warmup_rows_ > 0 && !detector_ && !calibrating_ && dim_ != producer_dim_) {
+  if (warmup_rows_ > 0 && !reference_reused_ && !detector_ && !calibrating_ &&
+      dim_ != producer_dim_) {
     // Warmup takes D from the producer; a new D restarts the collection.
     if (!warmup_.empty()) {
       spdlog::warn("producer embedding dimension changed ({} -> {}); restarting warmup", dim_,
@@ -278,33 +337,52 @@ void DriftMonitor::feed(const ring::Record* records, std::size_t n) {
       std::lock_guard lock(mutex_);
       warmup_collected_ = collected;
     }
-    if (collected == warmup_rows_) {
-      spdlog::info("warmup complete: {} embeddings of D={}", collected, dim_);
-      start_calibration(std::move(warmup_), collected, dim_);
-      warmup_ = {};
-    }
+    if (collected == warmup_rows_) finish_warmup();
     return;
   }
 
   // Ready: step in chunks of options_.batch rows, one sgemm each.
   pending_.clear();
+  pending_times_.clear();
   std::size_t rows = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!usable(records[i])) continue;
     pending_.insert(pending_.end(), records[i].embedding.begin(), records[i].embedding.end());
+    pending_times_.push_back(static_cast<double>(records[i].fields.timestamp_ns) * 1e-9);
     if (++rows == options_.batch) {
-      step_rows(pending_.data(), rows);
+      step_rows(pending_.data(), pending_times_.data(), rows);
       pending_.clear();
+      pending_times_.clear();
       rows = 0;
     }
   }
-  if (rows > 0) step_rows(pending_.data(), rows);
+  if (rows > 0) step_rows(pending_.data(), pending_times_.data(), rows);
 }
 
-void DriftMonitor::step_rows(const float* rows, std::size_t n) {
+void DriftMonitor::step_rows(const float* rows, const double* times, std::size_t n) {
   results_.resize(n);
   detector_->step_batch(rows, n, results_.data());
   std::uint64_t events = 0;
+  std::unique_lock lock(mutex_);
+  for (std::size_t i = 0; i < n; ++i) {
+    const drift::MmdStep& step = results_[i];
+    switch (sustained_.observe(step.t, step.is_drift, times[i])) {
+      case drift::SustainedDrift::Transition::kStarted:
+        signal_metrics_.add_episode();
+        spdlog::warn("drift episode {} started at step {}: {:.0f}% of the last {} steps drifted",
+                     sustained_.episodes(), step.t, 100.0 * sustained_.share(),
+                     options_.sustained.share_steps);
+        break;
+      case drift::SustainedDrift::Transition::kEnded:
+        spdlog::info("drift episode {} ended at step {} (share {:.3f})", sustained_.episodes(),
+                     step.t, sustained_.share());
+        break;
+      case drift::SustainedDrift::Transition::kNone:
+        break;
+    }
+  }
+  signal_metrics_.set(sustained_.share(), sustained_.active(), times[n - 1]);
+  lock.unlock();
   for (const drift::MmdStep& step : results_) {
     metrics_.observe_drift_step(step.t, step.test_stat, step.threshold, step.is_drift);
     if (!step.is_drift) continue;
@@ -324,7 +402,7 @@ void DriftMonitor::step_rows(const float* rows, std::size_t n) {
   }
   steps_.fetch_add(n, std::memory_order_relaxed);
   events_.fetch_add(events, std::memory_order_relaxed);
-  std::lock_guard lock(mutex_);
+  lock.lock();
   const std::size_t keep = options_.history;
   const std::size_t first = n > keep ? n - keep : 0;
   for (std::size_t i = first; i < n; ++i) history_.push_back(results_[i]);
@@ -354,7 +432,20 @@ std::string DriftMonitor::to_json() const {
     out += "null";
   }
   out += fmt::format(",\"size\":{},\"dim\":{}", reference_rows_, dim_snapshot_);
-  if (warmup_rows_ > 0) out += fmt::format(",\"warmup_collected\":{}", warmup_collected_);
+  if (warmup_rows_ > 0) {
+    out += fmt::format(",\"warmup_collected\":{},\"saved_to\":", warmup_collected_);
+    if (options_.reference_save.empty()) {
+      out += "null";
+    } else {
+      common::append_json_string(out, options_.reference_save);
+    }
+    out += fmt::format(",\"reused_saved\":{},\"save_error\":", reference_reused_);
+    if (save_error_.empty()) {
+      out += "null";
+    } else {
+      common::append_json_string(out, save_error_);
+    }
+  }
   out += "},\"parameters\":{";
   out += fmt::format("\"window_size\":{},\"ert\":", options_.params.window_size);
   append_number(out, options_.params.ert);
@@ -391,6 +482,8 @@ std::string DriftMonitor::to_json() const {
     append_number(out, thresholds_[i]);
   }
   out += "]}";
+  out += ",\"sustained\":";
+  sustained_.append_json(out);
   out += fmt::format(",\"t\":{},\"drift_events\":{},\"history\":{},\"steps\":[",
                      steps_.load(std::memory_order_relaxed),
                      events_.load(std::memory_order_relaxed), options_.history);

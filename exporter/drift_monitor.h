@@ -9,6 +9,13 @@
 // answering meanwhile; embeddings that arrive during calibration are not
 // tested (the detector starts afterwards, like alibi-detect's).
 //
+// With --reference-save, the warmup's reference is written to a file once
+// collected and, on a later start, read back instead of collecting again
+// (saved_reference.h): a restart during a drift does not learn the drift.
+//
+// Above the per-step decision, drift::SustainedDrift turns the steps into
+// drift_share, drift_active and episodes (DriftSignalMetrics, /drift).
+//
 // A reference whose D differs from the producer's embedding_dim puts the
 // monitor in the "error" state (log line, drift_detector_ready 0, the reason
 // in /drift); metrics go on, and a later producer with the right D resumes it.
@@ -35,6 +42,8 @@
 
 #include "drift/mmd_params.h"
 #include "drift/online_mmd.h"
+#include "drift/sustained_drift.h"
+#include "drift_signal_metrics.h"
 #include "driftwatch/ring_reader.h"
 #include "driftwatch/segment_info.h"
 #include "exporter_metrics.h"
@@ -58,6 +67,11 @@ struct DriftMonitorOptions {
   std::size_t history = 100;
   // Embeddings per step_batch() call (one sgemm each).
   std::size_t batch = 64;
+  // The sustained-drift layer: share window and hysteresis.
+  drift::SustainedDriftOptions sustained;
+  // With "warmup:N": where the learned reference is saved and reloaded from
+  // ("" : learn again at every start).
+  std::string reference_save;
 };
 
 class DriftMonitor {
@@ -89,7 +103,9 @@ class DriftMonitor {
   void start_calibration(std::vector<float> reference, std::size_t rows, std::size_t dim);
   void adopt_calibrated_detector();
   void update_state();
-  void step_rows(const float* rows, std::size_t n);
+  bool load_saved_warmup();
+  void finish_warmup();
+  void step_rows(const float* rows, const double* times, std::size_t n);
 
   DriftMonitorOptions options_;
   ExporterMetrics& metrics_;
@@ -104,6 +120,8 @@ class DriftMonitor {
   bool dim_mismatch_ = false;
   std::vector<float> warmup_;   // collected rows, [rows, dim_]
   std::vector<float> pending_;  // embeddings to step, [rows, dim_]
+  std::vector<double> pending_times_;  // their request times, Unix seconds
+  DriftSignalMetrics signal_metrics_;
   std::vector<drift::MmdStep> results_;
   std::chrono::steady_clock::time_point last_event_log_{};
   std::uint64_t unlogged_events_ = 0;
@@ -133,6 +151,9 @@ class DriftMonitor {
   bool from_cache_ = false;
   double calibration_seconds_ = 0.0;
   std::deque<drift::MmdStep> history_;
+  drift::SustainedDrift sustained_;  // stepped by the pipeline thread under mutex_
+  bool reference_reused_ = false;    // the warmup reference came from reference_save
+  std::string save_error_;           // saving the warmup reference failed
 };
 
 }  // namespace driftwatch::exporter

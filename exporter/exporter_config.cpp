@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "drift/sustained_drift.h"
 #include "driftwatch/common/cli.h"
 
 namespace driftwatch::exporter {
@@ -31,6 +32,14 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
   if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
   if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
+  try {
+    drift::validate_sustained_drift_options(sustained_drift_options(c));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  if (!c.reference_save.empty() && c.reference.rfind("warmup:", 0) != 0) {
+    throw ConfigError("--reference-save only applies to --reference warmup:N");
+  }
   static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                         "error", "critical", "off"};
   bool level_ok = false;
@@ -81,7 +90,16 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     ("ring-retry-ms", po::value(&c.ring_retry_ms)->default_value(c.ring_retry_ms),
      "how often a missing ring is looked for again")
     ("blas-threads", po::value(&c.blas_threads)->default_value(c.blas_threads),
-     "OpenBLAS threads for the detector's matrix products");
+     "OpenBLAS threads for the detector's matrix products")
+    ("drift-share-steps", po::value(&c.drift_share_steps)->default_value(c.drift_share_steps),
+     "M: drift_share is the fraction of the last M detector steps with is_drift")
+    ("drift-on", po::value(&c.drift_on)->default_value(c.drift_on),
+     "drift_active turns on (a new episode) when drift_share >= this")
+    ("drift-off", po::value(&c.drift_off)->default_value(c.drift_off),
+     "drift_active turns off again when drift_share < this (below --drift-on)")
+    ("reference-save", po::value(&c.reference_save),
+     "with --reference warmup:N: save the learned reference here and reuse it on restart "
+     "(default: none, learn again at every start)");
   // clang-format on
 
   po::variables_map vm;
@@ -94,6 +112,14 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     return common::CliOutcome::kExitError;
   }
   return common::CliOutcome::kRun;
+}
+
+drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& c) {
+  drift::SustainedDriftOptions o;
+  o.share_steps = c.drift_share_steps;
+  o.on_share = c.drift_on;
+  o.off_share = c.drift_off;
+  return o;
 }
 
 std::string describe(const ExporterConfig& c) {

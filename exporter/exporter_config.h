@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "drift/sustained_drift.h"
 #include "driftwatch/common/cli.h"
 
 namespace driftwatch::exporter {
@@ -37,6 +38,11 @@ struct ExporterConfig {
   std::size_t read_batch = 256;
   std::size_t ring_retry_ms = 1000;
   int blas_threads = 1;
+  // Sustained drift (drift/sustained_drift.h) and the warmup reference file.
+  std::size_t drift_share_steps = 500;
+  double drift_on = 0.5;
+  double drift_off = 0.1;
+  std::string reference_save;
 };
 
 // Parses argv and the DRIFTWATCH_* environment into `config`
@@ -45,6 +51,9 @@ struct ExporterConfig {
 common::CliOutcome parse_exporter_config(int argc, const char* const argv[],
                                          ExporterConfig& config, std::ostream& out,
                                          std::ostream& err);
+
+// The sustained-drift options of the config.
+drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& config);
 
 // "/metrics"-style summary of the effective configuration for the start log.
 std::string describe(const ExporterConfig& config);

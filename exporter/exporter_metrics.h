@@ -72,6 +72,9 @@ class ExporterMetrics {
   // drift_threshold, drift_detector_step and, if is_drift, drift_events_total.
   void observe_drift_step(std::uint64_t t, double test_stat, double threshold, bool is_drift);
   void set_detector_ready(bool ready) { detector_ready_.Set(ready ? 1.0 : 0.0); }
+  // The threshold the next step will use, published when the detector becomes
+  // ready so that drift_threshold is never a misleading 0.
+  void set_drift_threshold(double threshold) { drift_threshold_.Set(threshold); }
 
   // --- metrics -> HTTP ---------------------------------------------------
   // The Prometheus text exposition format 0.0.4 of everything registered,

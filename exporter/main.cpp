@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
     drift_options.cache_path = config.cache;
     drift_options.history = config.drift_history;
     drift_options.batch = config.drift_batch;
+    drift_options.sustained = dx::sustained_drift_options(config);
+    drift_options.reference_save = config.reference_save;
     dx::DriftMonitor drift(drift_options, metrics);
 
     dx::RingFollower::Options follower_options;

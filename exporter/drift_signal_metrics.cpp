@@ -1,0 +1,31 @@
+#include "drift_signal_metrics.h"
+
+namespace driftwatch::exporter {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+
+DriftSignalMetrics::DriftSignalMetrics(prometheus::Registry& registry)
+    : share_(BuildGauge()
+                 .Name("drift_share")
+                 .Help("Fraction of the last --drift-share-steps detector steps with is_drift")
+                 .Register(registry)
+                 .Add({})),
+      active_(BuildGauge()
+                  .Name("drift_active")
+                  .Help("1 during a drift episode (share >= --drift-on until < --drift-off)")
+                  .Register(registry)
+                  .Add({})),
+      episodes_(BuildCounter()
+                    .Name("drift_episodes_total")
+                    .Help("Drift episodes started (drift_active off -> on transitions)")
+                    .Register(registry)
+                    .Add({})),
+      last_step_time_(BuildGauge()
+                          .Name("drift_detector_last_step_timestamp_seconds")
+                          .Help("Unix time of the request the latest detector step tested "
+                                "(0: no step yet)")
+                          .Register(registry)
+                          .Add({})) {}
+
+}  // namespace driftwatch::exporter
