@@ -348,7 +348,10 @@ void DriftMonitor::feed(const ring::Record* records, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!usable(records[i])) continue;
     pending_.insert(pending_.end(), records[i].embedding.begin(), records[i].embedding.end());
-    pending_times_.push_back(static_cast<double>(records[i].fields.timestamp_ns) * 1e-9);
+    // Whole seconds and the fraction apart: exact to the microsecond.
+    const std::int64_t ns = records[i].fields.timestamp_ns;
+    pending_times_.push_back(static_cast<double>(ns / 1'000'000'000) +
+                             static_cast<double>(ns % 1'000'000'000) * 1e-9);
     if (++rows == options_.batch) {
       step_rows(pending_.data(), pending_times_.data(), rows);
       pending_.clear();

@@ -199,5 +199,89 @@ TEST(DriftMonitor, SecondStartReadsTheThresholdsFromTheCache) {
   EXPECT_NE(m.to_json().find("\"from_cache\":true"), std::string::npos) << m.to_json();
 }
 
+TEST(DriftMonitor, PublishesTheThresholdAsSoonAsItIsReady) {
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m));
+  EXPECT_EQ(m.steps(), 0u);
+  const auto threshold = sample_value(metrics.render(), "drift_threshold");
+  ASSERT_TRUE(threshold.has_value());
+  EXPECT_GT(*threshold, 0.0);
+  EXPECT_NE(m.to_json().find("\"share\":0,\"active\":false,\"episodes\":0"),
+            std::string::npos)
+      << m.to_json();
+}
+
+TEST(DriftMonitor, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  o.sustained.share_steps = 40;
+  DriftMonitor m(o, metrics);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m));
+  auto clean = records_for(gaussian_rows(30, kDim, 0.0f, 21), kDim);
+  m.feed(clean.data(), clean.size());
+  EXPECT_EQ(sample_value(metrics.render(), "drift_active"), 0.0);
+  auto shifted = records_for(gaussian_rows(80, kDim, 1.5f, 22), kDim);
+  for (std::size_t i = 0; i < shifted.size(); ++i)
+    shifted[i].fields.timestamp_ns = 1'800'000'000'000'000'000 + i * 1'000'000'000;
+  m.feed(shifted.data(), shifted.size());
+  const std::string text = metrics.render();
+  EXPECT_EQ(sample_value(text, "drift_active"), 1.0) << text;
+  EXPECT_EQ(sample_value(text, "drift_episodes_total"), 1.0) << text;
+  EXPECT_GE(sample_value(text, "drift_share").value_or(0), 0.5) << text;
+  EXPECT_EQ(sample_value(text, "drift_detector_last_step_timestamp_seconds"), 1'800'000'079.0)
+      << text;
+  const std::string json = m.to_json();
+  EXPECT_NE(json.find("\"active\":true,\"episodes\":1,\"recent_episodes\":[{\"start_step\":"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"start_time\":18000000"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"end_step\":null"), std::string::npos) << json;
+}
+
+TEST(DriftMonitor, WarmupReferenceIsSavedAndReusedInsteadOfRelearned) {
+  TempDir dir;
+  DriftMonitorOptions o = fast_options("warmup:100");
+  o.reference_save = dir.file("warmup-ref.npy");
+  {
+    ExporterMetrics metrics;
+    DriftMonitor m(o, metrics);
+    m.on_producer(testing::producer_info(kDim));
+    auto normal = records_for(gaussian_rows(100, kDim, 0.0f, 5), kDim);
+    m.feed(normal.data(), normal.size());
+    ASSERT_TRUE(wait_ready(m)) << m.to_json();
+    EXPECT_NE(m.to_json().find("\"reused_saved\":false,\"save_error\":null"), std::string::npos)
+        << m.to_json();
+  }
+  const common::NpyArray saved = common::read_npy(o.reference_save);
+  ASSERT_EQ(saved.shape, (std::vector<std::size_t>{100, kDim}));
+  EXPECT_EQ(saved.to_float32(), gaussian_rows(100, kDim, 0.0f, 5));
+
+  // Restarted during a drift: the drifted records are tested, not learned.
+  ExporterMetrics metrics;
+  DriftMonitor m(o, metrics);
+  EXPECT_NE(m.state(), DriftMonitor::State::kWarmup);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m)) << m.to_json();
+  EXPECT_NE(m.to_json().find("\"reused_saved\":true"), std::string::npos) << m.to_json();
+  auto drifted = records_for(gaussian_rows(60, kDim, 1.5f, 6), kDim);
+  m.feed(drifted.data(), drifted.size());
+  EXPECT_EQ(m.steps(), 60u);
+  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+}
+
+TEST(DriftMonitor, RejectsASavedReferenceOfAnotherSize) {
+  TempDir dir;
+  DriftMonitorOptions o = fast_options("warmup:120");
+  o.reference_save = write_reference(dir, 100, kDim);
+  const std::string e = error_of(o);
+  EXPECT_NE(e.find("holds 100 embeddings"), std::string::npos) << e;
+  EXPECT_NE(e.find("delete it"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace driftwatch::exporter

@@ -124,5 +124,42 @@ TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
   EXPECT_NE(message({"--ert", "many"}).find("ert"), std::string::npos);
 }
 
+TEST(ExporterConfig, SustainedDriftFlagsHaveDefaultsHelpAndValidation) {
+  const ExporterConfig d = parse({});
+  EXPECT_EQ(d.drift_share_steps, 500u);
+  EXPECT_DOUBLE_EQ(d.drift_on, 0.5);
+  EXPECT_DOUBLE_EQ(d.drift_off, 0.1);
+  EXPECT_TRUE(d.reference_save.empty());
+  const ExporterConfig c = parse({"--drift-share-steps", "300", "--drift-on", "0.6", "--drift-off",
+                                  "0.2", "--reference", "warmup:800", "--reference-save",
+                                  "/var/lib/x/ref.npy"});
+  const drift::SustainedDriftOptions o = sustained_drift_options(c);
+  EXPECT_EQ(o.share_steps, 300u);
+  EXPECT_DOUBLE_EQ(o.on_share, 0.6);
+  EXPECT_DOUBLE_EQ(o.off_share, 0.2);
+  EXPECT_EQ(c.reference_save, "/var/lib/x/ref.npy");
+  const std::string help = parse({"--help"}).help_text;
+  for (const char* flag : {"--drift-share-steps", "--drift-on", "--drift-off", "--reference-save"})
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+}
+
+TEST(ExporterConfig, RejectsSustainedDriftSettingsThatCannotWork) {
+  const auto message = [](std::vector<std::string> args) {
+    try {
+      parse(std::move(args));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"--drift-share-steps", "0"}).find("--drift-share-steps"), std::string::npos);
+  EXPECT_NE(message({"--drift-on", "1.5"}).find("--drift-on"), std::string::npos);
+  EXPECT_NE(message({"--drift-off", "0.5"}).find("--drift-off"), std::string::npos);
+  EXPECT_NE(message({"--drift-on", "0.3", "--drift-off", "0.4"}).find("--drift-off"),
+            std::string::npos);
+  EXPECT_NE(message({"--reference", "/r.npy", "--reference-save", "/s.npy"}).find("warmup"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace driftwatch::exporter
