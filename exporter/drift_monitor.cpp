@@ -74,6 +74,7 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
       signal_metrics_(*metrics.registry()),
       sustained_(options_.sustained) {
   metrics_.set_detector_ready(false);
+  signal_metrics_.set_enabled(!options_.reference.empty());
   if (options_.batch == 0) options_.batch = 1;
   const std::string& ref = options_.reference;
   if (ref.empty()) {

@@ -26,6 +26,11 @@ DriftSignalMetrics::DriftSignalMetrics(prometheus::Registry& registry)
                           .Help("Unix time of the request the latest detector step tested "
                                 "(0: no step yet)")
                           .Register(registry)
-                          .Add({})) {}
+                          .Add({})),
+      enabled_(BuildGauge()
+                   .Name("drift_detector_enabled")
+                   .Help("1 when drift detection is configured (a --reference is given)")
+                   .Register(registry)
+                   .Add({})) {}
 
 }  // namespace driftwatch::exporter

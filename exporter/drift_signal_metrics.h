@@ -1,7 +1,8 @@
 // DriftSignalMetrics: the sustained-drift metrics above the per-step ones of
 // ExporterMetrics (drift/sustained_drift.h, docs/metrics.md): drift_share,
-// drift_active, drift_episodes_total and the time of the latest step, which
-// rules and dashboards use to tell "no traffic" from "no drift".
+// drift_active, drift_episodes_total, the time of the latest step (rules and
+// dashboards use it to tell "no traffic" from "no drift") and
+// drift_detector_enabled.
 //
 // Registered once, on ExporterMetrics' registry, so /metrics shows them with
 // the rest.
@@ -30,12 +31,16 @@ class DriftSignalMetrics {
     last_step_time_.Set(last_step_time);
   }
   void add_episode() { episodes_.Increment(); }
+  // 1 when a reference is configured: DriftDetectorNotReady needs to tell a
+  // detector that never got ready from one that is switched off.
+  void set_enabled(bool enabled) { enabled_.Set(enabled ? 1.0 : 0.0); }
 
  private:
   prometheus::Gauge& share_;
   prometheus::Gauge& active_;
   prometheus::Counter& episodes_;
   prometheus::Gauge& last_step_time_;
+  prometheus::Gauge& enabled_;
 };
 
 }  // namespace driftwatch::exporter

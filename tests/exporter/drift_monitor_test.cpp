@@ -71,6 +71,7 @@ TEST(DriftMonitor, WithoutAReferenceIsDisabledAndSaysSo) {
   EXPECT_EQ(m.state(), DriftMonitor::State::kDisabled);
   EXPECT_NE(m.to_json().find("\"state\":\"disabled\""), std::string::npos);
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 0"));
+  EXPECT_TRUE(has_line(metrics.render(), "drift_detector_enabled 0"));
 }
 
 TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
@@ -112,6 +113,7 @@ TEST(DriftMonitor, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
   m.on_producer(testing::producer_info(kDim));
   ASSERT_TRUE(wait_ready(m)) << m.to_json();
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 1"));
+  EXPECT_TRUE(has_line(metrics.render(), "drift_detector_enabled 1"));
 
   // 40 usable records plus ones the detector must skip.
   auto records = records_for(gaussian_rows(40, kDim, 0.0f, 9), kDim);

@@ -2,7 +2,8 @@
 """Checks on the alert rules beyond what promtool does:
   - every alert has labels.severity (critical|warning) and the annotations
     summary, description and runbook_url;
-  - runbook_url is docs/operations.md#<anchor> and that heading exists;
+  - runbook_url is absolute, BASE/operations.md#<anchor>, and that heading
+    exists in docs/operations.md;
   - the promtool unit tests hold, for every alert, a case where it fires
     (non-empty exp_alerts) and one where it does not (exp_alerts: []),
     and test no alert that does not exist.
@@ -68,9 +69,9 @@ def main(argv=None):
                     if not str(ann.get(key, "")).strip():
                         errors.append(f"{name}: annotation {key} missing")
                 url = str(ann.get("runbook_url", ""))
-                m = re.match(r"^(?:.*/)?docs/operations\.md#([\w-]+)$", url)
+                m = re.match(r"^https?://[^/\s]+/\S*operations\.md#([\w-]+)$", url)
                 if url and not m:
-                    errors.append(f"{name}: runbook_url {url!r} is not docs/operations.md#anchor")
+                    errors.append(f"{name}: runbook_url {url!r} is not an absolute BASE/operations.md#anchor")
                 elif m and anchors and m.group(1) not in anchors:
                     errors.append(f"{name}: runbook anchor #{m.group(1)} is not a heading in {a.doc}")
     if not alerts:

@@ -72,10 +72,23 @@ def area_rules():
         r = run([promtool, "test", "rules", test])
         expect(r.returncode == 0, "unit tests pass on the unmodified rules", r)
     for desc, edit in [
-        ("HighErrorRate threshold 20 -> 2000", lambda s: s.replace('[1m])) > 20', '[1m])) > 2000')),
+        ("HighServerErrorRatio threshold 5% -> 50%", lambda s: s.replace("> 0.05\n", "> 0.5\n")),
+        ("HighServerErrorRatio without the minimum request rate", lambda s: s.replace(
+            '\n            and on (job)\n          sum by (job) (rate(http_requests_total{handler="/predict"}[5m])) >= 1', "", 1)),
+        ("HighClientErrorRatio threshold 20% -> 50%", lambda s: s.replace("> 0.2\n", "> 0.5\n")),
+        ("PredictLatencyHigh over all handlers", lambda s: s.replace(
+            'rate(http_request_duration_seconds_bucket{handler="/predict"}[5m])',
+            "rate(http_request_duration_seconds_bucket[5m])")),
+        ("PredictLatencyHigh objective 0.25 -> 2", lambda s: s.replace("> 0.25\n", "> 2\n")),
+        ("DataDriftDetected without the staleness guard", lambda s: s.replace(
+            "\n            and on (job, instance)\n          (time() - drift_detector_last_step_timestamp_seconds < 300)", "")),
+        ("DataDriftDetected without its for: 2m", lambda s: s.replace("for: 2m\n", "")),
+        ("DriftDetectorNotReady without the enabled guard", lambda s: s.replace(
+            " and on (job, instance) drift_detector_enabled == 1", "")),
         ("LowPredictionConfidence threshold 0.75 -> 0.5", lambda s: s.replace("< 0.75", "< 0.5")),
-        ("DataDriftDetected counts drops instead", lambda s: s.replace("increase(drift_events_total[5m]) > 0",
-                                                                      "increase(drift_events_total[5m]) > 5")),
+        ("DataDriftDetected on single drift steps", lambda s: s.replace(
+            "drift_share\n            and on (job, instance) (drift_active == 1)",
+            "(increase(drift_events_total[5m]) > 0)")),
         ("DriftExporterDown on the wrong job", lambda s: s.replace('up{job="drift-exporter"} == 0',
                                                                    'up{job="exporter"} == 0')),
         ("InferServerDown inverted", lambda s: s.replace("ring_producer_up == 0", "ring_producer_up == 1")),
@@ -91,7 +104,7 @@ def area_rules():
             r = run([promtool, "test", "rules", test])
             expect(r.returncode != 0, f"unit tests catch: {desc}", r)
     with tempfile.TemporaryDirectory() as t:
-        path, _ = rules_copy(t, lambda s: s.replace('[1m])) > 20', '[1m]) > 20'))
+        path, _ = rules_copy(t, lambda s: s.replace('status="5xx"}[5m]))', 'status="5xx"}[5m])', 1))
         r = run([promtool, "check", "rules", path])
         expect(r.returncode != 0, "promtool check rules rejects an unbalanced parenthesis", r)
         r = run([PY, os.path.join(HERE, "check_promql.py"), "--rules", path])
@@ -105,8 +118,12 @@ def area_meta():
         r = run([PY, meta, "--rules", path, "--tests", test])
         expect(r.returncode == 0, "rule metadata check passes on the real files", r)
     for desc, edit in [
-        ("missing runbook_url", lambda s: s.replace('runbook_url: "docs/operations.md#higherrorrate"\n', "", 1)),
-        ("runbook anchor not in docs", lambda s: s.replace("#higherrorrate", "#no-such-section")),
+        ("missing runbook_url", lambda s: s.replace(
+            'runbook_url: "https://github.com/driftwatch/driftwatch/blob/main/docs/operations.md#highservererrorratio"\n',
+            "", 1)),
+        ("runbook anchor not in docs", lambda s: s.replace("#highservererrorratio", "#no-such-section")),
+        ("relative runbook_url", lambda s: s.replace("https://github.com/driftwatch/driftwatch/blob/main/docs/",
+                                                     "docs/", 1)),
         ("missing severity", lambda s: s.replace("severity: warning", "team: ml", 1)),
         ("alert without unit tests", lambda s: s.replace("- alert: InferServerDown", "- alert: InferServerGone")),
     ]:
@@ -277,6 +294,33 @@ def area_prometheus_render():
         expect(fors <= {"5s", None} and "5s" in fors, f"rendered rules: every 'for' is 5s ({fors})")
         r = run([PY, render, "--out-dir", t, "--scrape-interval", "fast"])
         expect(r.returncode != 0, "render.py rejects a bad duration", r)
+    # rules/ is rules.in/ rendered with the defaults, byte for byte.
+    with tempfile.TemporaryDirectory() as t:
+        run([PY, render, "--rules-only", "--out-dir", t], check=True)
+        for name in sorted(os.listdir(os.path.join(PROM, "rules.in"))):
+            with open(os.path.join(t, "rules", name)) as f, open(os.path.join(PROM, "rules", name)) as g:
+                expect(f.read() == g.read(), f"rules/{name} == rules.in/{name} rendered with the defaults "
+                       "(regenerate: render.py --rules-only --out-dir configs/prometheus)")
+        expect(not os.path.exists(os.path.join(t, "prometheus.yml")), "--rules-only writes no prometheus.yml")
+    with tempfile.TemporaryDirectory() as t:
+        run([PY, render, "--rules-only", "--out-dir", t, "--runbook-base", "https://wiki.example.com/dw/",
+             "--drift-stale-age", "900", "--latency-p99-objective", "0.1", "--min-request-rate", "5"], check=True)
+        path = os.path.join(t, "rules", "driftwatch.rules.yml")
+        r = run([promtool, "check", "rules", path])
+        expect(r.returncode == 0, "rules rendered with other settings pass promtool check rules", r)
+        with open(path) as f:
+            rules = yaml.safe_load(f)
+        alerts = {r_["alert"]: r_ for g in rules["groups"] for r_ in g["rules"] if "alert" in r_}
+        expect(all(a["annotations"]["runbook_url"].startswith("https://wiki.example.com/dw/operations.md#")
+                   for a in alerts.values()), "--runbook-base sets every runbook_url")
+        expect("drift_detector_last_step_timestamp_seconds < 900" in alerts["DataDriftDetected"]["expr"]
+               and "> 0.1" in alerts["PredictLatencyHigh"]["expr"]
+               and ">= 5" in alerts["HighServerErrorRatio"]["expr"],
+               "--drift-stale-age, --latency-p99-objective and --min-request-rate reach the expressions")
+    for bad in (["--runbook-base", "docs"], ["--drift-stale-age", "-1"], ["--latency-p99-objective", "x"]):
+        with tempfile.TemporaryDirectory() as t:
+            r = run([PY, render, "--rules-only", "--out-dir", t] + bad)
+            expect(r.returncode != 0, f"render.py rejects {' '.join(bad)}", r)
 
 
 def k8s_docs():

@@ -1,0 +1,299 @@
+// drift-episodes: measures the sustained-drift layer (drift/sustained_drift.h)
+// on top of the online MMD detector, for docs/drift.md. Not a test: it prints
+// one JSON object of figures, which take minutes at 10^6 steps.
+//
+//   stationary: --steps rows drawn i.i.d. from the null (a Gaussian, or rows
+//     of --pool drawn with replacement): drift events, false clusters (drift
+//     steps less than W apart) per ERT steps, their spans, the largest
+//     drift_share and the number of (false) episodes.
+//   onset: --trials times, clean rows until drift_active is off and the share
+//     window holds only clean steps, then drifted rows (--shift DIMS:SIGMA, or
+//     rows of --drift-pool) until drift_active turns on: the delay in steps to
+//     the first is_drift and to drift_active = 1.
+//
+// Examples
+//   drift-episodes --dim 64 --steps 1000000 --trials 0
+//   drift-episodes --dim 64 --steps 0 --trials 200 --shift 10:0.5
+//   drift-episodes --reference ref.npy --pool test.npy --drift-pool food.npy
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "drift/blas_kernels.h"
+#include "drift/online_mmd.h"
+#include "drift/sustained_drift.h"
+#include "driftwatch/blas_kernels_env.h"
+#include "driftwatch/common/npy.h"
+
+namespace po = boost::program_options;
+using namespace driftwatch::drift;
+
+namespace {
+
+struct Rows {
+  std::vector<float> values;
+  std::size_t n = 0;
+  std::size_t dim = 0;
+  const float* row(std::size_t i) const { return values.data() + i * dim; }
+};
+
+Rows load(const std::string& path) {
+  const auto a = driftwatch::common::read_npy(path);
+  if (a.shape.size() != 2) throw std::runtime_error(path + ": expected [N, D]");
+  return Rows{a.to_float32(), a.shape[0], a.shape[1]};
+}
+
+Rows gaussian(std::size_t n, std::size_t dim, std::mt19937_64& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  Rows r{std::vector<float>(n * dim), n, dim};
+  for (float& x : r.values) x = normal(rng);
+  return r;
+}
+
+// Draws rows of the null (or the drifted) distribution, in batches.
+class Stream {
+ public:
+  Stream(const Rows* pool, std::size_t dim, std::uint64_t seed) : pool_(pool), dim_(dim), rng_(seed) {}
+  // Optional mean shift of `sigma` per-dimension standard deviations in the
+  // first `dims` dimensions.
+  void set_shift(std::size_t dims, std::vector<float> delta) {
+    shift_dims_ = dims;
+    delta_ = std::move(delta);
+  }
+  const float* next(std::size_t n) {
+    buf_.resize(n * dim_);
+    if (pool_) {
+      std::uniform_int_distribution<std::size_t> pick(0, pool_->n - 1);
+      for (std::size_t i = 0; i < n; ++i)
+        std::copy_n(pool_->row(pick(rng_)), dim_, buf_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
+    } else {
+      for (float& x : buf_) x = normal_(rng_);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t d = 0; d < shift_dims_; ++d) buf_[i * dim_ + d] += delta_[d];
+    return buf_.data();
+  }
+
+ private:
+  const Rows* pool_;
+  std::size_t dim_;
+  std::mt19937_64 rng_;
+  std::normal_distribution<float> normal_{0.0f, 1.0f};
+  std::size_t shift_dims_ = 0;
+  std::vector<float> delta_;
+  std::vector<float> buf_;
+};
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  driftwatch::select_blas_kernels_or_reexec(argv);
+  std::string reference_path, pool_path, drift_pool_path, shift;
+  std::size_t dim = 64, n_ref = 1000, window = 20, boots = 10000, share_steps = 500;
+  std::size_t trials = 50, max_drift_steps = 20000, batch = 64;
+  std::uint64_t steps = 1000000, seed = 0, data_seed = 1;
+  double ert = 1000, on = 0.5, off = 0.1, rate = 50;
+  po::options_description desc("drift-episodes: sustained-drift figures (see the file comment)");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "this help")
+    ("reference", po::value(&reference_path), "reference .npy [N, D] (default: N(0, I) rows)")
+    ("dim", po::value(&dim)->default_value(dim), "D of the Gaussian reference/stream")
+    ("reference-size", po::value(&n_ref)->default_value(n_ref), "N of the Gaussian reference")
+    ("pool", po::value(&pool_path), "stationary rows drawn with replacement from this .npy")
+    ("drift-pool", po::value(&drift_pool_path), "drifted rows drawn from this .npy")
+    ("shift", po::value(&shift), "DIMS:SIGMA: drifted rows = null rows + SIGMA std in DIMS dims")
+    ("ert", po::value(&ert)->default_value(ert), "")
+    ("window", po::value(&window)->default_value(window), "")
+    ("n-bootstraps", po::value(&boots)->default_value(boots), "")
+    ("seed", po::value(&seed)->default_value(seed), "calibration seed")
+    ("data-seed", po::value(&data_seed)->default_value(data_seed), "stream seed")
+    ("share-steps", po::value(&share_steps)->default_value(share_steps), "")
+    ("drift-on", po::value(&on)->default_value(on), "")
+    ("drift-off", po::value(&off)->default_value(off), "")
+    ("steps", po::value(&steps)->default_value(steps), "stationary steps")
+    ("trials", po::value(&trials)->default_value(trials), "drift onsets")
+    ("max-drift-steps", po::value(&max_drift_steps)->default_value(max_drift_steps),
+     "give up on an onset after this many drifted steps")
+    ("rate", po::value(&rate)->default_value(rate), "requests/s, to express delays in seconds")
+    ("batch", po::value(&batch)->default_value(batch), "rows per step_batch");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "drift-episodes: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::warn);
+  set_blas_threads(1);
+
+  std::mt19937_64 rng(data_seed);
+  const Rows reference = reference_path.empty() ? gaussian(n_ref, dim, rng) : load(reference_path);
+  dim = reference.dim;
+  Rows pool, drift_pool;
+  if (!pool_path.empty()) pool = load(pool_path);
+  if (!drift_pool_path.empty()) drift_pool = load(drift_pool_path);
+
+  OnlineMmdOptions o;
+  o.params.window_size = window;
+  o.params.ert = ert;
+  o.params.n_bootstraps = boots;
+  o.params.seed = seed;
+  const auto t0 = std::chrono::steady_clock::now();
+  OnlineMmd detector(reference.values.data(), reference.n, dim, o);
+  const double calib_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  SustainedDriftOptions so;
+  so.share_steps = share_steps;
+  so.on_share = on;
+  so.off_share = off;
+  SustainedDrift sustained(so);
+
+  std::vector<MmdStep> out(batch);
+  Stream clean(pool_path.empty() ? nullptr : &pool, dim, data_seed + 1);
+
+  // ---- stationary
+  std::uint64_t events = 0, clusters = 0, last_drift = 0, cluster_start = 0;
+  std::vector<double> spans;
+  double max_share = 0;
+  std::uint64_t false_episodes = 0, active_steps = 0;
+  const auto t1 = std::chrono::steady_clock::now();
+  for (std::uint64_t done = 0; done < steps;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(batch, steps - done));
+    detector.step_batch(clean.next(n), n, out.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const MmdStep& s = out[i];
+      if (s.is_drift) {
+        ++events;
+        if (clusters == 0 || s.t - last_drift >= window) {
+          if (clusters) spans.push_back(static_cast<double>(last_drift - cluster_start + 1));
+          ++clusters;
+          cluster_start = s.t;
+        }
+        last_drift = s.t;
+      }
+      if (sustained.observe(s.t, s.is_drift, 0) == SustainedDrift::Transition::kStarted)
+        ++false_episodes;
+      active_steps += sustained.active();
+      max_share = std::max(max_share, sustained.share());
+    }
+    done += n;
+  }
+  if (clusters) spans.push_back(static_cast<double>(last_drift - cluster_start + 1));
+  const double stationary_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+
+  // ---- onsets
+  Stream drifted(drift_pool_path.empty() ? (pool_path.empty() ? nullptr : &pool) : &drift_pool, dim,
+                 data_seed + 2);
+  std::string drift_desc = drift_pool_path.empty() ? "" : "rows of " + drift_pool_path;
+  if (!shift.empty()) {
+    const auto colon = shift.find(':');
+    const std::size_t dims = std::stoul(shift.substr(0, colon));
+    const float sigma = std::stof(shift.substr(colon + 1));
+    std::vector<float> delta(dims, sigma);
+    if (!pool_path.empty() || !reference_path.empty()) {
+      // sigma in units of each dimension's standard deviation in the reference
+      for (std::size_t d = 0; d < dims; ++d) {
+        double m = 0, m2 = 0;
+        for (std::size_t i = 0; i < reference.n; ++i) m += reference.row(i)[d];
+        m /= static_cast<double>(reference.n);
+        for (std::size_t i = 0; i < reference.n; ++i)
+          m2 += (reference.row(i)[d] - m) * (reference.row(i)[d] - m);
+        delta[d] = sigma * static_cast<float>(std::sqrt(m2 / static_cast<double>(reference.n)));
+      }
+    }
+    drifted.set_shift(dims, delta);
+    drift_desc = "mean shift " + shift.substr(colon + 1) + " sigma in " + std::to_string(dims) +
+                 " of " + std::to_string(dim) + " dims";
+  }
+  std::vector<double> step_delay, active_delay;
+  std::size_t missed = 0;
+  for (std::size_t trial = 0; trial < trials && !drift_desc.empty(); ++trial) {
+    // Clean until the share window is all clean and drift_active is off.
+    std::size_t clean_run = 0;
+    while (sustained.active() || clean_run < share_steps + window) {
+      detector.step_batch(clean.next(1), 1, out.data());
+      sustained.observe(out[0].t, out[0].is_drift, 0);
+      clean_run = out[0].is_drift ? 0 : clean_run + 1;
+    }
+    std::size_t k = 0;
+    long first_drift = -1;
+    bool on_reached = false;
+    while (k < max_drift_steps && !on_reached) {
+      detector.step_batch(drifted.next(1), 1, out.data());
+      ++k;
+      if (out[0].is_drift && first_drift < 0) first_drift = static_cast<long>(k);
+      on_reached = sustained.observe(out[0].t, out[0].is_drift, 0) ==
+                   SustainedDrift::Transition::kStarted;
+    }
+    if (first_drift > 0) step_delay.push_back(static_cast<double>(first_drift));
+    if (on_reached) {
+      active_delay.push_back(static_cast<double>(k));
+    } else {
+      ++missed;
+    }
+  }
+
+  std::string j = "{";
+  j += "\"n_reference\":" + std::to_string(reference.n) + ",\"dim\":" + std::to_string(dim);
+  j += ",\"window\":" + std::to_string(window) + ",\"ert\":" + num(ert);
+  j += ",\"n_bootstraps\":" + std::to_string(boots) + ",\"share_steps\":" +
+       std::to_string(share_steps) + ",\"drift_on\":" + num(on) + ",\"drift_off\":" + num(off);
+  j += ",\"calibration_seconds\":" + num(calib_s);
+  j += ",\"stationary\":{\"source\":\"" + (pool_path.empty() ? std::string("gaussian") : pool_path) + "\"";
+  j += ",\"steps\":" + std::to_string(steps) + ",\"seconds\":" + num(stationary_s);
+  j += ",\"events\":" + std::to_string(events);
+  j += ",\"events_per_ert_steps\":" + num(steps ? events * ert / steps : NAN);
+  j += ",\"clusters\":" + std::to_string(clusters);
+  j += ",\"clusters_per_ert_steps\":" + num(steps ? clusters * ert / steps : NAN);
+  j += ",\"cluster_span_median\":" + num(quantile(spans, 0.5));
+  j += ",\"cluster_span_p90\":" + num(quantile(spans, 0.9));
+  j += ",\"cluster_span_max\":" + num(spans.empty() ? NAN : *std::max_element(spans.begin(), spans.end()));
+  j += ",\"max_share\":" + num(max_share);
+  j += ",\"false_episodes\":" + std::to_string(false_episodes);
+  j += ",\"active_steps\":" + std::to_string(active_steps) + "}";
+  j += ",\"onset\":{\"drift\":\"" + drift_desc + "\",\"trials\":" +
+       std::to_string(drift_desc.empty() ? 0 : trials);
+  j += ",\"missed\":" + std::to_string(missed) + ",\"max_drift_steps\":" + std::to_string(max_drift_steps);
+  j += ",\"first_is_drift_steps_median\":" + num(quantile(step_delay, 0.5));
+  j += ",\"first_is_drift_steps_p90\":" + num(quantile(step_delay, 0.9));
+  j += ",\"drift_active_steps_median\":" + num(quantile(active_delay, 0.5));
+  j += ",\"drift_active_steps_p90\":" + num(quantile(active_delay, 0.9));
+  j += ",\"rate\":" + num(rate);
+  j += ",\"drift_active_seconds_median\":" + num(quantile(active_delay, 0.5) / rate);
+  j += ",\"drift_active_seconds_p90\":" + num(quantile(active_delay, 0.9) / rate) + "}}";
+  std::cout << j << std::endl;
+  return 0;
+}
