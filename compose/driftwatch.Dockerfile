@@ -58,7 +58,7 @@ COPY --from=build /out/exporter-packages.txt /tmp/packages.txt
 RUN apt-get update \
  && xargs -a /tmp/packages.txt apt-get install -y --no-install-recommends curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* /tmp/packages.txt \
- && install -d -o 10001 -g 10001 /var/cache/driftwatch
+ && install -d -o 10001 -g 10001 /var/cache/driftwatch /var/lib/driftwatch
 COPY --from=build /out/exporter/ /usr/local/bin/
 ENV DRIFTWATCH_LISTEN=0.0.0.0 \
     DRIFTWATCH_PORT=9400 \

@@ -26,9 +26,9 @@ struct ExporterConfig {
   std::string listen = "127.0.0.1";
   std::uint16_t port = 9400;
   std::string reference;  // "" (drift off), a .npy path, or warmup:N
-  double ert = 300.0;
+  double ert = 1000.0;
   std::size_t window = 20;
-  std::size_t n_bootstraps = 1000;
+  std::size_t n_bootstraps = 20000;
   std::vector<float> sigmas;  // empty: median heuristic
   std::uint64_t seed = 0;
   std::string cache;

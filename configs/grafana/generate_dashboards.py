@@ -125,6 +125,16 @@ def query_var(name, label, query):
 
 INSTANCE = query_var("instance", "Exporter instance", 'label_values(up{job="drift-exporter"}, instance)')
 HANDLER = query_var("handler", "Handler", "label_values(http_requests_total, handler)")
+# Latency and error panels show /predict unless another handler is picked:
+# health checks are fast and frequent and would hide the model's latency.
+HANDLER["current"] = {"selected": True, "text": ["/predict"], "value": ["/predict"]}
+# Drift statistics whose latest step is older than this (seconds) are stale:
+# no traffic is not drift. The rules' --drift-stale-age has the same default.
+STALE_AGE = {"name": "stale_age", "label": "Stale after (s)", "type": "textbox", "query": "300",
+             "current": {"selected": False, "text": "300", "value": "300"},
+             "options": [{"selected": True, "text": "300", "value": "300"}], "hide": 0,
+             "skipUrlSync": False}
+FRESH = f"(time() - drift_detector_last_step_timestamp_seconds{{{SEL}}} < $stale_age)"
 UP_DOWN = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red", "index": 0},
                                           "1": {"text": "UP", "color": "green", "index": 1}}}]
 RED_BELOW_1 = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
@@ -145,9 +155,9 @@ def service():
               [INSTANCE, HANDLER])
     b.stat("Requests/s", f"sum(rate(http_requests_total{{{REQ}}}[{RI}])) or vector(0)", "reqps", decimals=1)
     b.stat("Errors (4xx+5xx)/s", f'sum(rate(http_requests_total{{{REQ},status=~"4xx|5xx"}}[{RI}])) or vector(0)',
-           "reqps", thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 5},
-                                {"color": "red", "value": 20}], decimals=1,
-           description="The HighErrorRate alert fires above 20/s for 1 minute.")
+           "reqps", decimals=1,
+           description="HighServerErrorRatio and HighClientErrorRatio alert on the share of errors, "
+                       "see the Error share panel.")
     b.stat("Average latency", ms_average("http_request_duration_seconds", REQ), "ms", decimals=1)
     b.stat("p99 latency", ms_quantile(0.99, "http_request_duration_seconds", REQ), "ms", decimals=1)
     b.timeseries("Latency (ms): average, p50, p95, p99", [
@@ -172,8 +182,14 @@ def service():
     b.timeseries("p95 latency by instance (ms)", [
         target(ms_quantile(0.95, "http_request_duration_seconds", REQ, "le, instance"), "{{instance}}")], "ms")
     b.timeseries("Error share", [
-        target(f'sum(rate(http_requests_total{{{REQ},status=~"4xx|5xx"}}[{RI}]))'
-               f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "errors / all")], "percentunit")
+        target(f'sum(rate(http_requests_total{{{REQ},status="5xx"}}[{RI}]))'
+               f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "5xx / all"),
+        target(f'sum(rate(http_requests_total{{{REQ},status="4xx"}}[{RI}]))'
+               f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "4xx / all", ref="B")], "percentunit",
+        thresholds=[{"color": "transparent", "value": None}, {"color": "orange", "value": 0.05},
+                    {"color": "red", "value": 0.2}],
+        description="HighServerErrorRatio: 5xx above 5% for 5m; HighClientErrorRatio: 4xx above 20% "
+                    "for 10m (both of /predict, at least 1 request/s).")
     return b
 
 
@@ -244,14 +260,39 @@ def predictions():
 
 def drift():
     b = Board("driftwatch-drift", "Drift",
-              "Online MMD drift detector (one per drift-exporter, i.e. per server pod): events, statistic, threshold.",
-              [INSTANCE])
-    b.annotations.append({"name": "Drift events", "datasource": DS, "enable": True, "hide": False,
-                          "iconColor": "red", "expr": f"increase(drift_events_total{{{SEL}}}[1m]) > 0",
-                          "step": "30s", "titleFormat": "Drift on {{instance}}", "textFormat": "",
+              "Online MMD drift detector (one per drift-exporter, i.e. per server pod): sustained-drift "
+              "episodes, share of drift steps, statistic, threshold. Statistics older than $stale_age s "
+              "(no traffic) are not shown.",
+              [INSTANCE, STALE_AGE])
+    b.annotations.append({"name": "Drift episodes", "datasource": DS, "enable": True, "hide": False,
+                          "iconColor": "red", "expr": f"increase(drift_episodes_total{{{SEL}}}[1m]) > 0",
+                          "step": "30s", "titleFormat": "Drift episode on {{instance}}", "textFormat": "",
                           "useValueForTime": False})
-    b.stat("Drift events (time range)", f"sum(increase(drift_events_total{{{SEL}}}[$__range])) or vector(0)",
-           "short", decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}])
+    b.stat("Drifting now", f"count(drift_active{{{SEL}}} == 1 and on (instance) {FRESH}) or vector(0)",
+           "short", decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="Exporters in a drift episode (drift_active, fresh statistics): what DataDriftDetected "
+                       "alerts on after 2 minutes.")
+    b.stat("Drift episodes (time range)",
+           f"sum(increase(drift_episodes_total{{{SEL}}}[$__range])) or vector(0)", "short", decimals=0,
+           thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}])
+    b.stat("Statistics age", f"time() - max(drift_detector_last_step_timestamp_seconds{{{SEL}}} > 0)", "s",
+           decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 300}],
+           description="Seconds since the newest detector step: large when there is no traffic, and then "
+                       "the drift panels show nothing rather than a frozen value.")
+    b.stat("Highest drift share", f"max(drift_share{{{SEL}}} and on (instance) {FRESH})", "percentunit",
+           decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 0.1},
+                                   {"color": "red", "value": 0.5}],
+           description="Fraction of the last --drift-share-steps steps with is_drift; an episode starts at "
+                       "--drift-on (0.5) and ends below --drift-off (0.1).")
+    b.timeseries("Drift share (episode on at 0.5, off below 0.1)", [
+        target(f"drift_share{{{SEL}}} and on (instance) {FRESH}", "{{instance}}")], "percentunit", w=24,
+        thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 0.5}],
+        description="Without drift, false steps come in short clusters and the share stays near 0.01; "
+                    "under drift it goes to about 1.")
+    b.stat("Drift steps (time range)", f"sum(increase(drift_events_total{{{SEL}}}[$__range])) or vector(0)",
+           "short", decimals=0,
+           description="Single detector steps above the threshold: about one in ERT without drift, so "
+                       "not an alarm by themselves.")
     b.stat("Detectors above threshold now",
            f"count(drift_test_stat_last{{{SEL}}} > drift_threshold{{{SEL}}}) or vector(0)", "short", decimals=0,
            thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
@@ -266,7 +307,7 @@ def drift():
     ], "short", w=24, field_defaults={"custom": {"drawStyle": "bars", "lineWidth": 1, "fillOpacity": 60,
                                                   "showPoints": "never", "spanNulls": False}})
     b.timeseries("Test statistic vs threshold", [
-        target(f"drift_test_stat_last{{{SEL}}}", "last statistic {{instance}}"),
+        target(f"drift_test_stat_last{{{SEL}}} and on (instance) {FRESH}", "last statistic {{instance}}"),
         target(f"histogram_quantile(0.5, sum by (le, instance) (rate(drift_test_stat_bucket{{{SEL}}}[{RI}])))",
                "median statistic {{instance}}"),
         target(f"drift_threshold{{{SEL}}}", "threshold {{instance}}"),
@@ -275,7 +316,8 @@ def drift():
                     "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
                                    {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}])
     b.timeseries("Statistic / threshold (above 1 = drift)", [
-        target(f"drift_test_stat_last{{{SEL}}} / drift_threshold{{{SEL}}}", "{{instance}}")], "short",
+        target(f"drift_test_stat_last{{{SEL}}} / drift_threshold{{{SEL}}} and on (instance) {FRESH}",
+               "{{instance}}")], "short",
         thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 1}],
         description="Comparable across pods whose thresholds differ; read fleet-wide drift here.")
     b.timeseries("Detector steps/s", [

@@ -31,6 +31,11 @@ class Expr:
         return f"Expr({self.label()!r}, {self.raw!r})"
 
 
+# Textbox variables of the dashboards (configs/grafana/generate_dashboards.py) and
+# their defaults.
+NUMERIC_VARIABLES = {"stale_age": "300"}
+
+
 def expand(expr, rate_interval="1m", interval="1m", range_="1h"):
     """Replace Grafana's variables with what Grafana would send."""
     secs = duration_seconds(range_)
@@ -41,7 +46,10 @@ def expand(expr, rate_interval="1m", interval="1m", range_="1h"):
             ("$__range", range_), ("${__range}", range_)]
     for k, v in subs:
         expr = expr.replace(k, v)
-    # Dashboard variables (multi-value, "All" = .*) only appear inside regex matchers.
+    # Numeric dashboard variables (textbox, used outside matchers): their defaults.
+    for name, default in NUMERIC_VARIABLES.items():
+        expr = expr.replace("${" + name + "}", default).replace("$" + name, default)
+    # The other dashboard variables (multi-value, "All" = .*) only appear inside regex matchers.
     expr = re.sub(r"\$\{(\w+)(:\w+)?\}|\$(\w+)", ".*", expr)
     return expr
 
