@@ -41,7 +41,8 @@ Environment (defaults):
   DEMO_SERVER_PORT=8080  DEMO_EXPORTER_PORT=9400  DEMO_PROMETHEUS_PORT=19090
   DEMO_ALERTMANAGER_PORT=19093  DEMO_WEBHOOK_PORT=19095  DEMO_RING=/driftwatch-demo
   DEMO_RATE=50 (requests/s in phases 1-3)  DEMO_ERROR_RATE=150 (requests/s in phase 4)
-  DEMO_ERT=20000  DEMO_WINDOW=20  DEMO_BOOTSTRAPS=100000 (drift detector)
+  DEMO_ERT=1000  DEMO_WINDOW=20  DEMO_BOOTSTRAPS=20000 (drift detector: the exporter's,
+    compose's and Kubernetes' defaults, docs/drift.md "Defaults")
   DEMO_REF_COUNT=1000 (reference embeddings from Fashion-MNIST train images)
   DEMO_FOR=5s (alert "for:")  DEMO_JOBS=$(nproc) (build jobs)
 EOF
@@ -106,9 +107,9 @@ WEBHOOK_PORT="${DEMO_WEBHOOK_PORT:-19095}"
 RING="${DEMO_RING:-/driftwatch-demo}"
 RATE="${DEMO_RATE:-50}"
 ERROR_RATE="${DEMO_ERROR_RATE:-150}"
-ERT="${DEMO_ERT:-20000}"
+ERT="${DEMO_ERT:-1000}"
 WINDOW="${DEMO_WINDOW:-20}"
-BOOTSTRAPS="${DEMO_BOOTSTRAPS:-100000}"
+BOOTSTRAPS="${DEMO_BOOTSTRAPS:-20000}"
 REF_COUNT="${DEMO_REF_COUNT:-1000}"
 FOR="${DEMO_FOR:-5s}"
 JOBS="${DEMO_JOBS:-$(nproc)}"
@@ -407,7 +408,7 @@ run_phase errors "malformed requests only (error share 1.0)" --images "$IMAGES/n
 echo "settle" >"$RUN/phase"
 settle_end=$((SECONDS + 15))
 while [ $SECONDS -lt $settle_end ]; do
-  if curl -fsS --max-time 2 "$WEBHOOK/alerts" 2>/dev/null | grep -q '"HighErrorRate"'; then
+  if curl -fsS --max-time 2 "$WEBHOOK/alerts" 2>/dev/null | grep -q '"HighClientErrorRatio"'; then
     sleep 2
     break
   fi
@@ -419,13 +420,14 @@ if [ "$promql_check" = 1 ]; then
   say "PromQL live check (tests/ops/promql_live_check.py)"
   rc=0
   "$PY" "$ROOT/tests/ops/promql_live_check.py" --prometheus "$PROM" --rate-interval 1m \
-    --range 5m --wait-for-data 30 --expect-firing HighErrorRate --expect-quiet InferServerDown \
+    --range 5m --wait-for-data 30 --expect-firing HighClientErrorRatio --expect-quiet InferServerDown \
     --expect-quiet DriftExporterDown 2>&1 | tee "$RUN/promql-live-check.log" || rc=${PIPESTATUS[0]}
   promql_args=(--promql-check-rc "$rc" --promql-check-log "$RUN/promql-live-check.log")
 fi
 
 "$PY" "$ROOT/scripts/demo/summary.py" --prometheus "$PROM" --phases "$RUN/phases.jsonl" \
   --samples "$RUN/samples.jsonl" --webhook "$WEBHOOK/alerts" --out "$summary_file" \
+  --exporter "$EXPORTER" \
   --param "rate=$RATE" --param "error_rate=$ERROR_RATE" --param "phase_seconds=$phase_seconds" \
   --param "ert=$ERT" --param "window=$WINDOW" --param "n_bootstraps=$BOOTSTRAPS" \
   --param "reference=$REFERENCE" --param "model=$MODEL" --param "alert_for=$FOR" \

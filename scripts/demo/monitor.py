@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """The demo's live line: once a second, read Prometheus' HTTP API and print
 
-  [  42s] drift     rps   50.0  p50   3.1 ms  p99   9.8 ms  conf 0.691  drift 0.3012/0.1023 ABOVE  events   512  firing: DataDriftDetected
+  [  42s] drift     rps   50.0  p50   3.1 ms  p99   9.8 ms  conf 0.691  drift 0.3012/0.1023 ABOVE  share 0.94 ON   events   512  firing: DataDriftDetected
 
 RPS, latency quantiles and confidence are over the last 5 s (rates of the
 exporter's counters and histograms); drift is the last test statistic against
-the threshold and the total of drift events; firing lists the alerts Prometheus
+the threshold, the share of drift steps (ON during a drift episode) and the
+total of drift events; firing lists the alerts Prometheus
 reports as firing. Each sample is also appended to --samples as one JSON line.
 
   monitor.py --prometheus URL --phase-file FILE [--samples FILE] [--webhook URL]
@@ -30,6 +31,8 @@ QUERIES = {
     "drift_stat": "max(drift_test_stat_last)",
     "drift_threshold": "max(drift_threshold)",
     "drift_events": "sum(drift_events_total)",
+    "drift_share": "max(drift_share)",
+    "drift_active": "max(drift_active)",
 }
 
 
@@ -86,11 +89,13 @@ def line(elapsed, phase, s):
         drift = "      -/-      -  "
     fire = ", ".join(s["firing"]) if s.get("firing") else "-"
     ev = s.get("drift_events")
+    share = s.get("drift_share")
+    share_txt = f"{share:4.2f} {'ON ' if s.get('drift_active') == 1 else 'off'}" if share is not None else "   -    "
     return (f"[{elapsed:5.0f}s] {phase:8.8s} rps {fmt(s.get('rps'), '.1f', 6)}"
             f"  err/s {fmt(s.get('errors_rps'), '.1f', 6)}"
             f"  p50 {fmt(s.get('p50_ms'), '.1f', 6)} ms  p99 {fmt(s.get('p99_ms'), '.1f', 6)} ms"
             f"  conf {fmt(s.get('confidence'), '.3f', 5)}  drift {drift}"
-            f"  events {fmt(ev, '.0f', 5)}  firing: {fire}")
+            f"  share {share_txt}  events {fmt(ev, '.0f', 5)}  firing: {fire}")
 
 
 def main():

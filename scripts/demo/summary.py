@@ -6,10 +6,13 @@ Per phase it combines loadgen's --json summary (client side: requests, status
 classes, achieved RPS, latency percentiles measured from the intended send
 time) with what Prometheus recorded over the phase (server side, from the
 exporter: RPS, p50/p99 from the histogram, average confidence, drift events,
-the largest drift statistic, the alerts that were firing) and with the alerts
-the webhook receiver got from Alertmanager while the phase ran.
+drift episodes, the largest drift statistic and share, the alerts that were
+firing), with the drift episodes that started in the phase and their onset
+delays (the exporter's GET /drift) and with the alerts the webhook receiver
+got from Alertmanager while the phase ran.
 
   summary.py --prometheus URL --phases phases.jsonl --webhook URL --out summary.json
+      [--exporter URL]
       [--samples samples.jsonl] [--param KEY=VALUE]... [--promql-check-rc N --promql-check-log F]
 Exit status 0 (the checks are reported, not enforced; the test enforces them).
 """
@@ -55,7 +58,21 @@ def rnd(v, n=3):
     return None if v is None else round(v, n)
 
 
-def phase_row(prom, ph, alert_end, webhook, prev_firing):
+def episode_onsets(episodes, prom, start, alert_end):
+    """The drift episodes that started in [start, alert_end), with the delay from
+    the phase start: in seconds and in detector steps."""
+    t0 = prom.scalar("max(drift_detector_step)", start) or 0
+    out = []
+    for e in episodes:
+        st = e.get("start_time")
+        if st is None or not start <= st < alert_end:
+            continue
+        out.append({"start_step": e.get("start_step"), "start_time": st,
+                    "delay_s": round(st - start, 2), "delay_steps": int(e.get("start_step", 0) - t0)})
+    return out
+
+
+def phase_row(prom, ph, alert_end, webhook, prev_firing, episodes=()):
     start, end = ph["start"], ph["end"]
     secs = max(1, int(end - start))
     rng = f"[{secs}s]"
@@ -71,6 +88,12 @@ def phase_row(prom, ph, alert_end, webhook, prev_firing):
         return prom.scalar(f"sum({expr})", at)
 
     ev0, ev1 = counter("drift_events_total", start), counter("drift_events_total", end)
+    # Episodes are read up to alert_end, like the alerts: one that starts in
+    # the last seconds of the phase shows up a scrape later.
+    ep0, ep1 = counter("drift_episodes_total", start), counter("drift_episodes_total", alert_end)
+    share_max = prom.scalar(f"max(max_over_time(drift_share{rng}))", end)
+    active_max = prom.scalar(f"max(max_over_time(drift_active[{max(1, int(math.ceil(alert_end - start)))}s]))",
+                             alert_end)
     req = prom.scalar(f'sum(increase(http_requests_total{{{PREDICT}}}{rng}))', end)
     errs = prom.scalar(f'sum(increase(http_requests_total{{status=~"4xx|5xx"}}{rng}))', end)
     conf = prom.scalar(f"sum(increase(prediction_confidence_sum{rng})) / sum(increase(prediction_confidence_count{rng}))", end)
@@ -116,6 +139,10 @@ def phase_row(prom, ph, alert_end, webhook, prev_firing):
             "events_total_at_end": rnd(ev1, 0),
             "max_test_stat": rnd(stat_max, 5),
             "threshold": rnd(thr, 5),
+            "episodes": rnd(ep1 - ep0 if ep0 is not None and ep1 is not None else ep1, 0),
+            "max_share": rnd(share_max, 3),
+            "active": None if active_max is None else active_max >= 1,
+            "episode_onsets": episode_onsets(episodes, prom, start, alert_end),
         },
         "alerts_firing": firing,
         "alerts_started": sorted(set(firing) - set(prev_firing)),
@@ -137,6 +164,16 @@ def parse_webhook(url):
     return alerts
 
 
+def read_episodes(url):
+    if not url:
+        return []
+    try:
+        return get(url.rstrip("/") + "/drift").get("sustained", {}).get("recent_episodes", [])
+    except (urllib.error.URLError, OSError, ValueError, AttributeError) as e:
+        print(f"summary: exporter /drift not readable ({url}): {e}", file=sys.stderr)
+        return []
+
+
 def checks(rows):
     by = {r["name"]: r for r in rows}
     out = []
@@ -151,17 +188,21 @@ def checks(rows):
         preds_n = n["server"]["predictions"] or 0
         limit = max(3, 0.01 * preds_n)
         add("normal: drift events near zero", ev_n <= limit, f"{ev_n:.0f} events (limit {limit:.0f})")
+        add("normal: no drift episode", (n["drift"]["episodes"] or 0) == 0, f"{n['drift']['episodes']} episode(s)")
         add("drift: drift events rise", ev_d >= max(20, 5 * (ev_n + 1)), f"{ev_d:.0f} events")
+        onsets = d["drift"]["episode_onsets"]
+        add("drift: drift_active turns on", bool(d["drift"]["active"]) and bool(onsets),
+            ", ".join(f"onset after {o['delay_s']} s ({o['delay_steps']} steps)" for o in onsets) or "no episode")
         add("drift: DataDriftDetected fires", "DataDriftDetected" in d["alerts_firing"], ", ".join(d["alerts_firing"]) or "none")
-        add("normal: LowPredictionConfidence quiet", "LowPredictionConfidence" not in n["alerts_firing"],
-            ", ".join(n["alerts_firing"]) or "none")
-        add("normal: HighErrorRate quiet", "HighErrorRate" not in n["alerts_firing"], ", ".join(n["alerts_firing"]) or "none")
+        for quiet in ("DataDriftDetected", "LowPredictionConfidence", "HighServerErrorRatio", "HighClientErrorRatio"):
+            add(f"normal: {quiet} quiet", quiet not in n["alerts_firing"], ", ".join(n["alerts_firing"]) or "none")
     if lc:
         add("lowconf: LowPredictionConfidence fires", "LowPredictionConfidence" in lc["alerts_firing"],
             ", ".join(lc["alerts_firing"]) or "none")
     if er:
-        add("errors: HighErrorRate fires", "HighErrorRate" in er["alerts_firing"], ", ".join(er["alerts_firing"]) or "none")
-        add("errors: HighErrorRate reaches the webhook", "HighErrorRate" in er["webhook_alerts"],
+        add("errors: HighClientErrorRatio fires", "HighClientErrorRatio" in er["alerts_firing"],
+            ", ".join(er["alerts_firing"]) or "none")
+        add("errors: HighClientErrorRatio reaches the webhook", "HighClientErrorRatio" in er["webhook_alerts"],
             ", ".join(er["webhook_alerts"]) or "none")
     return out
 
@@ -172,7 +213,8 @@ def f(v, spec):
 
 def print_table(rows, chk, promql):
     hdr = (f"{'phase':8} {'secs':>5} {'requests':>8} {'2xx':>6} {'4xx':>6} {'rps':>6} {'p50 ms':>7} {'p99 ms':>7}"
-           f" {'conf':>6} {'drift ev':>8} {'max stat':>8} {'thresh':>7}  alerts firing (webhook)")
+           f" {'conf':>6} {'drift ev':>8} {'episodes':>8} {'share':>5} {'max stat':>8} {'thresh':>7}"
+           "  alerts firing (webhook)")
     print()
     print("Summary per phase (requests, 2xx/4xx, rps, p50/p99: loadgen; conf, drift: Prometheus)")
     print(hdr)
@@ -184,7 +226,16 @@ def print_table(rows, chk, promql):
         print(f"{r['name']:8} {r['seconds']:5.0f} {f(c['requests'], 'd'):>8} {f(c['answers_2xx'], 'd'):>6}"
               f" {f(c['answers_4xx'], 'd'):>6} {f(c['achieved_rps'], '.1f'):>6} {f(c['p50_ms'], '.2f'):>7}"
               f" {f(c['p99_ms'], '.2f'):>7} {f(s['avg_confidence'], '.3f'):>6} {f(d['events'], '.0f'):>8}"
+              f" {f(d['episodes'], '.0f'):>8} {f(d['max_share'], '.2f'):>5}"
               f" {f(d['max_test_stat'], '.4f'):>8} {f(d['threshold'], '.4f'):>7}  {alerts} ({hooks})")
+    print()
+    print("Drift episode onsets (from the exporter's GET /drift; delay from the phase start):")
+    onsets = [(r["name"], o) for r in rows for o in r["drift"]["episode_onsets"]]
+    for name, o in onsets:
+        print(f"  {name:8} episode at step {o['start_step']}: {o['delay_s']:.1f} s, "
+              f"{o['delay_steps']} detector steps after the phase began")
+    if not onsets:
+        print("  none")
     print()
     for c in chk:
         print(f"  [{'ok' if c['ok'] else 'FAIL':4}] {c['name']}: {c['detail']}")
@@ -200,6 +251,7 @@ def main():
     p.add_argument("--webhook", required=True, help="the webhook receiver's GET /alerts URL")
     p.add_argument("--out", required=True)
     p.add_argument("--samples")
+    p.add_argument("--exporter", help="drift-exporter base URL, for the episodes in GET /drift")
     p.add_argument("--param", action="append", default=[], help="KEY=VALUE recorded under params")
     p.add_argument("--promql-check-rc", type=int)
     p.add_argument("--promql-check-log")
@@ -209,13 +261,14 @@ def main():
     with open(a.phases) as fh:
         phases = [json.loads(line) for line in fh if line.strip()]
     webhook = parse_webhook(a.webhook)
+    episodes = read_episodes(a.exporter)
     now = time.time()
     rows, prev = [], []
     for i, ph in enumerate(phases):
         # Alerts are read up to the next phase's start (the last phase: until now,
         # after the settle time), since evaluation and notification trail the traffic.
         alert_end = phases[i + 1]["start"] if i + 1 < len(phases) else now
-        row = phase_row(prom, ph, alert_end, webhook, prev)
+        row = phase_row(prom, ph, alert_end, webhook, prev, episodes)
         prev = row["alerts_firing"]
         rows.append(row)
     chk = checks(rows)

@@ -2,11 +2,13 @@
 """Checks a demo summary (scripts/demo.sh, schema driftwatch-demo/1) against
 what the demo must show:
 
-  1 normal   drift events near zero; HighErrorRate and LowPredictionConfidence quiet
-  2 drift    drift events rise well above phase 1; DataDriftDetected fires
+  1 normal   drift events near zero, 0 drift episodes; DataDriftDetected,
+             LowPredictionConfidence and the error ratio alerts quiet
+  2 drift    drift events rise well above phase 1; drift_active turns on (an
+             episode with its onset delay); DataDriftDetected fires
   3 lowconf  LowPredictionConfidence fires
-  4 errors   every answer a 4xx at more than 20/s; HighErrorRate fires and
-             reaches the webhook receiver through Alertmanager
+  4 errors   every answer a 4xx at more than 20/s; HighClientErrorRatio fires
+             and reaches the webhook receiver through Alertmanager
   and the PromQL live check passed (with --require-promql).
 
   check_summary.py SUMMARY.json [--require-promql]
@@ -50,9 +52,14 @@ def problems(s, require_promql=False):
             out.append(f"normal: {ev_n:.0f} drift events, expected near zero (at most {limit:.0f})")
         if ev_d < max(20, 5 * (ev_n + 1)):
             out.append(f"drift: {ev_d:.0f} drift events, expected a clear rise over phase 1 ({ev_n:.0f})")
+    if n["drift"].get("episodes") != 0:
+        out.append(f"normal: {n['drift'].get('episodes')} drift episode(s) on normal traffic, expected 0")
+    if not d["drift"].get("active") or not d["drift"].get("episode_onsets"):
+        out.append(f"drift: drift_active did not turn on (episodes {d['drift'].get('episodes')}, "
+                   f"max share {d['drift'].get('max_share')})")
     if "DataDriftDetected" not in d["alerts_firing"]:
         out.append(f"drift: DataDriftDetected did not fire (firing: {d['alerts_firing']})")
-    for quiet in ("HighErrorRate", "LowPredictionConfidence"):
+    for quiet in ("DataDriftDetected", "HighServerErrorRatio", "HighClientErrorRatio", "LowPredictionConfidence"):
         if quiet in n["alerts_firing"]:
             out.append(f"normal: {quiet} fired on normal traffic")
     if "LowPredictionConfidence" not in lc["alerts_firing"]:
@@ -65,11 +72,11 @@ def problems(s, require_promql=False):
         out.append(f"errors: {c.get('answers_4xx')} of {c.get('requests')} answers were 4xx, expected all")
     if (c.get("achieved_rps") or 0) <= 20:
         out.append(f"errors: {c.get('achieved_rps')} requests/s, expected more than 20")
-    if "HighErrorRate" not in er["alerts_firing"]:
-        out.append(f"errors: HighErrorRate did not fire (firing: {er['alerts_firing']})")
-    if "HighErrorRate" not in er["webhook_alerts"]:
+    if "HighClientErrorRatio" not in er["alerts_firing"]:
+        out.append(f"errors: HighClientErrorRatio did not fire (firing: {er['alerts_firing']})")
+    if "HighClientErrorRatio" not in er["webhook_alerts"]:
         got = sorted({a.get("labels", {}).get("alertname") for a in s.get("webhook_alerts", [])} - {None})
-        out.append(f"errors: HighErrorRate did not reach the webhook receiver (it got: {got})")
+        out.append(f"errors: HighClientErrorRatio did not reach the webhook receiver (it got: {got})")
 
     pq = s.get("promql_live_check")
     if pq is None:
@@ -81,20 +88,24 @@ def problems(s, require_promql=False):
 
 
 def good_summary():
-    def phase(name, req, ok, bad, conf, ev, firing, hooks):
+    def phase(name, req, ok, bad, conf, ev, firing, hooks, episodes=0, onsets=()):
         return {"name": name, "client": {"requests": req, "answers_2xx": ok, "answers_4xx": bad,
                                          "achieved_rps": req / 30, "loadgen_rc": 0},
                 "server": {"predictions": ok, "avg_confidence": conf},
-                "drift": {"events": ev}, "alerts_firing": firing, "webhook_alerts": hooks}
+                "drift": {"events": ev, "episodes": episodes, "active": bool(onsets),
+                          "episode_onsets": list(onsets)},
+                "alerts_firing": firing, "webhook_alerts": hooks}
+    onset = {"start_step": 2010, "start_time": 1e9, "delay_s": 5.3, "delay_steps": 262}
     return {
         "schema": "driftwatch-demo/1",
         "phases": [
             phase("normal", 1500, 1500, 0, 0.90, 0, [], []),
-            phase("drift", 1500, 1500, 0, 0.70, 1480, ["DataDriftDetected"], ["DataDriftDetected"]),
+            phase("drift", 1500, 1500, 0, 0.70, 1480, ["DataDriftDetected"], ["DataDriftDetected"], 1, [onset]),
             phase("lowconf", 1500, 1500, 0, 0.72, 1450, ["DataDriftDetected", "LowPredictionConfidence"], []),
-            phase("errors", 4500, 0, 4500, None, 10, ["DataDriftDetected", "HighErrorRate"], ["HighErrorRate"]),
+            phase("errors", 4500, 0, 4500, None, 10, ["DataDriftDetected", "HighClientErrorRatio"],
+                  ["HighClientErrorRatio"]),
         ],
-        "webhook_alerts": [{"status": "firing", "labels": {"alertname": "HighErrorRate"}}],
+        "webhook_alerts": [{"status": "firing", "labels": {"alertname": "HighClientErrorRatio"}}],
         "promql_live_check": {"rc": 0, "log": "x"},
     }
 
@@ -115,7 +126,10 @@ def self_test():
         "no error alert": lambda p, s: p["errors"].update(alerts_firing=[]),
         "webhook missed it": lambda p, s: p["errors"].update(webhook_alerts=[]),
         "slow error burst": lambda p, s: p["errors"]["client"].update(achieved_rps=10),
-        "alert on normal traffic": lambda p, s: p["normal"].update(alerts_firing=["HighErrorRate"]),
+        "alert on normal traffic": lambda p, s: p["normal"].update(alerts_firing=["HighClientErrorRatio"]),
+        "drift alert on normal traffic": lambda p, s: p["normal"].update(alerts_firing=["DataDriftDetected"]),
+        "false episode in phase 1": lambda p, s: p["normal"]["drift"].update(episodes=1),
+        "drift_active never on": lambda p, s: p["drift"]["drift"].update(active=False, episode_onsets=[]),
         "promql check failed": lambda p, s: s.update(promql_live_check={"rc": 1, "log": "x"}),
         "promql check missing": lambda p, s: s.update(promql_live_check=None),
         "loadgen failed": lambda p, s: p["drift"]["client"].update(loadgen_rc=1),

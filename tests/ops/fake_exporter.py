@@ -66,6 +66,18 @@ def render(a, t):
     out.append(f"drift_detector_step {steps}")
     out.append("# TYPE drift_detector_ready gauge")
     out.append("drift_detector_ready 1")
+    # The sustained-drift layer: an episode running whenever drift is on.
+    drifting = a.drift_every > 0
+    out.append("# TYPE drift_detector_enabled gauge")
+    out.append("drift_detector_enabled 1")
+    out.append("# TYPE drift_share gauge")
+    out.append(f"drift_share {0.9 if drifting else 0.01}")
+    out.append("# TYPE drift_active gauge")
+    out.append(f"drift_active {1 if drifting else 0}")
+    out.append("# TYPE drift_episodes_total counter")
+    out.append(f"drift_episodes_total {1 if drifting else 0}")
+    out.append("# TYPE drift_detector_last_step_timestamp_seconds gauge")
+    out.append(f"drift_detector_last_step_timestamp_seconds {time.time():.3f}")
     out.append("# TYPE ring_records_read_total counter")
     out.append(f"ring_records_read_total {ok + err:.0f}")
     out.append("# TYPE ring_records_dropped_total counter")

@@ -122,8 +122,8 @@ def area_meta():
             'runbook_url: "https://github.com/driftwatch/driftwatch/blob/main/docs/operations.md#highservererrorratio"\n',
             "", 1)),
         ("runbook anchor not in docs", lambda s: s.replace("#highservererrorratio", "#no-such-section")),
-        ("relative runbook_url", lambda s: s.replace("https://github.com/driftwatch/driftwatch/blob/main/docs/",
-                                                     "docs/", 1)),
+        ("relative runbook_url", lambda s: s.replace(
+            'runbook_url: "https://github.com/driftwatch/driftwatch/blob/main/docs/', 'runbook_url: "docs/', 1)),
         ("missing severity", lambda s: s.replace("severity: warning", "team: ml", 1)),
         ("alert without unit tests", lambda s: s.replace("- alert: InferServerDown", "- alert: InferServerGone")),
     ]:
