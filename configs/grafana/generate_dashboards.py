@@ -182,9 +182,10 @@ def service():
     b.timeseries("p95 latency by instance (ms)", [
         target(ms_quantile(0.95, "http_request_duration_seconds", REQ, "le, instance"), "{{instance}}")], "ms")
     b.timeseries("Error share", [
-        target(f'sum(rate(http_requests_total{{{REQ},status="5xx"}}[{RI}]))'
+        # "or vector(0)": a service that never answered 5xx has no such series.
+        target(f'(sum(rate(http_requests_total{{{REQ},status="5xx"}}[{RI}])) or vector(0))'
                f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "5xx / all"),
-        target(f'sum(rate(http_requests_total{{{REQ},status="4xx"}}[{RI}]))'
+        target(f'(sum(rate(http_requests_total{{{REQ},status="4xx"}}[{RI}])) or vector(0))'
                f" / sum(rate(http_requests_total{{{REQ}}}[{RI}]))", "4xx / all", ref="B")], "percentunit",
         thresholds=[{"color": "transparent", "value": None}, {"color": "orange", "value": 0.05},
                     {"color": "red", "value": 0.2}],
