@@ -138,19 +138,15 @@ TEST(ExporterConfig, SustainedDriftFlagsHaveDefaultsHelpAndValidation) {
   EXPECT_DOUBLE_EQ(o.on_share, 0.6);
   EXPECT_DOUBLE_EQ(o.off_share, 0.2);
   EXPECT_EQ(c.reference_save, "/var/lib/x/ref.npy");
-  const std::string help = parse({"--help"}).help_text;
+  const std::string help = parse_all({"--help"}).out;
   for (const char* flag : {"--drift-share-steps", "--drift-on", "--drift-off", "--reference-save"})
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
 }
 
 TEST(ExporterConfig, RejectsSustainedDriftSettingsThatCannotWork) {
   const auto message = [](std::vector<std::string> args) {
-    try {
-      parse(std::move(args));
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    const Parsed p = parse_all(std::move(args));
+    return p.outcome == common::CliOutcome::kExitError ? p.err : std::string("no error");
   };
   EXPECT_NE(message({"--drift-share-steps", "0"}).find("--drift-share-steps"), std::string::npos);
   EXPECT_NE(message({"--drift-on", "1.5"}).find("--drift-on"), std::string::npos);
