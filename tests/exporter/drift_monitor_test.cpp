@@ -3,6 +3,8 @@
 #include "drift_monitor.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "driftwatch/common/npy.h"
 #include "exporter_test_support.h"
@@ -283,6 +285,35 @@ TEST(DriftMonitor, RejectsASavedReferenceOfAnotherSize) {
   const std::string e = error_of(o);
   EXPECT_NE(e.find("holds 100 embeddings"), std::string::npos) << e;
   EXPECT_NE(e.find("delete it"), std::string::npos) << e;
+}
+
+// The log lines a monitor writes while it is built (the default logger,
+// swapped for a ring buffer for the call).
+std::string start_log(const DriftMonitorOptions& options) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  {
+    ExporterMetrics metrics;
+    DriftMonitor m(options, metrics);
+  }
+  spdlog::set_default_logger(previous);
+  std::string text;
+  for (const std::string& line : sink->last_formatted()) text += line;
+  return text;
+}
+
+TEST(DriftMonitor, WarnsAtStartWhenBootstrapsAreBelowTenTimesTheErt) {
+  DriftMonitorOptions o = fast_options("warmup:100");  // ert 50
+  o.params.n_bootstraps = 499;
+  const std::string few = start_log(o);
+  EXPECT_NE(few.find("--n-bootstraps 499 is below 10 x --ert"), std::string::npos) << few;
+  EXPECT_NE(few.find("use at least 500"), std::string::npos) << few;
+  o.params.n_bootstraps = 500;
+  EXPECT_EQ(start_log(o).find("below 10 x --ert"), std::string::npos);
+  o.reference.clear();  // detection off: nothing to warn about
+  o.params.n_bootstraps = 10;
+  EXPECT_EQ(start_log(o).find("below 10 x --ert"), std::string::npos);
 }
 
 }  // namespace
