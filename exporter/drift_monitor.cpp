@@ -9,8 +9,8 @@
 #include <optional>
 #include <utility>
 
-#include "driftwatch/common/npy.h"
 #include "driftwatch/common/json_string.h"
+#include "driftwatch/common/npy.h"
 #include "saved_reference.h"
 
 namespace driftwatch::exporter {
@@ -86,10 +86,11 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
   // n_bootstraps samples; with fewer than ~10 samples beyond the quantile
   // they are noisy and the real false-step rate misses 1/ert.
   if (static_cast<double>(options_.params.n_bootstraps) < 10.0 * options_.params.ert) {
-    spdlog::warn("--n-bootstraps {} is below 10 x --ert ({}): the thresholds are noisy and the "
-                 "false-step rate may differ from 1/ert; use at least {}",
-                 options_.params.n_bootstraps, options_.params.ert,
-                 static_cast<std::uint64_t>(std::ceil(10.0 * options_.params.ert)));
+    spdlog::warn(
+        "--n-bootstraps {} is below 10 x --ert ({}): the thresholds are noisy and the "
+        "false-step rate may differ from 1/ert; use at least {}",
+        options_.params.n_bootstraps, options_.params.ert,
+        static_cast<std::uint64_t>(std::ceil(10.0 * options_.params.ert)));
   }
   if (ref.rfind(kWarmupPrefix, 0) == 0) {
     warmup_rows_ = parse_warmup_rows(ref);
@@ -145,8 +146,7 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
 
 bool DriftMonitor::load_saved_warmup() {
   if (options_.reference_save.empty()) return false;
-  std::optional<SavedReference> saved =
-      load_saved_reference(options_.reference_save, warmup_rows_);
+  std::optional<SavedReference> saved = load_saved_reference(options_.reference_save, warmup_rows_);
   if (!saved) return false;
   dim_ = saved->dim;
   {
@@ -169,8 +169,7 @@ void DriftMonitor::finish_warmup() {
     std::string error;
     try {
       save_reference(options_.reference_save, warmup_.data(), warmup_rows_, dim_);
-      spdlog::info("warmup reference saved to {}; a restart reuses it",
-                   options_.reference_save);
+      spdlog::info("warmup reference saved to {}; a restart reuses it", options_.reference_save);
     } catch (const std::exception& e) {
       error = e.what();
       spdlog::error("warmup reference not saved ({}); a restart will learn a new one", error);
@@ -428,7 +427,8 @@ std::string DriftMonitor::to_json() const {
     common::append_json_string(out, error);
   }
   out += ",\"reference\":{\"source\":";
-  common::append_json_string(out, warmup_rows_ > 0 ? "warmup" : (options_.reference.empty() ? "none" : "file"));
+  common::append_json_string(
+      out, warmup_rows_ > 0 ? "warmup" : (options_.reference.empty() ? "none" : "file"));
   out += ",\"path\":";
   if (warmup_rows_ == 0 && !options_.reference.empty()) {
     common::append_json_string(out, options_.reference);

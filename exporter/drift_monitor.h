@@ -118,8 +118,8 @@ class DriftMonitor {
   bool have_producer_ = false;
   bool calibrating_ = false;
   bool dim_mismatch_ = false;
-  std::vector<float> warmup_;   // collected rows, [rows, dim_]
-  std::vector<float> pending_;  // embeddings to step, [rows, dim_]
+  std::vector<float> warmup_;          // collected rows, [rows, dim_]
+  std::vector<float> pending_;         // embeddings to step, [rows, dim_]
   std::vector<double> pending_times_;  // their request times, Unix seconds
   DriftSignalMetrics signal_metrics_;
   std::vector<drift::MmdStep> results_;

@@ -1,10 +1,11 @@
 #include "saved_reference.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include "drift_monitor.h"
 #include "driftwatch/common/npy.h"
@@ -22,14 +23,14 @@ std::optional<SavedReference> load_saved_reference(const std::string& path,
   } catch (const common::NpyError& e) {
     throw DriftConfigError("--reference-save " + path + ": " + e.what() + fix);
   }
-  if (array.dtype != common::NpyDtype::kFloat32 || array.shape.size() != 2 ||
-      array.shape[1] == 0) {
+  if (array.dtype != common::NpyDtype::kFloat32 || array.shape.size() != 2 || array.shape[1] == 0) {
     throw DriftConfigError("--reference-save " + path + " is not a float32 [N, D] array" + fix);
   }
   if (array.shape[0] != expected_rows) {
-    throw DriftConfigError("--reference-save " + path + " holds " +
-                           std::to_string(array.shape[0]) + " embeddings but --reference asks "
-                           "for warmup:" + std::to_string(expected_rows) + fix);
+    throw DriftConfigError("--reference-save " + path + " holds " + std::to_string(array.shape[0]) +
+                           " embeddings but --reference asks "
+                           "for warmup:" +
+                           std::to_string(expected_rows) + fix);
   }
   SavedReference saved;
   saved.count = array.shape[0];

@@ -32,7 +32,6 @@ std::optional<SavedReference> load_saved_reference(const std::string& path,
 
 // Writes [count, dim] to `path` atomically. Throws std::runtime_error (with
 // the path and the reason) when it cannot.
-void save_reference(const std::string& path, const float* rows, std::size_t count,
-                    std::size_t dim);
+void save_reference(const std::string& path, const float* rows, std::size_t count, std::size_t dim);
 
 }  // namespace driftwatch::exporter

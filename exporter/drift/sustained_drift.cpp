@@ -62,8 +62,8 @@ void SustainedDrift::append_json(std::string& out) const {
       episodes_);
   for (std::size_t i = 0; i < recent_.size(); ++i) {
     const DriftEpisode& e = recent_[i];
-    out += fmt::format("{}{{\"start_step\":{},\"start_time\":{:.3f},", i ? "," : "",
-                       e.start_step, e.start_time);
+    out += fmt::format("{}{{\"start_step\":{},\"start_time\":{:.3f},", i ? "," : "", e.start_step,
+                       e.start_time);
     if (e.end_step == 0) {
       out += "\"end_step\":null,\"end_time\":null";
     } else {

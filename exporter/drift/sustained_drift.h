@@ -49,7 +49,7 @@ struct DriftEpisode {
   double start_time = 0.0;       // its time, Unix seconds
   std::uint64_t end_step = 0;    // the step that turned it off (0: still active)
   double end_time = 0.0;
-  double peak_share = 0.0;       // the highest share while active
+  double peak_share = 0.0;  // the highest share while active
 };
 
 class SustainedDrift {

@@ -62,7 +62,8 @@ Rows gaussian(std::size_t n, std::size_t dim, std::mt19937_64& rng) {
 // Draws rows of the null (or the drifted) distribution, in batches.
 class Stream {
  public:
-  Stream(const Rows* pool, std::size_t dim, std::uint64_t seed) : pool_(pool), dim_(dim), rng_(seed) {}
+  Stream(const Rows* pool, std::size_t dim, std::uint64_t seed)
+      : pool_(pool), dim_(dim), rng_(seed) {}
   // Optional mean shift of `sigma` per-dimension standard deviations in the
   // first `dims` dimensions.
   void set_shift(std::size_t dims, std::vector<float> delta) {
@@ -74,7 +75,8 @@ class Stream {
     if (pool_) {
       std::uniform_int_distribution<std::size_t> pick(0, pool_->n - 1);
       for (std::size_t i = 0; i < n; ++i)
-        std::copy_n(pool_->row(pick(rng_)), dim_, buf_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
+        std::copy_n(pool_->row(pick(rng_)), dim_,
+                    buf_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
     } else {
       for (float& x : buf_) x = normal_(rng_);
     }
@@ -255,8 +257,8 @@ int main(int argc, char** argv) {
       detector.step_batch(drifted.next(1), 1, out.data());
       ++k;
       if (out[0].is_drift && first_drift < 0) first_drift = static_cast<long>(k);
-      on_reached = sustained.observe(out[0].t, out[0].is_drift, 0) ==
-                   SustainedDrift::Transition::kStarted;
+      on_reached =
+          sustained.observe(out[0].t, out[0].is_drift, 0) == SustainedDrift::Transition::kStarted;
     }
     if (first_drift > 0) step_delay.push_back(static_cast<double>(first_drift));
     if (on_reached) {
@@ -269,10 +271,12 @@ int main(int argc, char** argv) {
   std::string j = "{";
   j += "\"n_reference\":" + std::to_string(reference.n) + ",\"dim\":" + std::to_string(dim);
   j += ",\"window\":" + std::to_string(window) + ",\"ert\":" + num(ert);
-  j += ",\"n_bootstraps\":" + std::to_string(boots) + ",\"share_steps\":" +
-       std::to_string(share_steps) + ",\"drift_on\":" + num(on) + ",\"drift_off\":" + num(off);
+  j += ",\"n_bootstraps\":" + std::to_string(boots) +
+       ",\"share_steps\":" + std::to_string(share_steps) + ",\"drift_on\":" + num(on) +
+       ",\"drift_off\":" + num(off);
   j += ",\"calibration_seconds\":" + num(calib_s);
-  j += ",\"stationary\":{\"source\":\"" + (pool_path.empty() ? std::string("gaussian") : pool_path) + "\"";
+  j += ",\"stationary\":{\"source\":\"" +
+       (pool_path.empty() ? std::string("gaussian") : pool_path) + "\"";
   j += ",\"steps\":" + std::to_string(steps) + ",\"seconds\":" + num(stationary_s);
   j += ",\"events\":" + std::to_string(events);
   j += ",\"events_per_ert_steps\":" + num(steps ? events * ert / steps : NAN);
@@ -280,13 +284,15 @@ int main(int argc, char** argv) {
   j += ",\"clusters_per_ert_steps\":" + num(steps ? clusters * ert / steps : NAN);
   j += ",\"cluster_span_median\":" + num(quantile(spans, 0.5));
   j += ",\"cluster_span_p90\":" + num(quantile(spans, 0.9));
-  j += ",\"cluster_span_max\":" + num(spans.empty() ? NAN : *std::max_element(spans.begin(), spans.end()));
+  j += ",\"cluster_span_max\":" +
+       num(spans.empty() ? NAN : *std::max_element(spans.begin(), spans.end()));
   j += ",\"max_share\":" + num(max_share);
   j += ",\"false_episodes\":" + std::to_string(false_episodes);
   j += ",\"active_steps\":" + std::to_string(active_steps) + "}";
-  j += ",\"onset\":{\"drift\":\"" + drift_desc + "\",\"trials\":" +
-       std::to_string(drift_desc.empty() ? 0 : trials);
-  j += ",\"missed\":" + std::to_string(missed) + ",\"max_drift_steps\":" + std::to_string(max_drift_steps);
+  j += ",\"onset\":{\"drift\":\"" + drift_desc +
+       "\",\"trials\":" + std::to_string(drift_desc.empty() ? 0 : trials);
+  j += ",\"missed\":" + std::to_string(missed) +
+       ",\"max_drift_steps\":" + std::to_string(max_drift_steps);
   j += ",\"first_is_drift_steps_median\":" + num(quantile(step_delay, 0.5));
   j += ",\"first_is_drift_steps_p90\":" + num(quantile(step_delay, 0.9));
   j += ",\"drift_active_steps_median\":" + num(quantile(active_delay, 0.5));
