@@ -116,7 +116,7 @@ std::string num(double v) {
 int main(int argc, char** argv) {
   driftwatch::select_blas_kernels_or_reexec(argv);
   std::string reference_path, pool_path, drift_pool_path, shift;
-  std::size_t dim = 64, n_ref = 1000, window = 20, boots = 10000, share_steps = 500;
+  std::size_t dim = 64, n_ref = 1000, window = 20, boots = 20000, share_steps = 500;
   std::size_t trials = 50, max_drift_steps = 20000, batch = 64;
   std::uint64_t steps = 1000000, seed = 0, data_seed = 1;
   double ert = 1000, on = 0.5, off = 0.1, rate = 50;
