@@ -60,7 +60,9 @@ def rnd(v, n=3):
 
 def episode_onsets(episodes, prom, start, alert_end):
     """The drift episodes that started in [start, alert_end), with the delay from
-    the phase start: in seconds and in detector steps."""
+    the phase start: in seconds (request timestamps, exact) and in detector steps
+    (approximate: the step at the phase start is Prometheus' latest sample then,
+    up to one scrape interval old, i.e. up to ~50 steps at 1 s scrapes and 50/s)."""
     t0 = prom.scalar("max(drift_detector_step)", start) or 0
     out = []
     for e in episodes:
