@@ -32,6 +32,7 @@
 #include "drift/online_mmd.h"
 #include "drift/sustained_drift.h"
 #include "driftwatch/blas_kernels_env.h"
+#include "driftwatch/common/cli.h"
 #include "driftwatch/common/npy.h"
 
 namespace po = boost::program_options;
@@ -120,24 +121,30 @@ int main(int argc, char** argv) {
   std::size_t trials = 50, max_drift_steps = 20000, batch = 64;
   std::uint64_t steps = 1000000, seed = 0, data_seed = 1;
   double ert = 1000, on = 0.5, off = 0.1, rate = 50;
-  po::options_description desc("drift-episodes: sustained-drift figures (see the file comment)");
+  const driftwatch::common::CliProgram program{
+      "drift-episodes",
+      "drift-episodes: sustained-drift figures of docs/drift.md (false episodes on stationary\n"
+      "streams, onset delays); prints JSON.\n\nUsage: drift-episodes [options]\n",
+      "",
+      {}};
+  po::options_description desc("Options");
   // clang-format off
   desc.add_options()
-    ("help,h", "this help")
     ("reference", po::value(&reference_path), "reference .npy [N, D] (default: N(0, I) rows)")
     ("dim", po::value(&dim)->default_value(dim), "D of the Gaussian reference/stream")
     ("reference-size", po::value(&n_ref)->default_value(n_ref), "N of the Gaussian reference")
     ("pool", po::value(&pool_path), "stationary rows drawn with replacement from this .npy")
     ("drift-pool", po::value(&drift_pool_path), "drifted rows drawn from this .npy")
     ("shift", po::value(&shift), "DIMS:SIGMA: drifted rows = null rows + SIGMA std in DIMS dims")
-    ("ert", po::value(&ert)->default_value(ert), "")
-    ("window", po::value(&window)->default_value(window), "")
-    ("n-bootstraps", po::value(&boots)->default_value(boots), "")
+    ("ert", po::value(&ert)->default_value(ert), "expected run time of the detector, in steps")
+    ("window", po::value(&window)->default_value(window), "test window W")
+    ("n-bootstraps", po::value(&boots)->default_value(boots), "bootstrap permutations")
     ("seed", po::value(&seed)->default_value(seed), "calibration seed")
     ("data-seed", po::value(&data_seed)->default_value(data_seed), "stream seed")
-    ("share-steps", po::value(&share_steps)->default_value(share_steps), "")
-    ("drift-on", po::value(&on)->default_value(on), "")
-    ("drift-off", po::value(&off)->default_value(off), "")
+    ("share-steps", po::value(&share_steps)->default_value(share_steps),
+     "steps of drift_share (drift-exporter --drift-share-steps)")
+    ("drift-on", po::value(&on)->default_value(on), "share that turns drift_active on")
+    ("drift-off", po::value(&off)->default_value(off), "share below which it turns off")
     ("steps", po::value(&steps)->default_value(steps), "stationary steps")
     ("trials", po::value(&trials)->default_value(trials), "drift onsets")
     ("max-drift-steps", po::value(&max_drift_steps)->default_value(max_drift_steps),
@@ -146,17 +153,10 @@ int main(int argc, char** argv) {
     ("batch", po::value(&batch)->default_value(batch), "rows per step_batch");
   // clang-format on
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "drift-episodes: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
+  const auto outcome =
+      driftwatch::common::parse_cli(program, desc, argc, argv, vm, std::cout, std::cerr);
+  if (outcome != driftwatch::common::CliOutcome::kRun)
+    return driftwatch::common::exit_status(outcome);
   spdlog::set_level(spdlog::level::warn);
   set_blas_threads(1);
 
