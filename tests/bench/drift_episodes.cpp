@@ -114,7 +114,7 @@ std::string num(double v) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   driftwatch::select_blas_kernels_or_reexec(argv);
   std::string reference_path, pool_path, drift_pool_path, shift;
   std::size_t dim = 64, n_ref = 1000, window = 20, boots = 20000, share_steps = 500;
@@ -302,4 +302,7 @@ int main(int argc, char** argv) {
   j += ",\"drift_active_seconds_p90\":" + num(quantile(active_delay, 0.9) / rate) + "}}";
   std::cout << j << std::endl;
   return 0;
+} catch (const std::exception& e) {
+  std::cerr << "drift-episodes: error: " << e.what() << "\n";
+  return 1;
 }

@@ -19,6 +19,7 @@ NUMERIC_FLAG = {
     "mmd-replay": ("window", []),
     "make-reference": ("batch", []),
     "train-demo-model": ("epochs", []),
+    "drift-episodes": ("steps", []),
 }
 
 # Per binary: arguments that stop it early with a usage error of its own
@@ -32,6 +33,7 @@ STOPS_EARLY = {
     "mmd-replay": [],
     "make-reference": [],
     "train-demo-model": ["--export-images", "1"],
+    "drift-episodes": ["--reference", "/nonexistent.npy"],
 }
 
 BINARIES = {}
