@@ -11,6 +11,7 @@
 
 #include "driftwatch/common/json_string.h"
 #include "driftwatch/common/npy.h"
+#include "drift/embedding_check.h"
 #include "saved_reference.h"
 
 namespace driftwatch::exporter {
@@ -42,13 +43,6 @@ std::size_t parse_warmup_rows(const std::string& spec) {
   return static_cast<std::size_t>(v);
 }
 
-void append_number(std::string& out, double v) {
-  if (std::isfinite(v)) {
-    out += fmt::format("{}", v);
-  } else {
-    out += "null";  // JSON has no NaN or infinity
-  }
-}
 
 }  // namespace
 
@@ -128,6 +122,12 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
   }
   const std::size_t rows = array.shape[0];
   const std::size_t cols = array.shape[1];
+  std::vector<float> values = array.to_float32();
+  if (const auto bad = drift::first_bad_row(values.data(), rows, cols)) {
+    throw DriftConfigError("reference " + ref + ": row " + std::to_string(*bad) +
+                           " holds a NaN, an infinity or a value too large for the kernel; "
+                           "a reference must be finite embeddings");
+  }
   try {
     drift::validate_mmd_params(options_.params, rows);
   } catch (const std::invalid_argument& e) {
@@ -141,7 +141,7 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
     dim_snapshot_ = cols;
   }
   spdlog::info("drift reference: {} [{}, {}] float32", ref, rows, cols);
-  start_calibration(array.to_float32(), rows, cols);
+  start_calibration(std::move(values), rows, cols);
 }
 
 bool DriftMonitor::load_saved_warmup() {
@@ -321,9 +321,16 @@ void DriftMonitor::feed(const ring::Record* records, std::size_t n) {
   adopt_calibrated_detector();
   const State s = state();
   if (s != State::kReady && s != State::kWarmup) return;
+  // Successful predictions with an embedding of the reference's dimension
+  // whose values the kernel can take; others are skipped, refused ones counted.
   const auto usable = [this](const ring::Record& r) {
-    return r.fields.class_index >= 0 && r.fields.http_status >= 200 && r.fields.http_status < 300 &&
-           dim_ > 0 && r.embedding.size() == dim_;
+    if (r.fields.class_index < 0 || r.fields.http_status < 200 || r.fields.http_status >= 300 ||
+        dim_ == 0 || r.embedding.size() != dim_)
+      return false;
+    const drift::EmbeddingProblem problem = drift::check_embedding(r.embedding.data(), dim_);
+    if (problem == drift::EmbeddingProblem::kNone) return true;
+    signal_metrics_.add_rejected(problem);
+    return false;
   };
 
   if (s == State::kWarmup) {
@@ -452,7 +459,7 @@ std::string DriftMonitor::to_json() const {
   }
   out += "},\"parameters\":{";
   out += fmt::format("\"window_size\":{},\"ert\":", options_.params.window_size);
-  append_number(out, options_.params.ert);
+  common::append_json_number(out, options_.params.ert);
   out += fmt::format(",\"n_bootstraps\":{},\"seed\":{},\"sigma\":", options_.params.n_bootstraps,
                      options_.params.seed);
   // The bandwidths in use once calibrated; before that, the given ones (or
@@ -464,7 +471,7 @@ std::string DriftMonitor::to_json() const {
     out += '[';
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
       if (i) out += ',';
-      append_number(out, sigmas[i]);
+      common::append_json_number(out, sigmas[i]);
     }
     out += ']';
   }
@@ -478,12 +485,12 @@ std::string DriftMonitor::to_json() const {
   }
   out += "},\"calibration\":{";
   out += fmt::format("\"bootstraps_done\":{},\"seconds\":", calibration_done_);
-  append_number(out, calibration_seconds_);
+  common::append_json_number(out, calibration_seconds_);
   out += fmt::format(",\"from_cache\":{}", from_cache_ ? "true" : "false");
   out += ",\"thresholds\":[";
   for (std::size_t i = 0; i < thresholds_.size(); ++i) {
     if (i) out += ',';
-    append_number(out, thresholds_[i]);
+    common::append_json_number(out, thresholds_[i]);
   }
   out += "]}";
   out += ",\"sustained\":";
@@ -496,9 +503,9 @@ std::string DriftMonitor::to_json() const {
     if (!first) out += ',';
     first = false;
     out += fmt::format("{{\"t\":{},\"test_stat\":", step.t);
-    append_number(out, step.test_stat);
+    common::append_json_number(out, step.test_stat);
     out += ",\"threshold\":";
-    append_number(out, step.threshold);
+    common::append_json_number(out, step.threshold);
     out += fmt::format(",\"is_drift\":{}}}", step.is_drift ? "true" : "false");
   }
   out += "]}";

@@ -31,6 +31,19 @@ DriftSignalMetrics::DriftSignalMetrics(prometheus::Registry& registry)
                    .Name("drift_detector_enabled")
                    .Help("1 when drift detection is configured (a --reference is given)")
                    .Register(registry)
-                   .Add({})) {}
+                   .Add({})),
+      rejected_family_(BuildCounter()
+                           .Name("drift_embeddings_rejected_total")
+                           .Help("Embeddings kept out of the detector (and out of a warmup "
+                                 "reference): reason non_finite (NaN or infinity) or too_large "
+                                 "(the kernel would overflow)")
+                           .Register(registry)),
+      rejected_non_finite_(rejected_family_.Add({{"reason", "non_finite"}})),
+      rejected_too_large_(rejected_family_.Add({{"reason", "too_large"}})) {}
+
+void DriftSignalMetrics::add_rejected(drift::EmbeddingProblem problem) {
+  if (problem == drift::EmbeddingProblem::kNonFinite) rejected_non_finite_.Increment();
+  if (problem == drift::EmbeddingProblem::kTooLarge) rejected_too_large_.Increment();
+}
 
 }  // namespace driftwatch::exporter

@@ -2,7 +2,7 @@
 // ExporterMetrics (drift/sustained_drift.h, docs/metrics.md): drift_share,
 // drift_active, drift_episodes_total, the time of the latest step (rules and
 // dashboards use it to tell "no traffic" from "no drift") and
-// drift_detector_enabled.
+// drift_detector_enabled, and drift_embeddings_rejected_total{reason}.
 //
 // Registered once, on ExporterMetrics' registry, so /metrics shows them with
 // the rest.
@@ -12,8 +12,11 @@
 #pragma once
 
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+
+#include "drift/embedding_check.h"
 
 namespace driftwatch::exporter {
 
@@ -34,6 +37,8 @@ class DriftSignalMetrics {
   // 1 when a reference is configured: DriftDetectorNotReady needs to tell a
   // detector that never got ready from one that is switched off.
   void set_enabled(bool enabled) { enabled_.Set(enabled ? 1.0 : 0.0); }
+  // An embedding refused at the detector's door (drift/embedding_check.h).
+  void add_rejected(drift::EmbeddingProblem problem);
 
  private:
   prometheus::Gauge& share_;
@@ -41,6 +46,9 @@ class DriftSignalMetrics {
   prometheus::Counter& episodes_;
   prometheus::Gauge& last_step_time_;
   prometheus::Gauge& enabled_;
+  prometheus::Family<prometheus::Counter>& rejected_family_;
+  prometheus::Counter& rejected_non_finite_;
+  prometheus::Counter& rejected_too_large_;
 };
 
 }  // namespace driftwatch::exporter

@@ -33,9 +33,9 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   const std::string who = prefix_.empty() ? "this process" : "the ring's producer process";
   std::vector<prometheus::MetricFamily> out = {
-      family(prefix_ + "process_cpu_seconds_total", "User and system CPU time of " + who +
-                                                        " in seconds",
-             MetricType::Counter, stats->cpu_seconds),
+      family(prefix_ + "process_cpu_seconds_total",
+             "User and system CPU time of " + who + " in seconds", MetricType::Counter,
+             stats->cpu_seconds),
       family(prefix_ + "process_resident_memory_bytes", "Resident memory of " + who + " in bytes",
              MetricType::Gauge, stats->resident_memory_bytes),
       family(prefix_ + "process_virtual_memory_bytes", "Virtual memory of " + who + " in bytes",

@@ -13,12 +13,12 @@
 namespace driftwatch::exporter {
 
 struct ProcessStats {
-  double cpu_seconds = 0;           // user + system time
+  double cpu_seconds = 0;  // user + system time
   double resident_memory_bytes = 0;
   double virtual_memory_bytes = 0;
-  double start_time_seconds = 0;    // since the Unix epoch
-  std::optional<double> open_fds;   // absent when /proc/<pid>/fd is not readable
-  std::optional<double> max_fds;    // the soft RLIMIT_NOFILE
+  double start_time_seconds = 0;   // since the Unix epoch
+  std::optional<double> open_fds;  // absent when /proc/<pid>/fd is not readable
+  std::optional<double> max_fds;   // the soft RLIMIT_NOFILE
 };
 
 // Reads /proc/<pid>/{stat,fd,limits} under `proc_root` (tests pass a fake

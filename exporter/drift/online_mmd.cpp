@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "drift/embedding_check.h"
 #include "drift/blas_kernels.h"
 #include "drift/threshold_cache.h"
 
@@ -56,6 +57,10 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
     if (const auto warning = blas_kernel_warning()) spdlog::warn("mmd: {}", *warning);
   });
   if (dim == 0) throw std::invalid_argument("reference embeddings have dimension 0");
+  if (const auto bad = first_bad_row(reference, rows, dim)) {
+    throw std::invalid_argument("reference row " + std::to_string(*bad) +
+                                " holds a NaN, an infinity or a value too large for the kernel");
+  }
   validate_mmd_params(params, rows);
   sub_rows_ = drift::sub_reference_size(rows, window_size_);
 

@@ -75,7 +75,9 @@ class OnlineMmd {
   OnlineMmd(const common::Matrix& reference, const OnlineMmdOptions& options)
       : OnlineMmd(reference.values.data(), reference.rows, reference.cols, options) {}
 
-  // Adds one embedding of `dim()` floats and returns the decision.
+  // Adds one embedding of `dim()` floats and returns the decision. Callers
+  // keep out what check_embedding() (drift/embedding_check.h) refuses: one
+  // NaN would poison the running sums until the next re-anchoring.
   MmdStep step(const float* x);
   // Adds n embeddings ([n, dim] row-major) in order; out receives n steps.
   // The kernel columns against the sub-reference come from one sgemm, which

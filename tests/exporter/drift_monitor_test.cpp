@@ -6,6 +6,9 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+#include <random>
+
 #include "driftwatch/common/npy.h"
 #include "exporter_test_support.h"
 
@@ -34,7 +37,7 @@ DriftMonitorOptions fast_options(const std::string& reference) {
 std::string write_reference(const TempDir& dir, std::size_t rows, std::size_t dim) {
   const std::string path = dir.file("ref.npy");
   common::write_npy(path,
-                   common::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
+                    common::NpyArray::from_float32({rows, dim}, gaussian_rows(rows, dim, 0, 1)));
   return path;
 }
 
@@ -88,7 +91,8 @@ TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
 TEST(DriftMonitor, RejectsAReferenceThatIsNotTwoDimensional) {
   TempDir dir;
   const std::string path = dir.file("3d.npy");
-  common::write_npy(path, common::NpyArray::from_float32({5, 10, 4}, std::vector<float>(200, 0.5f)));
+  common::write_npy(path,
+                    common::NpyArray::from_float32({5, 10, 4}, std::vector<float>(200, 0.5f)));
   const std::string e = error_of(fast_options(path));
   EXPECT_NE(e.find("(5, 10, 4)"), std::string::npos) << e;
   EXPECT_NE(e.find("2-D"), std::string::npos) << e;
@@ -213,8 +217,7 @@ TEST(DriftMonitor, PublishesTheThresholdAsSoonAsItIsReady) {
   const auto threshold = sample_value(metrics.render(), "drift_threshold");
   ASSERT_TRUE(threshold.has_value());
   EXPECT_GT(*threshold, 0.0);
-  EXPECT_NE(m.to_json().find("\"share\":0,\"active\":false,\"episodes\":0"),
-            std::string::npos)
+  EXPECT_NE(m.to_json().find("\"share\":0,\"active\":false,\"episodes\":0"), std::string::npos)
       << m.to_json();
 }
 
@@ -314,6 +317,80 @@ TEST(DriftMonitor, WarnsAtStartWhenBootstrapsAreBelowTenTimesTheErt) {
   o.reference.clear();  // detection off: nothing to warn about
   o.params.n_bootstraps = 10;
   EXPECT_EQ(start_log(o).find("below 10 x --ert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace driftwatch::exporter
+
+namespace driftwatch::exporter {
+namespace {
+
+// One NaN used to blind the detector for ~4,000 steps. Non-finite and huge
+// embeddings never reach it: counted, skipped, and the next good record is a
+// normal step with a finite statistic, the same as if the bad ones never came.
+TEST(DriftMonitor, NonFiniteOrHugeEmbeddingsAreRejectedCountedAndDetectionGoesOn) {
+  TempDir dir;
+  const std::string ref = write_reference(dir, 200, kDim);
+  const std::vector<float> good = gaussian_rows(300, kDim, 0.0f, 21);
+  std::mt19937 rng(5);
+  std::vector<ring::Record> clean = records_for(good, kDim);
+  std::vector<ring::Record> dirty;
+  std::size_t nan = 0, huge = 0;
+  for (const ring::Record& r : clean) {
+    // Random bad values between the good records: NaN, +-Inf, 1e20 (finite,
+    // but its square overflows a float).
+    const int kind = static_cast<int>(rng() % 6);
+    if (kind < 3) {
+      ring::Record bad = r;
+      const float values[] = {std::nanf(""), HUGE_VALF, -HUGE_VALF};
+      bad.embedding[rng() % kDim] = values[kind];
+      dirty.push_back(bad);
+      ++nan;
+    } else if (kind == 3) {
+      ring::Record bad = r;
+      bad.embedding[rng() % kDim] = 1e20f;
+      dirty.push_back(bad);
+      ++huge;
+    }
+    dirty.push_back(r);
+  }
+  ASSERT_GT(nan, 20u);
+  ASSERT_GT(huge, 5u);
+
+  ExporterMetrics clean_metrics, dirty_metrics;
+  DriftMonitor a(fast_options(ref), clean_metrics), b(fast_options(ref), dirty_metrics);
+  for (DriftMonitor* m : {&a, &b}) {
+    m->on_producer(testing::producer_info(kDim));
+    ASSERT_TRUE(wait_ready(*m));
+  }
+  a.feed(clean.data(), clean.size());
+  b.feed(dirty.data(), dirty.size());
+  EXPECT_EQ(b.steps(), clean.size());
+  // Identical thresholds, share, steps and statistics (only the calibration
+  // time before "from_cache" may differ).
+  const auto after_timing = [](const std::string& json) {
+    return json.substr(json.find("\"from_cache\""));
+  };
+  EXPECT_EQ(after_timing(b.to_json()), after_timing(a.to_json()));
+  EXPECT_EQ(b.to_json().find("null,\"threshold\""), std::string::npos);
+  const std::string text = dirty_metrics.render();
+  EXPECT_EQ(sample_value(text, R"(drift_embeddings_rejected_total{reason="non_finite"})"),
+            static_cast<double>(nan))
+      << text;
+  EXPECT_EQ(sample_value(text, R"(drift_embeddings_rejected_total{reason="too_large"})"),
+            static_cast<double>(huge));
+  EXPECT_TRUE(std::isfinite(sample_value(text, "drift_test_stat_last").value_or(NAN)));
+}
+
+TEST(DriftMonitor, RejectsAReferenceWithANonFiniteValueNamingTheRow) {
+  TempDir dir;
+  std::vector<float> rows = gaussian_rows(200, kDim, 0, 1);
+  rows[17 * kDim + 3] = std::nanf("");
+  const std::string path = dir.file("nan.npy");
+  common::write_npy(path, common::NpyArray::from_float32({200, kDim}, rows));
+  const std::string error = error_of(fast_options(path));
+  EXPECT_NE(error.find("row 17"), std::string::npos) << error;
+  EXPECT_NE(error.find("NaN"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -114,11 +114,10 @@ TEST(ExporterOperations, ErrorBodiesStayJsonWhateverThePath) {
 TEST(ExporterOperations, OutOfFileDescriptorsItBacksOffCountsAndLogsRarely) {
   TempDir dir;
   const std::string log_path = dir.file("exporter.log");
-  ExporterProcess exporter(
-      "/bin/sh",
-      {"-c", "ulimit -n 24 && exec \"$0\" \"$@\"", DW_EXPORTER_BIN, "--port", "0", "--ring",
-       dir.file("ring"), "--ring-retry-ms", "20"},
-      log_path);
+  ExporterProcess exporter("/bin/sh",
+                           {"-c", "ulimit -n 24 && exec \"$0\" \"$@\"", DW_EXPORTER_BIN, "--port",
+                            "0", "--ring", dir.file("ring"), "--ring-retry-ms", "20"},
+                           log_path);
   std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> clients;
   boost::asio::io_context ioc;
   const long ticks_before = cpu_ticks(exporter.pid());

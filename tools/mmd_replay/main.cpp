@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/common/cli.h"
-#include "driftwatch/common/npy.h"
+#include "drift/embedding_check.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
+#include "driftwatch/common/cli.h"
+#include "driftwatch/common/json_string.h"
+#include "driftwatch/common/npy.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;
@@ -24,7 +26,8 @@ using namespace driftwatch::common;
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: mmd-replay --reference REF.npy --stream STREAM.npy --ert E --window W [options]
+constexpr const char* kUsage =
+    R"(Usage: mmd-replay --reference REF.npy --stream STREAM.npy --ert E --window W [options]
 
 Replays STREAM through the online MMD drift detector built from REF, the same
 detector drift-exporter runs, and prints JSON lines on stdout:
@@ -33,6 +36,10 @@ detector drift-exporter runs, and prints JSON lines on stdout:
             "initial_mmds":[...], "sub_reference_kernel_mean":..., "from_cache":false}
   then one line per stream row, in order:
            {"t":1, "test_stat":..., "threshold":..., "is_drift":false}
+  or, for a row the detector must not take (a NaN, an infinity, a value the
+  kernel would overflow on), as drift-exporter skips and counts it:
+           {"row":100, "skipped":"non_finite"}       (or "too_large")
+  Numbers that are not finite are written as null.
 REF is a float32 (or float64) .npy [N, D]; STREAM a .npy [M, D].
 
 Recorded permutations replace the seeded generator, e.g. those saved from an
@@ -44,9 +51,9 @@ row gives ref = perm[:N-(2W-1)], initial window = perm[-W:]).
 Options)";
 
 std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  std::string out;
+  append_json_number(out, v);  // null when not finite: the lines stay JSON
+  return out;
 }
 
 template <typename T>
@@ -107,26 +114,41 @@ int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   header += ",\"split_attempts\":" + std::to_string(detector.split().initial_mmds.size());
   header += ",\"initial_mmds\":" + number_list(detector.split().initial_mmds);
   header += ",\"sub_reference_kernel_mean\":" + number(detector.sub_reference_kernel_mean());
-  header += std::string(",\"from_cache\":") + (detector.calibration_from_cache() ? "true" : "false");
+  header +=
+      std::string(",\"from_cache\":") + (detector.calibration_from_cache() ? "true" : "false");
   header += "}\n";
   std::fputs(header.c_str(), stdout);
 
   const std::size_t batch = std::max<std::size_t>(1, vm["batch"].as<std::size_t>());
   std::vector<MmdStep> steps(batch);
-  for (std::size_t begin = 0; begin < stream.rows; begin += batch) {
-    const std::size_t count = std::min(batch, stream.rows - begin);
-    if (count == 1) {
-      steps[0] = detector.step(stream.row(begin));
-    } else {
-      detector.step_batch(stream.row(begin), count, steps.data());
+  // Runs of rows the detector takes, stepped `batch` at a time; a row it must
+  // not take (NaN, infinity, too large) is reported in its place, as
+  // drift-exporter counts it, and the stream goes on.
+  const auto step_run = [&](std::size_t begin, std::size_t end) {
+    for (; begin < end; begin += batch) {
+      const std::size_t count = std::min(batch, end - begin);
+      if (count == 1) {
+        steps[0] = detector.step(stream.row(begin));
+      } else {
+        detector.step_batch(stream.row(begin), count, steps.data());
+      }
+      for (std::size_t i = 0; i < count; ++i) {
+        const MmdStep& s = steps[i];
+        std::printf("{\"t\":%llu,\"test_stat\":%s,\"threshold\":%s,\"is_drift\":%s}\n",
+                    static_cast<unsigned long long>(s.t), number(s.test_stat).c_str(),
+                    number(s.threshold).c_str(), s.is_drift ? "true" : "false");
+      }
     }
-    for (std::size_t i = 0; i < count; ++i) {
-      const MmdStep& s = steps[i];
-      std::printf("{\"t\":%llu,\"test_stat\":%s,\"threshold\":%s,\"is_drift\":%s}\n",
-                  static_cast<unsigned long long>(s.t), number(s.test_stat).c_str(),
-                  number(s.threshold).c_str(), s.is_drift ? "true" : "false");
-    }
+  };
+  std::size_t run_begin = 0;
+  for (std::size_t r = 0; r < stream.rows; ++r) {
+    const EmbeddingProblem problem = check_embedding(stream.row(r), stream.cols);
+    if (problem == EmbeddingProblem::kNone) continue;
+    step_run(run_begin, r);
+    std::printf("{\"row\":%zu,\"skipped\":\"%s\"}\n", r, embedding_problem_label(problem));
+    run_begin = r + 1;
   }
+  step_run(run_begin, stream.rows);
   if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write to stdout");
   return 0;
 }

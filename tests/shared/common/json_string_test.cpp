@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace driftwatch::common {
 namespace {
 
@@ -21,6 +23,27 @@ TEST(JsonString, AppendsAfterExistingText) {
   std::string out = "{\"k\":";
   append_json_string(out, "v");
   EXPECT_EQ(out, "{\"k\":\"v\"");
+}
+
+TEST(JsonNumber, ShortestFormThatReadsBack) {
+  std::string out;
+  append_json_number(out, 0.1);
+  out += ',';
+  append_json_number(out, 0.1f);
+  out += ',';
+  append_json_number(out, -2.5e-7);
+  out += ',';
+  append_json_number(out, 3.0);
+  EXPECT_EQ(out, "0.1,0.1,-2.5e-07,3");
+}
+
+TEST(JsonNumber, NonFiniteIsNull) {
+  std::string out;
+  for (const double v : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    append_json_number(out, v);
+    append_json_number(out, static_cast<float>(v));
+  }
+  EXPECT_EQ(out, "nullnullnullnullnullnull");
 }
 
 }  // namespace

@@ -13,7 +13,9 @@
 
 namespace {
 
+using driftwatch::common::NpyArray;
 using driftwatch::common::read_npy;
+using driftwatch::common::write_npy;
 
 const std::string kVectors = std::string(DW_ALIBI_VECTORS_DIR) + "/seed0";
 
@@ -109,7 +111,9 @@ void expect_matches_recording(const Result& r) {
   }
 }
 
-TEST(MmdReplay, ReproducesTheRecordedRunStepByStep) { expect_matches_recording(run_replay(replay_args())); }
+TEST(MmdReplay, ReproducesTheRecordedRunStepByStep) {
+  expect_matches_recording(run_replay(replay_args()));
+}
 
 TEST(MmdReplay, ReproducesTheRecordedRunInBatches) {
   expect_matches_recording(run_replay(replay_args("--batch 64")));
@@ -120,9 +124,9 @@ TEST(MmdReplay, HelpDocumentsEveryOption) {
   ASSERT_EQ(r.exit_code, 0);
   std::string text;
   for (const auto& l : r.lines) text += l + "\n";
-  for (const char* option : {"--reference", "--stream", "--ert", "--window", "--n-bootstraps",
-                             "--sigma", "--seed", "--bootstrap-perms", "--split-perms", "--batch",
-                             "--cache"})
+  for (const char* option :
+       {"--reference", "--stream", "--ert", "--window", "--n-bootstraps", "--sigma", "--seed",
+        "--bootstrap-perms", "--split-perms", "--batch", "--cache"})
     EXPECT_NE(text.find(option), std::string::npos) << option;
 }
 
@@ -141,8 +145,7 @@ TEST(MmdReplay, BadInputFailsWithoutOutput) {
   EXPECT_TRUE(r.lines.empty());
   r = run_replay(ref + stream + " --ert 50 --window 1");
   EXPECT_EQ(r.exit_code, 1);
-  r = run_replay(ref + stream + " --ert 50 --window 10 --split-perms " + kVectors +
-                 "/stream.npy");
+  r = run_replay(ref + stream + " --ert 50 --window 10 --split-perms " + kVectors + "/stream.npy");
   EXPECT_EQ(r.exit_code, 1);  // float permutations
   EXPECT_TRUE(r.lines.empty());
 }
@@ -171,6 +174,41 @@ TEST(MmdReplay, SigmaListIsCommaSeparatedAsForTheExporter) {
   EXPECT_EQ(sigmas, (std::vector<double>{1.5, 3.0})) << two.lines.at(0);
   EXPECT_EQ(run_replay(args + "1.5,-3").exit_code, 2);
   EXPECT_EQ(run_replay(args + "1.5,").exit_code, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// One NaN at row 100 used to give NaN ("-nan", not JSON) statistics with
+// is_drift false for the next ~4,000 steps. The row is reported as skipped and
+// the replay goes on exactly as if it were not there.
+TEST(MmdReplay, ANonFiniteRowIsSkippedAndTheStatisticsStayExact) {
+  const NpyArray stream = read_npy(kVectors + "/stream.npy");
+  std::vector<float> rows = stream.to_float32();
+  const std::size_t dim = stream.shape[1];
+  std::vector<float> without(rows);
+  without.erase(without.begin() + 100 * dim, without.begin() + 101 * dim);
+  rows[100 * dim + 5] = std::nanf("");
+  const std::string dir = ::testing::TempDir();
+  const std::string nan_path = dir + "/stream_nan.npy", cut_path = dir + "/stream_cut.npy";
+  write_npy(nan_path, NpyArray::from_float32({stream.shape[0], dim}, rows));
+  write_npy(cut_path, NpyArray::from_float32({stream.shape[0] - 1, dim}, without));
+  const std::string args = "--reference " + kVectors + "/x_ref.npy --ert 50 --window 10 " +
+                           "--n-bootstraps 300 --seed 2 --batch 1 --stream ";  // batch 1: bit-exact
+  const Result with_nan = run_replay(args + nan_path);
+  const Result cut = run_replay(args + cut_path);
+  ASSERT_EQ(with_nan.exit_code, 0);
+  ASSERT_EQ(cut.exit_code, 0);
+  ASSERT_EQ(with_nan.lines.size(), cut.lines.size() + 1);
+  EXPECT_EQ(with_nan.lines[101], R"({"row":100,"skipped":"non_finite"})");
+  std::vector<std::string> kept = with_nan.lines;
+  kept.erase(kept.begin() + 101);
+  EXPECT_EQ(kept, cut.lines);
+  for (std::size_t i = 1; i < with_nan.lines.size(); ++i) {
+    if (i == 101) continue;
+    EXPECT_TRUE(std::isfinite(json_number(with_nan.lines[i], "test_stat"))) << with_nan.lines[i];
+  }
 }
 
 }  // namespace

@@ -5,14 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "driftwatch/common/json_string.h"
+
 namespace driftwatch::server {
 
 // Appends `s` as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view s);
 
-// Appends a float/double in the shortest form that reads back exactly.
-void append_json_number(std::string& out, double v);
-void append_json_number(std::string& out, float v);  // shortest float form
+// Numbers: shortest exact form, null when not finite (one rule for every
+// binary, in dw_common).
+using common::append_json_number;
 
 // {"error": code, "detail": detail}
 std::string json_error(std::string_view code, std::string_view detail);

@@ -39,21 +39,19 @@ std::string version_text(const CliProgram& program);
 // `environment` (null: the process environment), are stored and notified.
 // Returns false after printing --help or --version on `out`; throws
 // std::exception (boost::program_options::error) on a bad flag.
-bool parse_cli_or_throw(const CliProgram& program,
-                        boost::program_options::options_description& options, int argc,
-                        const char* const argv[], boost::program_options::variables_map& vm,
-                        std::ostream& out,
-                        const boost::program_options::positional_options_description* positional =
-                            nullptr,
-                        const char* const* environment = nullptr);
+bool parse_cli_or_throw(
+    const CliProgram& program, boost::program_options::options_description& options, int argc,
+    const char* const argv[], boost::program_options::variables_map& vm, std::ostream& out,
+    const boost::program_options::positional_options_description* positional = nullptr,
+    const char* const* environment = nullptr);
 
 // parse_cli_or_throw() with the error printed as "NAME: reason" on `err`.
 // `positional` may be null.
-CliOutcome parse_cli(const CliProgram& program, boost::program_options::options_description& options,
-                     int argc, const char* const argv[], boost::program_options::variables_map& vm,
-                     std::ostream& out, std::ostream& err,
-                     const boost::program_options::positional_options_description* positional =
-                         nullptr);
+CliOutcome parse_cli(
+    const CliProgram& program, boost::program_options::options_description& options, int argc,
+    const char* const argv[], boost::program_options::variables_map& vm, std::ostream& out,
+    std::ostream& err,
+    const boost::program_options::positional_options_description* positional = nullptr);
 
 // The one list syntax of every flag that takes several numbers: "1,2.5,3".
 // Throws std::invalid_argument naming `flag` unless each item is a positive

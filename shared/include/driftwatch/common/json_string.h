@@ -1,9 +1,12 @@
-// Writing a JSON string literal by hand. Every binary builds its small JSON
+// Writing JSON strings and numbers by hand. Every binary builds its small JSON
 // answers and lines directly (they are fixed in shape; a DOM would only add
-// allocations); this is the one place that knows JSON's escaping rules.
+// allocations); this is the one place that knows JSON's escaping rules and
+// that JSON has no NaN or infinity.
 // Header-only, so the ring-only build (ringtail) can use it too.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -16,11 +19,21 @@ inline void append_json_string(std::string& out, std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -40,6 +53,30 @@ inline std::string json_quoted(std::string_view s) {
   out.reserve(s.size() + 2);
   append_json_string(out, s);
   return out;
+}
+
+// Appends `v` in the shortest form that reads back exactly, or null when it
+// is NaN or infinite (JSON has neither; "nan" would break every parser).
+inline void append_json_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// The float overload: shortest form of the float, not of its double value
+// (0.1f prints 0.1, not 0.10000000149011612).
+inline void append_json_number(std::string& out, float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 }  // namespace driftwatch::common
