@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -34,11 +35,15 @@ bool emit(const std::string& line) {
 // Tells on stderr what was lost since the last report, and generation changes.
 class LossReporter {
  public:
+  explicit LossReporter(const ringtail::RecordFilter& filter) : filter_(filter) {}
   void report(const ring::RingReader& reader) {
     if (reader.generation() != generation_) {
       if (generation_ != 0) {
         std::fprintf(stderr, "ringtail: producer restarted, following generation %llu\n",
                      static_cast<unsigned long long>(reader.generation()));
+        // A new model may have other classes; say so rather than go quiet.
+        const std::string unknown = filter_.unknown_class_error(reader.info().class_names);
+        if (!unknown.empty()) std::fprintf(stderr, "ringtail: warning: %s\n", unknown.c_str());
       }
       generation_ = reader.generation();
     }
@@ -58,6 +63,7 @@ class LossReporter {
   }
 
  private:
+  const ringtail::RecordFilter& filter_;
   std::uint64_t generation_ = 0;
   std::uint64_t lapped_ = 0, raced_ = 0, torn_ = 0;
 };
@@ -69,9 +75,15 @@ int run(const ringtail::RingtailOptions& options) {
   reader_options.name = options.ring;
   reader_options.from_start = options.from_start;
   ring::RingReader reader(reader_options);
+  const std::string unknown = filter.unknown_class_error(reader.info().class_names);
+  if (!unknown.empty()) {
+    std::fprintf(stderr, "ringtail: %s\n", unknown.c_str());
+    return 2;
+  }
 
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
-  LossReporter losses;
+  const bool colour = ringtail::use_colour(options.color, tty, std::getenv("NO_COLOR"));
+  LossReporter losses(filter);
   losses.report(reader);
   ringtail::LiveStats stats;
   auto interval_start = Clock::now();
@@ -89,7 +101,7 @@ int run(const ringtail::RingtailOptions& options) {
         const std::string line =
             options.json
                 ? ringtail::format_json_line(record, reader.info().class_names, options.embedding)
-                : ringtail::format_text_line(record, reader.info().class_names, tty);
+                : ringtail::format_text_line(record, reader.info().class_names, colour);
         if (!emit(line)) return 0;
       }
       if (options.count && ++shown >= *options.count) break;
@@ -100,7 +112,7 @@ int run(const ringtail::RingtailOptions& options) {
       const double seconds = std::chrono::duration<double>(now - interval_start).count();
       const bool caught_up = reader.lag() == 0;
       if ((options.once && caught_up) || (!options.once && seconds >= 1.0)) {
-        const std::string block = stats.render_and_reset(seconds, reader.info(), reader.records_lost());
+        const std::string block = stats.render_and_reset(reader.info(), reader.records_lost());
         if (!emit((tty && !options.once ? "\033[H\033[2J" : "") + block)) return 0;
         interval_start = now;
         if (options.once) break;
@@ -109,9 +121,7 @@ int run(const ringtail::RingtailOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (options.stats && options.count && !options.once) {
-    emit(stats.render_and_reset(
-        std::chrono::duration<double>(Clock::now() - interval_start).count(), reader.info(),
-        reader.records_lost()));
+    emit(stats.render_and_reset(reader.info(), reader.records_lost()));
   }
   return 0;
 }

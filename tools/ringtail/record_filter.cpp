@@ -1,5 +1,6 @@
 #include "record_filter.h"
 
+#include <cctype>
 #include <stdexcept>
 
 namespace driftwatch::ringtail {
@@ -17,6 +18,24 @@ float parse_probability(const std::string& term, const std::string& value) {
     throw std::invalid_argument("filter '" + term + "': expected a probability in [0, 1]");
   }
   return p;
+}
+
+bool equal_ignoring_case(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) {
+      return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool has_class(const std::vector<std::string>& class_names, const std::string& name) {
+  for (const auto& known : class_names) {
+    if (equal_ignoring_case(known, name)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -62,7 +81,7 @@ bool RecordFilter::matches(const ring::Record& r,
     const int c = r.fields.class_index;
     if (c < 0 || static_cast<std::size_t>(c) >= class_names.size()) return false;
     bool any = false;
-    for (const auto& name : classes_) any = any || class_names[c] == name;
+    for (const auto& name : classes_) any = any || equal_ignoring_case(class_names[c], name);
     if (!any) return false;
   }
   // Confidence filters select successful predictions only.
@@ -72,6 +91,17 @@ bool RecordFilter::matches(const ring::Record& r,
     if (max_confidence_ && r.fields.confidence > *max_confidence_) return false;
   }
   return true;
+}
+
+std::string RecordFilter::unknown_class_error(const std::vector<std::string>& class_names) const {
+  for (const auto& name : classes_) {
+    if (has_class(class_names, name)) continue;
+    std::string valid;
+    for (const auto& known : class_names) valid += (valid.empty() ? "" : ", ") + known;
+    return "filter 'class=" + name + "': the ring's model has no such class; valid: " +
+           (valid.empty() ? "(the ring has no class table)" : valid);
+  }
+  return "";
 }
 
 }  // namespace driftwatch::ringtail

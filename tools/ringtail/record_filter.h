@@ -1,6 +1,7 @@
 // RecordFilter: which records ringtail shows. Built from --filter terms:
 //   status=200 | status=4xx | class=<name> | min-conf=<p> | max-conf=<p>
 // Terms combine with AND; repeating a key ORs its values (status=4xx status=5xx).
+// Class names match ignoring ASCII case (class=bag selects "Bag").
 #pragma once
 
 #include <optional>
@@ -16,6 +17,10 @@ class RecordFilter {
   // Throws std::invalid_argument naming the bad term.
   void add_term(const std::string& term);
   bool matches(const ring::Record& r, const std::vector<std::string>& class_names) const;
+  // The first class term that names no class of `class_names`, as one line
+  // listing the valid names; empty when every class term is known. A typo
+  // would otherwise match nothing and look like a quiet server.
+  std::string unknown_class_error(const std::vector<std::string>& class_names) const;
 
  private:
   struct StatusMatch {

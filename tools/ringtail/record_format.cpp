@@ -19,6 +19,12 @@ std::string wall_time(std::int64_t ns) {
   return buf;
 }
 
+// Floor division, so a time before 1970 still gets a nanosecond part in [0, 1e9).
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  const std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 const char* status_colour(int status) {
   if (status >= 500) return "\033[31m";  // red
   if (status >= 400) return "\033[33m";  // yellow
@@ -37,6 +43,19 @@ std::string class_name_of(int class_index, const std::vector<std::string>& class
   if (class_index < 0) return "-";
   if (static_cast<std::size_t>(class_index) < class_names.size()) return class_names[class_index];
   return "#" + std::to_string(class_index);
+}
+
+std::string iso8601_utc(std::int64_t ns) {
+  constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+  const std::int64_t secs = floor_div(ns, kNsPerSecond);
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(ns - secs * kNsPerSecond));
+  return buf;
 }
 
 std::string text_header() {
@@ -70,7 +89,10 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
                              bool with_embedding) {
   const auto& f = r.fields;
   std::ostringstream o;
+  // "time" beside the integer: jq reads numbers as doubles, which round a
+  // 19-digit timestamp_ns to about 100 ns.
   o << "{\"sequence\":" << r.sequence << ",\"timestamp_ns\":" << f.timestamp_ns
+    << ",\"time\":\"" << iso8601_utc(f.timestamp_ns) << "\""
     << ",\"request_id\":" << f.request_id << ",\"handler\":\"" << ring::handler_label(f.handler)
     << "\",\"method\":\"" << ring::method_label(f.method) << "\",\"status\":" << f.http_status
     << ",\"latency_ms\":" << number(f.latency_total_ns / 1e6)

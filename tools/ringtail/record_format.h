@@ -2,6 +2,7 @@
 // or one JSON object per line for jq.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 namespace driftwatch::ringtail {
 
 std::string class_name_of(int class_index, const std::vector<std::string>& class_names);
+
+// "2026-12-01T21:46:37.123456789Z": Unix nanoseconds as ISO-8601 UTC.
+std::string iso8601_utc(std::int64_t ns);
 
 // Column titles matching format_text_line().
 std::string text_header();

@@ -1,6 +1,7 @@
 #include "ringtail_options.h"
 
 #include <boost/program_options.hpp>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -17,7 +18,27 @@ po::typed_value<bool>* switch_value(bool* target) {
   return po::value(target)->implicit_value(true)->default_value(false)->value_name("BOOL");
 }
 
+// The --color value, or empty when it is none of auto|always|never.
+std::optional<ColorMode> color_mode(const std::string& text) {
+  if (text == "auto") return ColorMode::kAuto;
+  if (text == "always") return ColorMode::kAlways;
+  if (text == "never") return ColorMode::kNever;
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool use_colour(ColorMode mode, bool stdout_is_tty, const char* no_color) {
+  switch (mode) {
+    case ColorMode::kAlways:
+      return true;
+    case ColorMode::kNever:
+      return false;
+    case ColorMode::kAuto:
+      break;
+  }
+  return stdout_is_tty && (no_color == nullptr || no_color[0] == '\0');
+}
 
 common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOptions& o,
                                  std::ostream& out, std::ostream& err) {
@@ -30,6 +51,7 @@ common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOpt
       "slot) are reported on stderr. Exit status: 0 on SIGINT/SIGPIPE or\n"
       "after --count, 2 when the ring is missing or incompatible or a flag is bad.\n",
       {}};
+  std::string color = "auto";
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
@@ -40,19 +62,28 @@ common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOpt
      "one JSON object per record and line (for jq); embedding omitted")
     ("embedding", switch_value(&o.embedding), "with --json: include the embedding")
     ("stats", switch_value(&o.stats),
-     "refresh once per second: records/s, p50/p95/p99 latency, error share, class mix, "
-     "share with confidence < 0.5")
+     "refresh once per second: records/s (from the records' timestamps), p50/p95/p99 "
+     "latency, error share, class mix, share with confidence < 0.5")
     ("once", switch_value(&o.once),
      "with --stats: summarise what is in the ring now (use with --from-start) and exit")
     ("filter", po::value(&o.filters)->composing(),
-     "show only matching records; repeatable: status=200, status=4xx, class=NAME, "
-     "min-conf=P, max-conf=P (same key ORs, different keys AND)")
-    ("count", po::value<std::uint64_t>(), "exit after N matching records");
+     "show only matching records; repeatable: status=200, status=4xx, class=NAME (any case; "
+     "a name the ring's model lacks is refused), min-conf=P, max-conf=P (same key ORs, "
+     "different keys AND; failed requests have no class or confidence)")
+    ("count", po::value<std::uint64_t>(), "exit after N matching records")
+    ("color", po::value(&color)->default_value(color)->value_name("WHEN"),
+     "colour the status column: auto (a terminal, unless NO_COLOR is set), always, never");
   // clang-format on
   po::variables_map vm;
   const common::CliOutcome outcome = common::parse_cli(program, desc, argc, argv, vm, out, err);
   if (outcome != common::CliOutcome::kRun) return outcome;
   if (vm.count("count")) o.count = vm["count"].as<std::uint64_t>();
+  const std::optional<ColorMode> mode = color_mode(color);
+  if (!mode) {
+    err << "ringtail: --color '" << color << "': expected auto, always or never\n(see --help)\n";
+    return common::CliOutcome::kExitError;
+  }
+  o.color = *mode;
   const char* conflict = nullptr;
   if (o.embedding && !o.json) conflict = "--embedding needs --json";
   if (o.once && !o.stats) conflict = "--once needs --stats";
