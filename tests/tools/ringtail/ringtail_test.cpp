@@ -2,6 +2,7 @@
 // checked, for every mode.
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include "live_stats.h"
 #include "record_filter.h"
 #include "record_format.h"
+#include "ringtail_options.h"
 
 namespace driftwatch::ringtail {
 namespace {
@@ -41,22 +43,51 @@ class TempDir {
   fs::path path_;
 };
 
-// ringtail as a child process: stdout through a pipe, stderr to a file.
+// The test's environment without what would change ringtail's behaviour
+// (NO_COLOR, DRIFTWATCH_<FLAG>), plus `extra` ("NAME=VALUE" each).
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    if (entry.rfind("NO_COLOR=", 0) == 0 || entry.rfind("DRIFTWATCH_", 0) == 0) continue;
+    env.push_back(entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// ringtail as a child process: stdout through a pipe (or, with `on_tty`, a
+// pseudo-terminal), stderr to a file.
 class Ringtail {
  public:
-  Ringtail(const std::vector<std::string>& args, const std::string& stderr_path) {
+  Ringtail(const std::vector<std::string>& args, const std::string& stderr_path,
+           const std::vector<std::string>& env = {}, bool on_tty = false) {
     int out[2];
-    EXPECT_EQ(::pipe(out), 0);
+    if (on_tty) {
+      EXPECT_EQ(::openpty(&out[0], &out[1], nullptr, nullptr, nullptr), 0);
+    } else {
+      EXPECT_EQ(::pipe(out), 0);
+    }
+    // Built before fork(): the child only calls async-signal-safe functions.
+    std::vector<std::string> argv_strings{RINGTAIL_BINARY};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    const std::vector<std::string> env_strings = child_environment(env);
+    std::vector<char*> argv = c_strings(argv_strings);
+    std::vector<char*> envp = c_strings(env_strings);
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
       const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(err, STDERR_FILENO);
       ::close(out[0]);
-      std::vector<char*> argv{const_cast<char*>(RINGTAIL_BINARY)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(RINGTAIL_BINARY, argv.data());
+      ::execve(RINGTAIL_BINARY, argv.data(), envp.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -366,6 +397,159 @@ TEST(LiveStats, PercentileIsNearestRank) {
   EXPECT_EQ(percentile({5, 1, 4, 2, 3}, 50), 3);
   EXPECT_EQ(percentile({5, 1, 4, 2, 3}, 99), 5);
   EXPECT_EQ(percentile({}, 50), 0);
+}
+
+// Records at a steady `per_second` rate by their own timestamps, written
+// all at once: the rate ringtail reports must be the traffic's, not how fast
+// it read them.
+void write_at_rate(ring::RingWriter& w, int n, int per_second) {
+  const std::int64_t start_ns = 1'800'000'000'000'000'000LL;
+  for (int i = 0; i < n; ++i) {
+    ring::RecordFields f;
+    f.request_id = static_cast<std::uint64_t>(i);
+    f.timestamp_ns = start_ns + std::int64_t{i} * 1'000'000'000 / per_second;
+    f.http_status = 200;
+    f.class_index = 0;
+    f.confidence = 0.9f;
+    ASSERT_TRUE(w.write(f, nullptr, 0));
+  }
+}
+
+TEST(Ringtail, StatsRateComesFromRecordTimestamps) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 256));
+  write_at_rate(writer, 200, 50);  // 4 s of traffic at 50/s
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--stats", "--once"}, dir.file("err"));
+  const auto lines = tail.read_all_lines();
+  EXPECT_EQ(tail.wait(), 0);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("records 200 "), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].rfind("records/s 50.0 ", 0), 0u) << lines[1];
+}
+
+ring::Record record_at(std::int64_t timestamp_ns) {
+  ring::Record r;
+  r.fields.timestamp_ns = timestamp_ns;
+  r.fields.http_status = 200;
+  return r;
+}
+
+TEST(LiveStats, RateSpansIntervalsByTimestamp) {
+  LiveStats stats;
+  EXPECT_FALSE(stats.records_per_second()) << "no records, no rate";
+  stats.add(record_at(1'000'000'000));
+  EXPECT_FALSE(stats.records_per_second()) << "one record has no span";
+  for (int i = 1; i <= 10; ++i) stats.add(record_at(1'000'000'000LL + i * 100'000'000LL));
+  EXPECT_DOUBLE_EQ(*stats.records_per_second(), 10.0);  // 11 records over 1 s
+  const ring::SegmentInfo info;
+  stats.render_and_reset(info, 0);
+  // The next interval starts at the previous one's newest record (t = 2 s):
+  // 5 records up to t = 2.5 s is still 10/s.
+  for (int i = 1; i <= 5; ++i) stats.add(record_at(2'000'000'000LL + i * 100'000'000LL));
+  EXPECT_DOUBLE_EQ(*stats.records_per_second(), 10.0);
+  stats.render_and_reset(info, 0);
+  EXPECT_EQ(*stats.records_per_second(), 0.0) << "an interval without traffic";
+  EXPECT_NE(stats.render_and_reset(info, 0).find("records/s 0.0 "), std::string::npos);
+}
+
+TEST(Ringtail, ClassFilterIgnoresCase) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 40);
+  for (const std::string name : {"bag", "BAG", "t-shirt/TOP"}) {
+    Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--json", "--filter",
+                   "class=" + name, "--count", "3"},
+                  dir.file("err"));
+    const auto lines = tail.read_all_lines();
+    EXPECT_EQ(tail.wait(), 0) << name << ": " << slurp(dir.file("err"));
+    ASSERT_EQ(lines.size(), 3u) << name;
+    for (const auto& line : lines) {
+      EXPECT_TRUE(json_field(line, "class_name") == "Bag" ||
+                  json_field(line, "class_name") == "T-shirt/top")
+          << line;
+    }
+  }
+}
+
+TEST(Ringtail, UnknownClassIsRefusedWithTheValidNames) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 10);
+  Ringtail tail({"--ring", dir.file("ring"), "--filter", "class=Bagg"}, dir.file("err"));
+  EXPECT_EQ(tail.wait(), 2);
+  EXPECT_EQ(slurp(dir.file("err")),
+            "ringtail: filter 'class=Bagg': the ring's model has no such class; valid: "
+            "T-shirt/top, Trouser, Bag\n");
+}
+
+// What ringtail printed in text mode for a few records, under `env`, with
+// stdout on a pipe or a pseudo-terminal.
+std::string text_output(const std::vector<std::string>& flags, const std::vector<std::string>& env,
+                        bool on_tty) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 0, 4);
+  std::vector<std::string> args{"--ring", dir.file("ring"), "--from-start", "--count", "4"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  Ringtail tail(args, dir.file("err"), env, on_tty);
+  std::string out;
+  for (const auto& line : tail.read_all_lines()) out += line + "\n";
+  EXPECT_EQ(tail.wait(), 0) << slurp(dir.file("err"));
+  EXPECT_NE(out.find("Trouser"), std::string::npos) << out;
+  return out;
+}
+
+bool coloured(const std::string& text) { return text.find("\033[") != std::string::npos; }
+
+TEST(Ringtail, ColourFollowsTheTerminalNoColorAndTheFlag) {
+  constexpr bool kTty = true, kPipe = false;
+  EXPECT_TRUE(coloured(text_output({}, {}, kTty))) << "auto on a terminal";
+  EXPECT_FALSE(coloured(text_output({}, {}, kPipe))) << "auto on a pipe";
+  EXPECT_FALSE(coloured(text_output({}, {"NO_COLOR=1"}, kTty))) << "NO_COLOR set";
+  EXPECT_TRUE(coloured(text_output({}, {"NO_COLOR="}, kTty))) << "NO_COLOR empty";
+  EXPECT_FALSE(coloured(text_output({"--color=never"}, {}, kTty)));
+  EXPECT_TRUE(coloured(text_output({"--color=always"}, {}, kPipe)));
+  EXPECT_TRUE(coloured(text_output({"--color=always"}, {"NO_COLOR=1"}, kPipe)))
+      << "an explicit --color=always wins over NO_COLOR";
+  EXPECT_FALSE(coloured(text_output({}, {"DRIFTWATCH_COLOR=never"}, kTty)));
+}
+
+TEST(Ringtail, BadColorValueIsRefused) {
+  TempDir dir;
+  Ringtail tail({"--ring", dir.file("ring"), "--color", "sometimes"}, dir.file("err"));
+  EXPECT_EQ(tail.wait(), 2);
+  EXPECT_NE(slurp(dir.file("err")).find("--color 'sometimes': expected auto, always or never"),
+            std::string::npos)
+      << slurp(dir.file("err"));
+}
+
+TEST(RingtailOptions, ColourDecision) {
+  EXPECT_TRUE(use_colour(ColorMode::kAuto, true, nullptr));
+  EXPECT_TRUE(use_colour(ColorMode::kAuto, true, ""));
+  EXPECT_FALSE(use_colour(ColorMode::kAuto, true, "0"));  // any non-empty value
+  EXPECT_FALSE(use_colour(ColorMode::kAuto, false, nullptr));
+  EXPECT_TRUE(use_colour(ColorMode::kAlways, false, "1"));
+  EXPECT_FALSE(use_colour(ColorMode::kNever, true, nullptr));
+}
+
+TEST(Ringtail, JsonHasIsoTimeBesideTimestamp) {
+  TempDir dir;
+  ring::RingWriter writer(options(dir.file("ring"), 64));
+  write_requests(writer, 5, 6);  // timestamp_ns 1700000000000000005
+  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--json", "--count", "1"},
+                dir.file("err"));
+  const std::string line = tail.read_line();
+  EXPECT_EQ(tail.wait(), 0);
+  EXPECT_NE(line.find("\"timestamp_ns\":1700000000000000005,\"time\":"
+                      "\"2023-11-14T22:13:20.000000005Z\","),
+            std::string::npos)
+      << line;
+}
+
+TEST(RecordFormat, IsoTimeIsUtcWithNanoseconds) {
+  EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(iso8601_utc(1'796'161'597'123'456'789LL), "2026-12-01T21:46:37.123456789Z");
+  EXPECT_EQ(iso8601_utc(-1), "1969-12-31T23:59:59.999999999Z");
 }
 
 }  // namespace
