@@ -47,8 +47,7 @@ std::optional<double> LiveStats::records_per_second() const {
   return gaps / seconds;
 }
 
-std::string LiveStats::render_and_reset(const ring::SegmentInfo& info,
-                                        std::uint64_t records_lost) {
+std::string LiveStats::render_and_reset(const ring::SegmentInfo& info, std::uint64_t records_lost) {
   const double n = static_cast<double>(latencies_ms_.size());
   const auto share = [](std::uint64_t part, double whole) {
     return whole > 0 ? 100.0 * static_cast<double>(part) / whole : 0.0;
@@ -67,8 +66,8 @@ std::string LiveStats::render_and_reset(const ring::SegmentInfo& info,
   std::snprintf(line, sizeof(line),
                 "records/s %s  p50 %.3f ms  p95 %.3f ms  p99 %.3f ms  errors %.1f%%  "
                 "conf<0.5 %.1f%%\n",
-                rate_text, percentile(latencies_ms_, 50),
-                percentile(latencies_ms_, 95), percentile(latencies_ms_, 99), share(errors_, n),
+                rate_text, percentile(latencies_ms_, 50), percentile(latencies_ms_, 95),
+                percentile(latencies_ms_, 99), share(errors_, n),
                 share(low_confidence_, static_cast<double>(predictions_)));
   out += line;
   out += "class mix:";

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "driftwatch/ring_error.h"
 #include "driftwatch/ring_reader.h"
@@ -51,11 +53,12 @@ class LossReporter {
     const std::uint64_t raced = reader.records_lost_raced();
     const std::uint64_t torn = reader.records_lost_torn();
     if (lapped + raced + torn != lapped_ + raced_ + torn_) {
-      std::fprintf(stderr, "ringtail: lost %llu records (lapped %llu, raced %llu, torn %llu)\n",
-                   static_cast<unsigned long long>(lapped + raced + torn - lapped_ - raced_ - torn_),
-                   static_cast<unsigned long long>(lapped - lapped_),
-                   static_cast<unsigned long long>(raced - raced_),
-                   static_cast<unsigned long long>(torn - torn_));
+      std::fprintf(
+          stderr, "ringtail: lost %llu records (lapped %llu, raced %llu, torn %llu)\n",
+          static_cast<unsigned long long>(lapped + raced + torn - lapped_ - raced_ - torn_),
+          static_cast<unsigned long long>(lapped - lapped_),
+          static_cast<unsigned long long>(raced - raced_),
+          static_cast<unsigned long long>(torn - torn_));
       lapped_ = lapped;
       raced_ = raced;
       torn_ = torn;
@@ -68,6 +71,19 @@ class LossReporter {
   std::uint64_t lapped_ = 0, raced_ = 0, torn_ = 0;
 };
 
+std::string record_line(const ring::Record& record, const std::vector<std::string>& class_names,
+                        const ringtail::RingtailOptions& options, bool colour) {
+  return options.json ? ringtail::format_json_line(record, class_names, options.embedding)
+                      : ringtail::format_text_line(record, class_names, colour);
+}
+
+// A class filter naming no class of the ring would match nothing, forever.
+bool classes_known(const ringtail::RecordFilter& filter, const ring::RingReader& reader) {
+  const std::string unknown = filter.unknown_class_error(reader.info().class_names);
+  if (!unknown.empty()) std::fprintf(stderr, "ringtail: %s\n", unknown.c_str());
+  return unknown.empty();
+}
+
 int run(const ringtail::RingtailOptions& options) {
   ringtail::RecordFilter filter;
   for (const auto& term : options.filters) filter.add_term(term);
@@ -75,11 +91,7 @@ int run(const ringtail::RingtailOptions& options) {
   reader_options.name = options.ring;
   reader_options.from_start = options.from_start;
   ring::RingReader reader(reader_options);
-  const std::string unknown = filter.unknown_class_error(reader.info().class_names);
-  if (!unknown.empty()) {
-    std::fprintf(stderr, "ringtail: %s\n", unknown.c_str());
-    return 2;
-  }
+  if (!classes_known(filter, reader)) return 2;
 
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   const bool colour = ringtail::use_colour(options.color, tty, std::getenv("NO_COLOR"));
@@ -98,11 +110,7 @@ int run(const ringtail::RingtailOptions& options) {
       if (options.stats) {
         stats.add(record);
       } else {
-        const std::string line =
-            options.json
-                ? ringtail::format_json_line(record, reader.info().class_names, options.embedding)
-                : ringtail::format_text_line(record, reader.info().class_names, colour);
-        if (!emit(line)) return 0;
+        if (!emit(record_line(record, reader.info().class_names, options, colour))) return 0;
       }
       if (options.count && ++shown >= *options.count) break;
     }

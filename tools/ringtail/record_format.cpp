@@ -11,7 +11,7 @@ namespace {
 
 std::string wall_time(std::int64_t ns) {
   const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm {};
+  std::tm tm{};
   localtime_r(&secs, &tm);
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -78,9 +78,9 @@ std::string format_text_line(const ring::Record& r, const std::vector<std::strin
   char confidence[16] = "         -";
   if (f.class_index >= 0) std::snprintf(confidence, sizeof(confidence), "%10.4f", f.confidence);
   char buf[256];
-  std::snprintf(buf, sizeof(buf), "%-12s %10llu %s %10.3f  %-18s %s", wall_time(f.timestamp_ns).c_str(),
-                static_cast<unsigned long long>(f.request_id), status,
-                static_cast<double>(f.latency_total_ns) / 1e6,
+  std::snprintf(buf, sizeof(buf), "%-12s %10llu %s %10.3f  %-18s %s",
+                wall_time(f.timestamp_ns).c_str(), static_cast<unsigned long long>(f.request_id),
+                status, static_cast<double>(f.latency_total_ns) / 1e6,
                 class_name_of(f.class_index, class_names).c_str(), confidence);
   return buf;
 }
@@ -91,8 +91,8 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
   std::ostringstream o;
   // "time" beside the integer: jq reads numbers as doubles, which round a
   // 19-digit timestamp_ns to about 100 ns.
-  o << "{\"sequence\":" << r.sequence << ",\"timestamp_ns\":" << f.timestamp_ns
-    << ",\"time\":\"" << iso8601_utc(f.timestamp_ns) << "\""
+  o << "{\"sequence\":" << r.sequence << ",\"timestamp_ns\":" << f.timestamp_ns << ",\"time\":\""
+    << iso8601_utc(f.timestamp_ns) << "\""
     << ",\"request_id\":" << f.request_id << ",\"handler\":\"" << ring::handler_label(f.handler)
     << "\",\"method\":\"" << ring::method_label(f.method) << "\",\"status\":" << f.http_status
     << ",\"latency_ms\":" << number(f.latency_total_ns / 1e6)
@@ -108,8 +108,8 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
   o << ",\"top_k\":[";
   const std::uint32_t k = f.top_k_count <= ring::kMaxTopK ? f.top_k_count : ring::kMaxTopK;
   for (std::uint32_t i = 0; i < k; ++i) {
-    o << (i ? "," : "") << "{\"class_index\":" << f.top_k_class[i] << ",\"class_name\":"
-      << common::json_quoted(class_name_of(f.top_k_class[i], class_names))
+    o << (i ? "," : "") << "{\"class_index\":" << f.top_k_class[i]
+      << ",\"class_name\":" << common::json_quoted(class_name_of(f.top_k_class[i], class_names))
       << ",\"probability\":" << number(f.top_k_prob[i]) << "}";
   }
   o << "]";

@@ -254,8 +254,8 @@ Outcome run_shell(const std::string& command, const std::vector<std::string>& en
   Outcome outcome;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline -
-                                                               std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{out[0], POLLIN, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
     char buf[4096];
@@ -350,8 +350,8 @@ TEST(RingtailDocs, EveryExampleRunsAgainstATestRing) {
       continue;
     }
     const Outcome o = run_shell(command, env, milliseconds(20000));
-    std::printf("ran %s%s: %zu bytes, status %d\n", where.c_str(), command.c_str(),
-                o.output.size(), o.status);
+    std::printf("ran %s%s: %zu bytes, status %d\n", where.c_str(), command.c_str(), o.output.size(),
+                o.status);
     if (o.status == -1) {
       ADD_FAILURE() << where << command << "\nhangs; printed:\n" << o.output;
       continue;

@@ -1,9 +1,9 @@
 // ringtail against a ring written by a test writer: the output is parsed and
 // checked, for every mode.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <pty.h>
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,8 +31,8 @@ namespace fs = std::filesystem;
 class TempDir {
  public:
   TempDir() {
-    path_ = fs::temp_directory_path() / ("dw_ringtail_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter_++));
+    path_ = fs::temp_directory_path() /
+            ("dw_ringtail_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -251,8 +251,9 @@ TEST(Ringtail, EmbeddingFlagAddsTheVector) {
   TempDir dir;
   ring::RingWriter writer(options(dir.file("ring"), 64));
   write_requests(writer, 5, 6);
-  Ringtail tail({"--ring", dir.file("ring"), "--from-start", "--json", "--embedding", "--count", "1"},
-                dir.file("err"));
+  Ringtail tail(
+      {"--ring", dir.file("ring"), "--from-start", "--json", "--embedding", "--count", "1"},
+      dir.file("err"));
   const std::string line = tail.read_line();
   EXPECT_EQ(tail.wait(), 0);
   EXPECT_NE(line.find("\"embedding\":[5,0.5,-1]"), std::string::npos) << line;
