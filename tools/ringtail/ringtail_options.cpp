@@ -49,7 +49,8 @@ common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOpt
       "Usage: ringtail [options]\n",
       "\nLost records (the reader was lapped, raced a writer, or met a torn\n"
       "slot) are reported on stderr. Exit status: 0 on SIGINT/SIGPIPE or\n"
-      "after --count, 2 when the ring is missing or incompatible or a flag is bad.\n",
+      "after --count, 2 when the ring is missing or incompatible, a flag is bad\n"
+      "or a class filter names no class of the ring's model.\n",
       {}};
   std::string color = "auto";
   po::options_description desc("Options");
