@@ -31,10 +31,12 @@ const char* status_colour(int status) {
   return "\033[32m";                     // green
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
+// Shortest exact form; null when not finite (a NaN confidence stays JSON).
+template <typename T>
+std::string number(T v) {
+  std::string out;
+  common::append_json_number(out, v);
+  return out;
 }
 
 }  // namespace
