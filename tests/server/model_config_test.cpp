@@ -75,6 +75,21 @@ TEST(ModelConfig, NamesTheFieldThatIsWrong) {
             "no error");
 }
 
+// Found by fuzz_model_config: a float integer outside int64's range was cast
+// (undefined behaviour; UBSan stops there). Now it is a clear error.
+TEST(ModelConfig, AHugeFloatDimensionIsOutOfRangeNotUndefined) {
+  for (const char* size : {"-352e28", "1e300", "9.3e18"}) {
+    try {
+      parse_model_config(std::string(R"({"name":"x","input":{"channels":1,"height":8,"width":2},)") +
+                         R"("resize":)" + size + R"(,"mean":0,"std":1,"class_names":["a"]})");
+      ADD_FAILURE() << size << " accepted";
+    } catch (const ModelConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("'resize' is out of range"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ModelConfig, DefaultPathSwapsTheExtension) {
   EXPECT_EQ(default_config_path("models/fashion_cnn.pt"), "models/fashion_cnn.json");
   EXPECT_EQ(default_config_path("a.b/model"), "a.b/model.json");
