@@ -89,7 +89,7 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
   if (ref.rfind(kWarmupPrefix, 0) == 0) {
     warmup_rows_ = parse_warmup_rows(ref);
     try {
-      drift::validate_mmd_params(options_.params, warmup_rows_);
+      drift::validate_detector_params(options_.detector, options_.params, warmup_rows_);
     } catch (const std::invalid_argument& e) {
       throw DriftConfigError("--reference " + ref + ": " + e.what());
     }
@@ -129,7 +129,7 @@ DriftMonitor::DriftMonitor(DriftMonitorOptions options, ExporterMetrics& metrics
                            "a reference must be finite embeddings");
   }
   try {
-    drift::validate_mmd_params(options_.params, rows);
+    drift::validate_detector_params(options_.detector, options_.params, rows);
   } catch (const std::invalid_argument& e) {
     throw DriftConfigError("reference " + ref + " [" + std::to_string(rows) + ", " +
                            std::to_string(cols) + "]: " + e.what());
@@ -190,8 +190,9 @@ void DriftMonitor::start_calibration(std::vector<float> reference, std::size_t r
                                      std::size_t dim) {
   calibrating_ = true;
   update_state();
-  spdlog::info("calibrating drift thresholds: N={} D={} W={} ert={} n_bootstraps={} seed={}{}",
-               rows, dim, options_.params.window_size, options_.params.ert,
+  spdlog::info("calibrating drift thresholds: detector {} N={} D={} W={} ert={} n_bootstraps={} "
+               "seed={}{}",
+               options_.detector, rows, dim, options_.params.window_size, options_.params.ert,
                options_.params.n_bootstraps, options_.params.seed,
                options_.cache_path.empty() ? "" : " cache " + options_.cache_path);
   calibration_thread_ = std::thread([this, reference = std::move(reference), rows, dim] {
@@ -213,10 +214,10 @@ void DriftMonitor::start_calibration(std::vector<float> reference, std::size_t r
       }
     };
     const auto start = std::chrono::steady_clock::now();
-    std::unique_ptr<drift::OnlineMmd> detector;
+    std::unique_ptr<drift::DriftDetector> detector;
     std::string error;
     try {
-      detector = std::make_unique<drift::OnlineMmd>(reference.data(), rows, dim, o);
+      detector = drift::make_detector(options_.detector, reference.data(), rows, dim, o);
     } catch (const CalibrationCancelled&) {
       return;
     } catch (const std::exception& e) {
@@ -253,8 +254,9 @@ void DriftMonitor::adopt_calibrated_detector() {
     from_cache_ = detector_->calibration_from_cache();
   }
   if (detector_) {
-    spdlog::info("drift detector ready: N={} D={} W={} ert={} sigma={} threshold={} ({}, {:.3f} s)",
-                 detector_->reference_size(), detector_->dim(), detector_->window_size(),
+    spdlog::info(
+        "drift detector ready: {} N={} D={} W={} ert={} sigma={} threshold={} ({}, {:.3f} s)",
+        detector_->name(), detector_->reference_size(), detector_->dim(), detector_->window_size(),
                  options_.params.ert, detector_->sigmas().front(), detector_->thresholds().back(),
                  detector_->calibration_from_cache() ? "thresholds from cache" : "calibrated",
                  calibration_seconds_);
@@ -458,7 +460,9 @@ std::string DriftMonitor::to_json() const {
     }
   }
   out += "},\"parameters\":{";
-  out += fmt::format("\"window_size\":{},\"ert\":", options_.params.window_size);
+  out += "\"detector\":";
+  common::append_json_string(out, options_.detector);
+  out += fmt::format(",\"window_size\":{},\"ert\":", options_.params.window_size);
   common::append_json_number(out, options_.params.ert);
   out += fmt::format(",\"n_bootstraps\":{},\"seed\":{},\"sigma\":", options_.params.n_bootstraps,
                      options_.params.seed);

@@ -1,5 +1,5 @@
-// DriftMonitor: stage 3 of the exporter pipeline. It owns the online MMD
-// detector (drift/online_mmd.h), feeds it the embeddings of successful
+// DriftMonitor: stage 3 of the exporter pipeline. It owns the online drift
+// detector chosen by --detector (drift/drift_detector.h), feeds it the embeddings of successful
 // predictions and publishes each step to the metrics and to /drift.
 //
 // Reference embeddings come from a float32 .npy [N, D] (validated at start:
@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "drift/drift_detector.h"
 #include "drift/mmd_params.h"
 #include "drift/online_mmd.h"
 #include "drift/sustained_drift.h"
@@ -60,6 +61,8 @@ class DriftConfigError : public std::runtime_error {
 struct DriftMonitorOptions {
   // "" (drift off), the path of a float32 .npy [N, D], or "warmup:N".
   std::string reference;
+  // drift::detector_names(): "mmd" (alibi-exact) or "mmd-multi".
+  std::string detector = "mmd";
   drift::MmdParams params;
   // Thresholds cache file ("" : calibrate at every start).
   std::string cache_path;
@@ -112,7 +115,7 @@ class DriftMonitor {
   std::size_t warmup_rows_ = 0;  // N of "warmup:N", 0 for a file
 
   // Pipeline thread only.
-  std::unique_ptr<drift::OnlineMmd> detector_;
+  std::unique_ptr<drift::DriftDetector> detector_;
   std::size_t dim_ = 0;             // reference D (0: not known yet, warmup)
   std::uint32_t producer_dim_ = 0;  // the current producer's embedding_dim
   bool have_producer_ = false;
@@ -131,7 +134,7 @@ class DriftMonitor {
   std::atomic<bool> stop_{false};
   // Set (release) once calibrated_detector_ and calibration_error_ are final.
   std::atomic<bool> calibrated_{false};
-  std::unique_ptr<drift::OnlineMmd> calibrated_detector_;
+  std::unique_ptr<drift::DriftDetector> calibrated_detector_;
 
   // Shared with to_json() readers; written by the pipeline thread (and the
   // calibration thread for the calibration fields) under mutex_.

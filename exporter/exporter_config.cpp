@@ -2,10 +2,12 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <sstream>
 
+#include "drift/drift_detector.h"
 #include "drift/sustained_drift.h"
 #include "driftwatch/common/cli.h"
 
@@ -26,6 +28,11 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
     }
   }
   if (c.ring.empty()) throw ConfigError("--ring must not be empty");
+  const auto& names = drift::detector_names();
+  if (std::find(names.begin(), names.end(), c.detector) == names.end()) {
+    throw ConfigError("--detector '" + c.detector + "' is not a detector (expected " +
+                      drift::detector_names_text() + ")");
+  }
   if (c.window < 2) throw ConfigError("--window must be at least 2");
   if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
   if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
@@ -72,6 +79,9 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
      "predictions); none: drift detection off")
     ("ert", po::value(&c.ert)->default_value(c.ert),
      "expected run time between false drift events, in detector steps")
+    ("detector", po::value(&c.detector)->default_value(c.detector),
+     (drift::detector_names_text() + ": mmd is alibi-detect's MMDDriftOnline; mmd-multi "
+      "watches windows W/2, W and 5W/2 at once (docs/drift.md)").c_str())
     ("window", po::value(&c.window)->default_value(c.window), "test window size W")
     ("n-bootstraps", po::value(&c.n_bootstraps)->default_value(c.n_bootstraps),
      "bootstrap permutations for the thresholds")
@@ -127,9 +137,9 @@ std::string describe(const ExporterConfig& c) {
   for (std::size_t i = 0; i < c.sigmas.size(); ++i)
     sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
   return fmt::format(
-      "ring={} listen={}:{} reference={} ert={} window={} n_bootstraps={} sigma={} seed={} "
+      "ring={} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} seed={} "
       "cache={}",
-      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.ert, c.window,
+      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert, c.window,
       c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
       c.cache.empty() ? "(none)" : c.cache);
 }

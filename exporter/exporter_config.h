@@ -27,6 +27,7 @@ struct ExporterConfig {
   std::uint16_t port = 9400;
   std::string reference;  // "" (drift off), a .npy path, or warmup:N
   double ert = 1000.0;
+  std::string detector = "mmd";  // drift::detector_names()
   std::size_t window = 20;
   std::size_t n_bootstraps = 20000;
   std::vector<float> sigmas;  // empty: median heuristic

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
 
     dx::DriftMonitorOptions drift_options;
     drift_options.reference = config.reference;
+    drift_options.detector = config.detector;
     drift_options.params.window_size = config.window;
     drift_options.params.ert = config.ert;
     drift_options.params.n_bootstraps = config.n_bootstraps;

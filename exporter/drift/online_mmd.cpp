@@ -100,7 +100,7 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
         calibrator.calibrate(bootstrap_source, params.n_bootstraps, options.progress);
     thresholds_ = std::move(result.thresholds);
     survivors_ = std::move(result.survivors);
-    if (cache) cache->store(key, CachedCalibration{kernel_matrix.sigmas, thresholds_});
+    if (cache) cache->store(key, CachedCalibration{kernel_matrix.sigmas, thresholds_, {}});
   }
   choose_split(kernel_matrix, split_source);
   const double seconds =

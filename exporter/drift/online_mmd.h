@@ -27,20 +27,15 @@
 #include <string>
 #include <vector>
 
+#include "drift/drift_detector.h"
 #include "drift/mmd_params.h"
+#include "drift/mmd_step.h"
 #include "driftwatch/common/npy.h"
 #include "drift/permutation_source.h"
 #include "drift/rbf_kernel.h"
 #include "drift/threshold_calibrator.h"
 
 namespace driftwatch::drift {
-
-struct MmdStep {
-  std::uint64_t t = 0;     // detector time after this step: 1 on the first call
-  double test_stat = 0.0;  // mmd² between the sub-reference and the window
-  double threshold = 0.0;  // threshold_at(t)
-  bool is_drift = false;   // test_stat > threshold (strict), as alibi decides
-};
 
 struct OnlineMmdOptions {
   static constexpr std::size_t kDefaultReanchorInterval = 4096;
@@ -65,7 +60,7 @@ struct ReferenceSplit {
   std::vector<double> initial_mmds;          // the statistic of each attempt, last accepted
 };
 
-class OnlineMmd {
+class OnlineMmd : public DriftDetector {
  public:
   // `reference` is [rows, dim] row-major float32 and is copied. Throws
   // std::invalid_argument for parameters that cannot work, std::runtime_error
@@ -78,31 +73,32 @@ class OnlineMmd {
   // Adds one embedding of `dim()` floats and returns the decision. Callers
   // keep out what check_embedding() (drift/embedding_check.h) refuses: one
   // NaN would poison the running sums until the next re-anchoring.
-  MmdStep step(const float* x);
+  MmdStep step(const float* x) override;
   // Adds n embeddings ([n, dim] row-major) in order; out receives n steps.
   // The kernel columns against the sub-reference come from one sgemm, which
   // is what makes batches several times faster per embedding.
-  void step_batch(const float* x, std::size_t n, MmdStep* out);
+  void step_batch(const float* x, std::size_t n, MmdStep* out) override;
   std::vector<MmdStep> step_batch(const float* x, std::size_t n);
 
   // The statistic of the current window (what the last step returned).
   double current_statistic() const;
   // thresholds[t] for t < W, else thresholds[W − 1].
-  double threshold_at(std::uint64_t t) const;
+  double threshold_at(std::uint64_t t) const override;
   // Recomputes the window's kernel values and all sums from the stored
   // embeddings (O(W·N·D)); the periodic re-anchor only re-sums cached values.
   void recompute_from_scratch();
 
-  std::uint64_t t() const { return t_; }
-  std::size_t dim() const { return dim_; }
-  std::size_t window_size() const { return window_size_; }
-  std::size_t reference_size() const { return reference_rows_; }
+  const char* name() const override { return "mmd"; }
+  std::uint64_t t() const override { return t_; }
+  std::size_t dim() const override { return dim_; }
+  std::size_t window_size() const override { return window_size_; }
+  std::size_t reference_size() const override { return reference_rows_; }
   std::size_t sub_reference_size() const { return sub_rows_; }
-  const std::vector<double>& thresholds() const { return thresholds_; }
+  const std::vector<double>& thresholds() const override { return thresholds_; }
   // Bandwidths as the kernel applies them (alibi's kernel.sigma).
-  const std::vector<float>& sigmas() const { return kernel_.effective_sigmas(); }
+  const std::vector<float>& sigmas() const override { return kernel_.effective_sigmas(); }
   const ReferenceSplit& split() const { return split_; }
-  bool calibration_from_cache() const { return from_cache_; }
+  bool calibration_from_cache() const override { return from_cache_; }
   // Bootstrap samples behind each threshold (empty on a cache hit).
   const std::vector<std::size_t>& bootstrap_survivors() const { return survivors_; }
   // Mean of the sub-reference kernel off the diagonal (alibi's k_xx_sub_sum).

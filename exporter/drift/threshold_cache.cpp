@@ -45,6 +45,14 @@ std::string format_body(std::uint64_t key, const CachedCalibration& c) {
     out << buf;
   }
   out << "\n";
+  if (!c.standardization.empty()) {
+    out << "standardization " << c.standardization.size();
+    for (double v : c.standardization) {
+      std::snprintf(buf, sizeof(buf), " %.17g", v);
+      out << buf;
+    }
+    out << "\n";
+  }
   return out.str();
 }
 
@@ -84,6 +92,19 @@ std::uint64_t calibration_key(const float* reference, std::size_t rows, std::siz
   return h.value();
 }
 
+std::uint64_t detector_calibration_key(const float* reference, std::size_t rows, std::size_t cols,
+                                       const MmdParams& params,
+                                       std::uint64_t permutation_fingerprint,
+                                       const std::string& detector,
+                                       const std::vector<std::size_t>& windows) {
+  Fnv1a64 h;
+  h.add(calibration_key(reference, rows, cols, params, permutation_fingerprint));
+  h.add(std::string_view(detector));
+  h.add(static_cast<std::uint64_t>(windows.size()));
+  for (std::size_t w : windows) h.add(static_cast<std::uint64_t>(w));
+  return h.value();
+}
+
 std::optional<CachedCalibration> ThresholdCache::load(std::uint64_t key) const {
   std::ifstream file(path_, std::ios::binary);
   if (!file) return std::nullopt;  // no cache yet: an ordinary miss
@@ -104,7 +125,8 @@ std::optional<CachedCalibration> ThresholdCache::load(std::uint64_t key) const {
   std::string key_hex;
   CachedCalibration c;
   if (!(in >> word >> key_hex) || word != "key" || !read_values(in, "sigmas", c.sigmas) ||
-      !read_values(in, "thresholds", c.thresholds)) {
+      !read_values(in, "thresholds", c.thresholds) ||
+      (in >> std::ws, !in.eof() && !read_values(in, "standardization", c.standardization))) {
     spdlog::warn("thresholds cache {}: malformed; recalibrating", path_);
     return std::nullopt;
   }

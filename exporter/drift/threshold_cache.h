@@ -20,6 +20,9 @@ namespace driftwatch::drift {
 struct CachedCalibration {
   std::vector<float> sigmas;       // bandwidths as given to RbfKernel (before exp(log))
   std::vector<double> thresholds;  // W values
+  // Detectors other than mmd: their per-window standardization (mean, then
+  // scale, per window). Empty for mmd, whose file format is unchanged.
+  std::vector<double> standardization;
 };
 
 // The cache key: FNV-1a 64 over a format tag, the reference shape and bytes,
@@ -27,6 +30,14 @@ struct CachedCalibration {
 // of the bootstrap source).
 std::uint64_t calibration_key(const float* reference, std::size_t rows, std::size_t cols,
                               const MmdParams& params, std::uint64_t permutation_fingerprint);
+
+// The key of a detector other than mmd: calibration_key() extended with its
+// name and its windows, so no two detectors (or window sets) share an entry.
+std::uint64_t detector_calibration_key(const float* reference, std::size_t rows, std::size_t cols,
+                                       const MmdParams& params,
+                                       std::uint64_t permutation_fingerprint,
+                                       const std::string& detector,
+                                       const std::vector<std::size_t>& windows);
 
 // Thread contract: none needed; each call opens the file afresh. Concurrent
 // writers are safe in the sense that a reader sees one whole file or the other

@@ -9,11 +9,14 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "drift/drift_detector.h"
 #include "drift/embedding_check.h"
+#include "drift/multi_window_mmd.h"
 #include "drift/online_mmd.h"
 #include "drift/permutation_source.h"
 #include "driftwatch/common/cli.h"
@@ -100,7 +103,10 @@ int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   }
   if (vm.count("cache")) options.cache_path = vm["cache"].as<std::string>();
 
-  OnlineMmd detector(reference, options);
+  const std::string name = vm["detector"].as<std::string>();
+  std::unique_ptr<DriftDetector> built =
+      make_detector(name, reference.values.data(), reference.rows, reference.cols, options);
+  DriftDetector& detector = *built;
 
   std::string header = "{\"sigma\":" + number(detector.sigmas()[0]);
   header += ",\"sigmas\":" + number_list(detector.sigmas());
@@ -111,9 +117,15 @@ int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   header += ",\"ert\":" + number(options.params.ert);
   header += ",\"n_bootstraps\":" + std::to_string(options.params.n_bootstraps);
   header += ",\"seed\":" + std::to_string(options.params.seed);
-  header += ",\"split_attempts\":" + std::to_string(detector.split().initial_mmds.size());
-  header += ",\"initial_mmds\":" + number_list(detector.split().initial_mmds);
-  header += ",\"sub_reference_kernel_mean\":" + number(detector.sub_reference_kernel_mean());
+  if (const auto* mmd = dynamic_cast<const OnlineMmd*>(&detector)) {
+    header += ",\"split_attempts\":" + std::to_string(mmd->split().initial_mmds.size());
+    header += ",\"initial_mmds\":" + number_list(mmd->split().initial_mmds);
+    header += ",\"sub_reference_kernel_mean\":" + number(mmd->sub_reference_kernel_mean());
+  } else {
+    header += std::string(",\"detector\":\"") + detector.name() + "\"";
+    if (const auto* multi = dynamic_cast<const MultiWindowMmd*>(&detector))
+      header += ",\"windows\":" + number_list(multi->windows());
+  }
   header +=
       std::string(",\"from_cache\":") + (detector.calibration_from_cache() ? "true" : "false");
   header += "}\n";
@@ -167,6 +179,9 @@ int main(int argc, char** argv) {
     ("reference", po::value<std::string>(), "reference embeddings .npy [N, D] (required)")
     ("stream", po::value<std::string>(), "embeddings to replay .npy [M, D] (required)")
     ("ert", po::value<double>(), "expected run time without drift, in steps; fpr = 1/ert (required, > 1)")
+    ("detector", po::value<std::string>()->default_value("mmd"),
+     (detector_names_text() + ": mmd is alibi-detect's MMDDriftOnline (the recorded "
+      "permutations apply to it); mmd-multi watches windows W/2, W and 5W/2 at once").c_str())
     ("window", po::value<std::size_t>(), "test window size W (required, >= 2, N >= 2W+1)")
     ("n-bootstraps", po::value<std::size_t>(),
      "bootstrap permutations for the thresholds (default 1000, or the rows of --bootstrap-perms)")
@@ -191,6 +206,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "mmd-replay: --%s is required (see --help)\n", required);
       return 2;
     }
+  }
+  const auto& names = detector_names();
+  if (std::find(names.begin(), names.end(), vm["detector"].as<std::string>()) == names.end()) {
+    std::fprintf(stderr, "mmd-replay: --detector '%s' is not a detector (expected %s)\n",
+                 vm["detector"].as<std::string>().c_str(), detector_names_text().c_str());
+    return 2;
   }
   std::vector<float> sigmas;
   try {

@@ -38,7 +38,7 @@ class ThresholdCacheTest : public ::testing::Test {
 
 TEST_F(ThresholdCacheTest, StoreThenLoadReturnsExactValues) {
   const ThresholdCache cache(path_);
-  const CachedCalibration c{{0.123456789f, 2.5f}, {0.1 / 3.0, -1e-12, 7.0}};
+  const CachedCalibration c{{0.123456789f, 2.5f}, {0.1 / 3.0, -1e-12, 7.0}, {}};
   ASSERT_TRUE(cache.store(42, c));
   const auto back = cache.load(42);
   ASSERT_TRUE(back.has_value());
@@ -53,7 +53,7 @@ TEST_F(ThresholdCacheTest, MissingFileIsAMiss) {
 
 TEST_F(ThresholdCacheTest, CorruptFileIsIgnored) {
   const ThresholdCache cache(path_);
-  ASSERT_TRUE(cache.store(7, CachedCalibration{{1.0f}, {0.5, 0.25}}));
+  ASSERT_TRUE(cache.store(7, CachedCalibration{{1.0f}, {0.5, 0.25}, {}}));
   std::string text;
   {
     std::ifstream in(path_);

@@ -1,0 +1,45 @@
+#include "drift/drift_detector.h"
+
+#include <stdexcept>
+
+#include "drift/multi_window_mmd.h"
+#include "drift/online_mmd.h"
+
+namespace driftwatch::drift {
+
+const std::vector<std::string>& detector_names() {
+  static const std::vector<std::string> names{"mmd", "mmd-multi"};
+  return names;
+}
+
+std::string detector_names_text() {
+  std::string out;
+  for (const std::string& n : detector_names()) out += (out.empty() ? "" : "|") + n;
+  return out;
+}
+
+void validate_detector_params(const std::string& name, const MmdParams& params,
+                              std::size_t n_reference) {
+  if (name == "mmd") return validate_mmd_params(params, n_reference);
+  if (name == "mmd-multi") {
+    MmdParams longest = params;
+    if (params.window_size >= 2) longest.window_size = default_multi_windows(params.window_size).back();
+    return validate_mmd_params(longest, n_reference);
+  }
+  throw std::invalid_argument("unknown detector '" + name + "' (expected " +
+                              detector_names_text() + ")");
+}
+
+std::unique_ptr<DriftDetector> make_detector(const std::string& name, const float* reference,
+                                             std::size_t rows, std::size_t dim,
+                                             const OnlineMmdOptions& options) {
+  if (name == "mmd") return std::make_unique<OnlineMmd>(reference, rows, dim, options);
+  if (name == "mmd-multi") {
+    return std::make_unique<MultiWindowMmd>(
+        reference, rows, dim, default_multi_windows(options.params.window_size), options);
+  }
+  throw std::invalid_argument("unknown detector '" + name + "' (expected " +
+                              detector_names_text() + ")");
+}
+
+}  // namespace driftwatch::drift
