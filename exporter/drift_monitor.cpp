@@ -190,11 +190,12 @@ void DriftMonitor::start_calibration(std::vector<float> reference, std::size_t r
                                      std::size_t dim) {
   calibrating_ = true;
   update_state();
-  spdlog::info("calibrating drift thresholds: detector {} N={} D={} W={} ert={} n_bootstraps={} "
-               "seed={}{}",
-               options_.detector, rows, dim, options_.params.window_size, options_.params.ert,
-               options_.params.n_bootstraps, options_.params.seed,
-               options_.cache_path.empty() ? "" : " cache " + options_.cache_path);
+  spdlog::info(
+      "calibrating drift thresholds: detector {} N={} D={} W={} ert={} n_bootstraps={} "
+      "seed={}{}",
+      options_.detector, rows, dim, options_.params.window_size, options_.params.ert,
+      options_.params.n_bootstraps, options_.params.seed,
+      options_.cache_path.empty() ? "" : " cache " + options_.cache_path);
   calibration_thread_ = std::thread([this, reference = std::move(reference), rows, dim] {
     drift::OnlineMmdOptions o;
     o.params = options_.params;
@@ -257,9 +258,9 @@ void DriftMonitor::adopt_calibrated_detector() {
     spdlog::info(
         "drift detector ready: {} N={} D={} W={} ert={} sigma={} threshold={} ({}, {:.3f} s)",
         detector_->name(), detector_->reference_size(), detector_->dim(), detector_->window_size(),
-                 options_.params.ert, detector_->sigmas().front(), detector_->thresholds().back(),
-                 detector_->calibration_from_cache() ? "thresholds from cache" : "calibrated",
-                 calibration_seconds_);
+        options_.params.ert, detector_->sigmas().front(), detector_->thresholds().back(),
+        detector_->calibration_from_cache() ? "thresholds from cache" : "calibrated",
+        calibration_seconds_);
   } else {
     spdlog::error("drift detection off: {}", failure_);
   }

@@ -137,10 +137,11 @@ std::string describe(const ExporterConfig& c) {
   for (std::size_t i = 0; i < c.sigmas.size(); ++i)
     sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
   return fmt::format(
-      "ring={} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} seed={} "
+      "ring={} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} "
+      "seed={} "
       "cache={}",
-      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert, c.window,
-      c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
+      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert,
+      c.window, c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
       c.cache.empty() ? "(none)" : c.cache);
 }
 

@@ -23,11 +23,12 @@ void validate_detector_params(const std::string& name, const MmdParams& params,
   if (name == "mmd") return validate_mmd_params(params, n_reference);
   if (name == "mmd-multi") {
     MmdParams longest = params;
-    if (params.window_size >= 2) longest.window_size = default_multi_windows(params.window_size).back();
+    if (params.window_size >= 2)
+      longest.window_size = default_multi_windows(params.window_size).back();
     return validate_mmd_params(longest, n_reference);
   }
-  throw std::invalid_argument("unknown detector '" + name + "' (expected " +
-                              detector_names_text() + ")");
+  throw std::invalid_argument("unknown detector '" + name + "' (expected " + detector_names_text() +
+                              ")");
 }
 
 std::unique_ptr<DriftDetector> make_detector(const std::string& name, const float* reference,
@@ -38,8 +39,8 @@ std::unique_ptr<DriftDetector> make_detector(const std::string& name, const floa
     return std::make_unique<MultiWindowMmd>(
         reference, rows, dim, default_multi_windows(options.params.window_size), options);
   }
-  throw std::invalid_argument("unknown detector '" + name + "' (expected " +
-                              detector_names_text() + ")");
+  throw std::invalid_argument("unknown detector '" + name + "' (expected " + detector_names_text() +
+                              ")");
 }
 
 }  // namespace driftwatch::drift

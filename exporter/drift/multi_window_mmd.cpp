@@ -155,8 +155,8 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
   for (std::size_t i = 0; i < n_bootstraps * m; ++i) {
     double best = -std::numeric_limits<double>::infinity();
     for (std::size_t j = 0; j < nw; ++j)
-      best = std::max(best, (raw[i * nw + j] - result.standardization[j]) /
-                                result.standardization[nw + j]);
+      best = std::max(
+          best, (raw[i * nw + j] - result.standardization[j]) / result.standardization[nw + j]);
     combined[i] = best;
   }
   std::vector<std::size_t> alive(n_bootstraps);
@@ -191,7 +191,8 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
       kernel_(std::vector<float>{1.0f}) {
   if (dim == 0) throw std::invalid_argument("reference embeddings have dimension 0");
   if (options.bootstrap_perms || options.split_perms)
-    throw std::invalid_argument("mmd-multi takes no recorded permutations (they replay alibi's mmd)");
+    throw std::invalid_argument(
+        "mmd-multi takes no recorded permutations (they replay alibi's mmd)");
   validate_windows(windows_, rows);
   MmdParams params = options.params;
   params.window_size = windows_.back();
@@ -225,9 +226,9 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
     standardization_ = cached->standardization;
     from_cache_ = true;
   } else {
-    MultiWindowCalibration c = calibrate_multi_window(
-        kernel_matrix, windows_, params.ert, bootstrap_source, params.n_bootstraps,
-        options.progress);
+    MultiWindowCalibration c =
+        calibrate_multi_window(kernel_matrix, windows_, params.ert, bootstrap_source,
+                               params.n_bootstraps, options.progress);
     thresholds_ = std::move(c.thresholds);
     standardization_ = std::move(c.standardization);
     if (cache)
@@ -267,12 +268,12 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
     recompute_from_scratch();
     if (current_statistic() < thresholds_[0]) return;
   }
-  throw std::runtime_error("mmd-multi reference split: every attempt starts at or above the "
-                           "first threshold");
+  throw std::runtime_error(
+      "mmd-multi reference split: every attempt starts at or above the "
+      "first threshold");
 }
 
-void MultiWindowMmd::cross_sums(const float* y, const float* y_norms, std::size_t n,
-                                double* sums) {
+void MultiWindowMmd::cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums) {
   const int rw = static_cast<int>(sub_rows_);
   const int d = static_cast<int>(dim_);
   products_.resize(std::max<std::size_t>(products_.size(), n * sub_rows_));

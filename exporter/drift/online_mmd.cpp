@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "drift/embedding_check.h"

@@ -30,10 +30,10 @@
 #include "drift/drift_detector.h"
 #include "drift/mmd_params.h"
 #include "drift/mmd_step.h"
-#include "driftwatch/common/npy.h"
 #include "drift/permutation_source.h"
 #include "drift/rbf_kernel.h"
 #include "drift/threshold_calibrator.h"
+#include "driftwatch/common/npy.h"
 
 namespace driftwatch::drift {
 

@@ -155,8 +155,8 @@ Summary summarize(std::vector<std::size_t> v, std::size_t cap) {
   std::sort(v.begin(), v.end());
   s.mean = sum / static_cast<double>(v.size());
   const std::size_t n = v.size();
-  s.median = n % 2 ? static_cast<double>(v[n / 2])
-                   : 0.5 * static_cast<double>(v[n / 2 - 1] + v[n / 2]);
+  s.median =
+      n % 2 ? static_cast<double>(v[n / 2]) : 0.5 * static_cast<double>(v[n / 2 - 1] + v[n / 2]);
   return s;
 }
 
@@ -197,7 +197,8 @@ void throughput(const std::vector<std::string>& detectors, std::size_t window,
       std::size_t steps = 0;
       const auto t1 = Clock::now();
       while (seconds_since(t1) < 2.0) {
-        for (std::size_t b = 0; b < 4096; b += 64) det->step_batch(&stream[b * dim], 64, out.data());
+        for (std::size_t b = 0; b < 4096; b += 64)
+          det->step_batch(&stream[b * dim], 64, out.data());
         steps += 4096;
       }
       const double batched = static_cast<double>(steps) / seconds_since(t1);
@@ -334,8 +335,9 @@ int main(int argc, char** argv) try {
               lengths.push_back(until_drift(*det, rows, cap, 16, out));
             }
             const Summary s = summarize(lengths, cap);
-            line += ",\"run_length_mean\":" + num(s.mean) + ",\"run_length_median\":" +
-                    num(s.median) + ",\"run_length_censored\":" + std::to_string(s.censored);
+            line += ",\"run_length_mean\":" + num(s.mean) +
+                    ",\"run_length_median\":" + num(s.median) +
+                    ",\"run_length_censored\":" + std::to_string(s.censored);
           }
           line += ",\"delays\":{";
           for (std::size_t d = 0; d < drifts.size(); ++d) {
@@ -347,8 +349,8 @@ int main(int argc, char** argv) try {
               delays.push_back(until_drift(*det, rows, max_delay, 4, out));
             }
             const Summary s = summarize(delays, max_delay);
-            line += std::string(d ? "," : "") + "\"" + drifts[d].name + "\":{\"mean\":" +
-                    num(s.mean) + ",\"median\":" + num(s.median) +
+            line += std::string(d ? "," : "") + "\"" + drifts[d].name +
+                    "\":{\"mean\":" + num(s.mean) + ",\"median\":" + num(s.median) +
                     ",\"censored\":" + std::to_string(s.censored) + "}";
           }
           line += "},\"seconds\":" + num(seconds_since(t1)) + "}";

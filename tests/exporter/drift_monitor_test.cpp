@@ -156,6 +156,26 @@ TEST(DriftMonitor, ShiftedEmbeddingsRaiseDriftEvents) {
   EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
 }
 
+// --detector mmd-multi: same metrics and /drift document, its own rows check.
+TEST(DriftMonitor, MultiWindowDetectorFeedsTheSameMetrics) {
+  TempDir dir;
+  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  o.detector = "mmd-multi";
+  ExporterMetrics metrics;
+  DriftMonitor m(o, metrics);
+  m.on_producer(testing::producer_info(kDim));
+  ASSERT_TRUE(wait_ready(m));
+  EXPECT_NE(m.to_json().find("\"detector\":\"mmd-multi\""), std::string::npos);
+  auto shifted = records_for(gaussian_rows(60, kDim, 1.5f, 11), kDim);
+  m.feed(shifted.data(), shifted.size());
+  EXPECT_EQ(m.steps(), 60u);
+  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+  EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
+  // Windows 5, 10, 25 need N >= 51, where mmd's W = 10 needs 21.
+  o.reference = write_reference(dir, 40, kDim);
+  EXPECT_NE(error_of(o).find("window size 25"), std::string::npos) << error_of(o);
+}
+
 TEST(DriftMonitor, PausesWhileTheProducerWritesAnotherDimension) {
   TempDir dir;
   ExporterMetrics metrics;

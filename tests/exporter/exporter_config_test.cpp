@@ -53,6 +53,8 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
   EXPECT_EQ(c.port, 9400);
   EXPECT_TRUE(c.reference.empty());
   EXPECT_TRUE(c.sigmas.empty());
+  EXPECT_EQ(c.detector, "mmd");
+  EXPECT_EQ(parse({"--detector", "mmd-multi"}).detector, "mmd-multi");
 }
 
 TEST(ExporterConfig, ReadsEveryFlag) {
@@ -95,9 +97,9 @@ TEST(ExporterConfig, FlagsWinOverTheEnvironment) {
 TEST(ExporterConfig, HelpListsTheFlags) {
   const Parsed p = parse_all({"--help"});
   EXPECT_EQ(p.outcome, common::CliOutcome::kExitOk);
-  for (const char* flag : {"--ring", "--listen", "--port", "--reference", "--ert", "--window",
-                           "--n-bootstraps", "--sigma", "--seed", "--cache", "--log-level",
-                           "--version"}) {
+  for (const char* flag :
+       {"--ring", "--listen", "--port", "--reference", "--ert", "--window", "--n-bootstraps",
+        "--sigma", "--seed", "--cache", "--log-level", "--detector", "--version"}) {
     EXPECT_NE(p.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -118,6 +120,8 @@ TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
   EXPECT_NE(message({"--port", "70000"}).find("--port"), std::string::npos);
   EXPECT_NE(message({"--sigma", "0.5,-1"}).find("--sigma"), std::string::npos);
   EXPECT_NE(message({"--window", "1"}).find("--window"), std::string::npos);
+  EXPECT_NE(message({"--detector", "bogus"}).find("--detector 'bogus'"), std::string::npos);
+  EXPECT_NE(message({"--detector", "bogus"}).find("mmd|mmd-multi"), std::string::npos);
   EXPECT_NE(message({"--ert", "1"}).find("--ert"), std::string::npos);
   EXPECT_NE(message({"--log-level", "loud"}).find("--log-level"), std::string::npos);
   EXPECT_NE(message({"--no-such-flag"}).find("no-such-flag"), std::string::npos);

@@ -160,6 +160,20 @@ TEST(MmdReplay, SeededRunIsReproducible) {
   EXPECT_EQ(a.lines.size(), 301u);
 }
 
+TEST(MmdReplay, DetectorFlagRunsMultiWindowAndRejectsUnknownNames) {
+  const std::string args = "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
+                           "/stream.npy --ert 50 --window 10 --n-bootstraps 500 --seed 4";
+  const Result multi = run_replay(args + " --detector mmd-multi");
+  ASSERT_EQ(multi.exit_code, 0);
+  EXPECT_EQ(multi.lines.size(), 301u);
+  EXPECT_NE(multi.lines.at(0).find("\"detector\":\"mmd-multi\""), std::string::npos);
+  EXPECT_NE(multi.lines.at(0).find("\"windows\":[5,10,25]"), std::string::npos);
+  EXPECT_EQ(run_replay(args + " --detector mmd").lines, run_replay(args).lines);
+  const Result bogus = run_replay(args + " --detector bogus");
+  EXPECT_EQ(bogus.exit_code, 2);
+  EXPECT_TRUE(bogus.lines.empty());
+}
+
 }  // namespace
 
 namespace {
