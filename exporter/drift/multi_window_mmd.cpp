@@ -80,20 +80,29 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
   std::vector<double> raw(n_bootstraps * m * nw);
   std::vector<double> block(etw * etw);
   std::vector<double> col_prefix(etw + 1);
+  std::vector<double> block_row_sums(etw);
   const std::size_t progress_every = std::max<std::size_t>(1, n_bootstraps / 100);
   for (std::size_t b = 0; b < n_bootstraps; ++b) {
     const std::int64_t* y = perms.next(etw) + rw;
-    double block_offdiag = 0.0;
-    double cross_total = 0.0;
+    // K is exactly symmetric: gather the upper triangle and mirror it.
+    std::fill(block_row_sums.begin(), block_row_sums.end(), 0.0);
     for (std::size_t a = 0; a < etw; ++a) {
       const float* krow = k + static_cast<std::size_t>(y[a]) * n;
       double* brow = block.data() + a * etw;
       double row_sum = 0.0;
-      for (std::size_t c = 0; c < etw; ++c) {
-        brow[c] = krow[y[c]];
-        row_sum += brow[c];
+      for (std::size_t c = a + 1; c < etw; ++c) {
+        const double v = krow[y[c]];
+        brow[c] = v;
+        block[c * etw + a] = v;
+        row_sum += v;
+        block_row_sums[c] += v;
       }
-      row_sum -= brow[a];
+      block_row_sums[a] += row_sum;
+    }
+    double block_offdiag = 0.0;
+    double cross_total = 0.0;
+    for (std::size_t a = 0; a < etw; ++a) {
+      const double row_sum = block_row_sums[a];
       block_offdiag += row_sum;
       const double cross = offdiag_row_sums[static_cast<std::size_t>(y[a])] - row_sum;
       cross_total += cross;
