@@ -20,6 +20,7 @@ NUMERIC_FLAG = {
     "make-reference": ("batch", []),
     "train-demo-model": ("epochs", []),
     "drift-episodes": ("steps", []),
+    "detector-compare": ("runs", []),
 }
 
 # Per binary: arguments that stop it early with a usage error of its own
@@ -34,6 +35,7 @@ STOPS_EARLY = {
     "make-reference": [],
     "train-demo-model": ["--export-images", "1"],
     "drift-episodes": ["--reference", "/nonexistent.npy"],
+    "detector-compare": ["--pool", "/nonexistent.npy"],
 }
 
 BINARIES = {}
