@@ -186,9 +186,9 @@ TEST(MultiWindowMmd, CalibrationMatchesABootstrapFromTheDefinition) {
       if (combined[b] < threshold) kept.push_back(b);
     alive = kept;
   }
-  // Looking at three windows costs: the joint threshold lies above each
-  // window's own (z = 1) once the offsets settle.
-  EXPECT_GT(c.thresholds.back(), 1.0);
+  // Looking at three windows costs: at offset 0 (no survival condition) the
+  // max of the z_k is at least each z_k, so its quantile is at least 1.
+  EXPECT_GE(c.thresholds.front(), 1.0);
 }
 
 TEST(MultiWindowMmd, CalibrationIsReproducibleBySeed) {
