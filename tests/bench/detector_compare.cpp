@@ -10,8 +10,10 @@
 //   each drift: drifted rows until the first is_drift: the delay in steps.
 // Run r of a setting uses the same random rows for every detector.
 // Drifts: mean shifts of 0.25σ and 0.5σ in 8 dimensions and 2σ in one, one
-// dimension's variance doubled, and with --pool/--drift-pool rows drawn
-// from two embedding files (e.g. make-reference's Fashion-MNIST and food .npy).
+// dimension's variance doubled, and with --reference/--pool/--drift-pool rows
+// drawn from embedding files (make-reference's Fashion-MNIST train rows as the
+// reference, Fashion-MNIST test rows as the null stream, food photographs as the
+// drifted one).
 //
 //   detector-compare --runs 200 --reference-sizes 500,1000 --dims 32,128 --erts 100
 //   detector-compare --throughput   # steps/s at D=128 and 1280, N=1000
@@ -224,7 +226,8 @@ void throughput(const std::vector<std::string>& detectors, std::size_t window,
 int main(int argc, char** argv) try {
   driftwatch::select_blas_kernels_or_reexec(argv);
   std::string sizes_text = "500,1000", dims_text = "32,128", erts_text = "100",
-              detectors_text = "mmd,mmd-multi", multi_text, pool_path, drift_pool_path;
+              detectors_text = "mmd,mmd-multi", multi_text, pool_path, drift_pool_path,
+              reference_path;
   std::size_t runs = 200, window = 20, max_delay = 2000, boots = 0;
   std::uint64_t seed = 0;
   bool do_throughput = false, skip_null = false;
@@ -249,7 +252,9 @@ int main(int argc, char** argv) try {
     ("max-delay", po::value(&max_delay)->default_value(max_delay),
      "a drift run gives up after this many steps (counted at this value)")
     ("seed", po::value(&seed)->default_value(seed), "calibration seed")
-    ("pool", po::value(&pool_path), "null rows from this .npy [M, D] (reference: its first N rows)")
+    ("reference", po::value(&reference_path),
+     "reference .npy [N, D] (with --pool; default: the pool's first N rows)")
+    ("pool", po::value(&pool_path), "null rows from this .npy [M, D] instead of N(0, I)")
     ("drift-pool", po::value(&drift_pool_path), "drifted rows from this .npy")
     ("skip-null", po::bool_switch(&skip_null), "no no-drift runs")
     ("throughput", po::bool_switch(&do_throughput), "steps/s at D=128 and 1280 instead");
@@ -288,7 +293,16 @@ int main(int argc, char** argv) try {
   if (!drift_pool_path.empty()) drifts.push_back({drift_pool_path, 0, 0.0f, false, &drift_pool});
 
   std::vector<std::size_t> sizes = parse_sizes(sizes_text), dims = parse_sizes(dims_text);
+  Pool reference_file;
+  if (!reference_path.empty()) {
+    if (pool_path.empty()) throw std::runtime_error("--reference needs --pool");
+    reference_file = load_pool(reference_path);
+    sizes = {reference_file.n};
+  }
   if (!pool_path.empty()) dims = {pool.dim};
+  if ((!reference_path.empty() && reference_file.dim != pool.dim) ||
+      (!drift_pool_path.empty() && drift_pool.dim != (pool_path.empty() ? dims[0] : pool.dim)))
+    throw std::runtime_error("--reference, --pool and --drift-pool differ in D");
   std::vector<double> erts;
   for (std::size_t e : parse_sizes(erts_text)) erts.push_back(static_cast<double>(e));
 
@@ -302,6 +316,8 @@ int main(int argc, char** argv) try {
           std::mt19937_64 rng(run_seed(setting, 0, 99));
           std::normal_distribution<float> normal;
           for (float& x : ref) x = normal(rng);
+        } else if (!reference_path.empty()) {
+          ref = reference_file.values;
         } else {
           // The reference is the pool's first N rows; the null stream draws from the rest too.
           if (pool.n < n) throw std::runtime_error("--pool has fewer rows than N");
