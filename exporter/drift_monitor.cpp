@@ -3,6 +3,7 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -422,11 +423,19 @@ void DriftMonitor::step_rows(const float* rows, const double* times, std::size_t
   while (history_.size() > keep) history_.pop_front();
 }
 
-std::string DriftMonitor::to_json() const {
+std::string DriftMonitor::to_json(std::uint64_t since, bool with_steps) const {
   const State s = state();
-  std::lock_guard lock(mutex_);
+  std::vector<drift::MmdStep> steps;
   std::string out;
-  out.reserve(256 + history_.size() * 96);
+  std::unique_lock lock(mutex_);
+  if (with_steps) {
+    // history_ is in t order: the first step past `since` by binary search.
+    const auto first = std::upper_bound(
+        history_.begin(), history_.end(), since,
+        [](std::uint64_t v, const drift::MmdStep& step) { return v < step.t; });
+    steps.assign(first, history_.end());
+  }
+  out.reserve(1024 + steps.size() * 80);
   out += "{\"state\":";
   common::append_json_string(out, state_name(s));
   out += ",\"error\":";
@@ -503,8 +512,9 @@ std::string DriftMonitor::to_json() const {
   out += fmt::format(",\"t\":{},\"drift_events\":{},\"history\":{},\"steps\":[",
                      steps_.load(std::memory_order_relaxed),
                      events_.load(std::memory_order_relaxed), options_.history);
+  lock.unlock();
   bool first = true;
-  for (const drift::MmdStep& step : history_) {
+  for (const drift::MmdStep& step : steps) {
     if (!first) out += ',';
     first = false;
     out += fmt::format("{{\"t\":{},\"test_stat\":", step.t);

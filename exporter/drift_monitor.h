@@ -66,8 +66,8 @@ struct DriftMonitorOptions {
   drift::MmdParams params;
   // Thresholds cache file ("" : calibrate at every start).
   std::string cache_path;
-  // Steps kept for /drift.
-  std::size_t history = 100;
+  // Steps kept for /drift (5000: minutes of traffic, ~160 KB of memory).
+  std::size_t history = 5000;
   // Embeddings per step_batch() call (one sgemm each).
   std::size_t batch = 64;
   // The sustained-drift layer: share window and hysteresis.
@@ -99,8 +99,11 @@ class DriftMonitor {
   State state() const { return state_.load(std::memory_order_acquire); }
   std::uint64_t steps() const { return steps_.load(std::memory_order_relaxed); }
   std::uint64_t drift_events() const { return events_.load(std::memory_order_relaxed); }
-  // The /drift document: state, parameters, thresholds, the last steps.
-  std::string to_json() const;
+  // The /drift document: state, parameters, thresholds and the kept steps
+  // with t > since (all of them for since 0). The steps are copied under the
+  // lock and formatted after it, so a reader holds the pipeline up for one
+  // copy at most. Without `with_steps`, "steps" is empty (the / page).
+  std::string to_json(std::uint64_t since = 0, bool with_steps = true) const;
 
  private:
   void start_calibration(std::vector<float> reference, std::size_t rows, std::size_t dim);

@@ -37,6 +37,9 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
   if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
   if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
   if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
+  if (c.drift_history == 0 || c.drift_history > 1'000'000) {
+    throw ConfigError("--drift-history must be between 1 and 1000000");
+  }
   if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
   try {
@@ -61,7 +64,7 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
   const common::CliProgram program{
       "drift-exporter",
       "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online\n"
-      "MMD drift detector and serves /metrics, /healthz and /drift.\n\n"
+      "MMD drift detector and serves /metrics, /healthz, /drift, /predictions and the pages at /.\n\n"
       "Usage: drift-exporter [options]\n",
       "",
       {}};
@@ -92,7 +95,7 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     ("log-level", po::value(&c.log_level)->default_value(c.log_level),
      "trace, debug, info, warn, error, critical or off")
     ("drift-history", po::value(&c.drift_history)->default_value(c.drift_history),
-     "detector steps kept for GET /drift")
+     "detector steps kept for GET /drift and its page")
     ("drift-batch", po::value(&c.drift_batch)->default_value(c.drift_batch),
      "embeddings per detector batch (one matrix product each)")
     ("read-batch", po::value(&c.read_batch)->default_value(c.read_batch),

@@ -34,7 +34,7 @@ struct ExporterConfig {
   std::uint64_t seed = 0;
   std::string cache;
   std::string log_level = "info";
-  std::size_t drift_history = 100;
+  std::size_t drift_history = 5000;
   std::size_t drift_batch = 64;
   std::size_t read_batch = 256;
   std::size_t ring_retry_ms = 1000;

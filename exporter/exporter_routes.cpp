@@ -5,15 +5,25 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <charconv>
+#include <chrono>
+#include <exception>
 #include <string_view>
 #include <utility>
 
 #include "driftwatch/common/json_string.h"
+#include "overview.h"
+#include "pages/page_assets.h"
 
 namespace driftwatch::exporter {
 namespace http = boost::beast::http;
 
 namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kHtml = "text/html; charset=utf-8";
+// Smaller bodies are sent as they are: gzip would not pay for itself.
+constexpr std::size_t kGzipMinBytes = 1024;
 
 HttpResponse make_response(http::status status, const char* content_type, std::string body) {
   HttpResponse res{status, 11};
@@ -28,10 +38,29 @@ HttpResponse json_error(http::status status, const char* code, const std::string
   body += ",\"detail\":";
   common::append_json_string(body, detail);
   body += "}\n";
-  return make_response(status, "application/json", std::move(body));
+  return make_response(status, kJson, std::move(body));
 }
 
+std::string clipped(std::string_view s) { return std::string(s.substr(0, 200)); }
+
 }  // namespace
+
+ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const Pipeline& pipeline,
+                               const DriftMonitor* drift, const PredictionHistory* predictions,
+                               Options options)
+    : metrics_(metrics),
+      pipeline_(pipeline),
+      drift_(drift),
+      predictions_(predictions),
+      options_(std::move(options)) {
+  if (!options_.unix_seconds) {
+    options_.unix_seconds = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
 
 std::string ExporterRoutes::health_json() const {
   const char* drift = drift_ ? DriftMonitor::state_name(drift_->state()) : "disabled";
@@ -42,14 +71,37 @@ std::string ExporterRoutes::health_json() const {
       pipeline_.records_read(), pipeline_.records_dropped(), drift);
 }
 
-HttpResponse ExporterRoutes::operator()(const HttpRequest& request) const {
-  std::string_view target(request.target().data(), request.target().size());
-  target = target.substr(0, target.find('?'));  // queries are ignored
-  const bool known = target == "/metrics" || target == "/healthz" || target == "/drift";
+HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
+  std::uint64_t since = 0;
+  if (const auto text = target.param("since")) {
+    const char* end = text->data() + text->size();
+    const auto [ptr, ec] = std::from_chars(text->data(), end, since);
+    if (text->empty() || ptr != end || ec == std::errc::invalid_argument) {
+      return json_error(http::status::bad_request, "bad_since",
+                        "since must be a detector step number (0 or more), got '" +
+                            clipped(*text) + "'");
+    }
+    const std::uint64_t t = drift_ ? drift_->steps() : 0;
+    if (ec == std::errc::result_out_of_range || since > t) {
+      // Past the newest step: a typo, or a client of an exporter since restarted.
+      return json_error(http::status::bad_request, "since_out_of_range",
+                        "since=" + clipped(*text) + " is past the newest detector step t=" +
+                            std::to_string(t) + "; start again from since=0");
+    }
+  }
+  std::string body = drift_ ? drift_->to_json(since) : std::string("{\"state\":\"disabled\"}");
+  body += '\n';
+  return make_response(http::status::ok, kJson, std::move(body));
+}
+
+HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarget& target) const {
+  const std::string& path = target.path;
+  const bool known = path == "/" || path == "/drift" || path == "/predictions" ||
+                     path == "/pages/charts.js" || path == "/metrics" || path == "/healthz";
   if (!known) {
-    std::string path(target.substr(0, 200));
     return json_error(http::status::not_found, "not_found",
-                      "no such path " + path + "; try /metrics, /healthz or /drift");
+                      "no such path " + clipped(path) +
+                          "; try /, /drift, /predictions, /metrics or /healthz");
   }
   if (request.method() != http::verb::get) {
     HttpResponse res = json_error(http::status::method_not_allowed, "method_not_allowed",
@@ -57,15 +109,58 @@ HttpResponse ExporterRoutes::operator()(const HttpRequest& request) const {
     res.set(http::field::allow, "GET");
     return res;
   }
-  if (target == "/metrics") {
+  if (path == "/metrics") {
     return make_response(http::status::ok, kMetricsContentType, metrics_.render());
   }
-  if (target == "/healthz") {
-    return make_response(http::status::ok, "application/json", health_json());
+  if (path == "/healthz") return make_response(http::status::ok, kJson, health_json());
+  if (path == "/pages/charts.js") {
+    return make_response(http::status::ok, "text/javascript; charset=utf-8",
+                         std::string(pages::kChartsJs));
   }
-  std::string body = drift_ ? drift_->to_json() : std::string("{\"state\":\"disabled\"}");
-  body += '\n';
-  return make_response(http::status::ok, "application/json", std::move(body));
+  const std::string_view accept(request[http::field::accept].data(),
+                                request[http::field::accept].size());
+  const auto representation = choose_representation(
+      target, accept, path == "/drift" ? Representation::kJson : Representation::kHtml);
+  if (!representation) {
+    return json_error(http::status::bad_request, "bad_format",
+                      "format must be html or json, got '" + clipped(*target.param("format")) +
+                          "'");
+  }
+  const bool html = *representation == Representation::kHtml;
+  if (path == "/") {
+    return html ? make_response(http::status::ok, kHtml, std::string(pages::kIndexHtml))
+                : make_response(http::status::ok, kJson,
+                                overview_json(options_.ring_name, pipeline_, drift_));
+  }
+  if (path == "/drift") {
+    return html ? make_response(http::status::ok, kHtml, std::string(pages::kDriftHtml))
+                : drift_json(target);
+  }
+  if (html) return make_response(http::status::ok, kHtml, std::string(pages::kPredictionsHtml));
+  return make_response(http::status::ok, kJson,
+                       predictions_ ? predictions_->to_json(options_.unix_seconds())
+                                    : std::string("{\"state\":\"disabled\"}\n"));
+}
+
+HttpResponse ExporterRoutes::operator()(const HttpRequest& request) const {
+  const std::string_view raw(request.target().data(), request.target().size());
+  const RequestTarget target = parse_target(raw);
+  HttpResponse res = route(request, target);
+  if (target.path == "/metrics" || target.path == "/healthz") return res;
+  // The pages and their JSON: never cached (live data), gzipped when accepted.
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::vary, "Accept, Accept-Encoding");
+  const auto accept_encoding = request[http::field::accept_encoding];
+  if (res.body().size() >= kGzipMinBytes &&
+      accepts_gzip(std::string_view(accept_encoding.data(), accept_encoding.size()))) {
+    try {
+      res.body() = gzip(res.body());
+      res.set(http::field::content_encoding, "gzip");
+    } catch (const std::exception&) {
+      // Out of memory in zlib: the plain body still answers.
+    }
+  }
+  return res;
 }
 
 }  // namespace driftwatch::exporter

@@ -1,19 +1,32 @@
 // ExporterRoutes: what the HTTP stage answers, as a plain function of the
 // request (no socket), so it is testable without a network.
 //
-//   GET /metrics  Prometheus text format 0.0.4 of ExporterMetrics
-//   GET /healthz  200 while the process runs; JSON with ring and detector state
-//   GET /drift    DriftMonitor::to_json(): state, parameters, the last steps
-//   anything else 404 (unknown path) or 405 (known path, other method)
+//   GET /              the overview page (HTML; JSON with Accept: application/json)
+//   GET /drift         DriftMonitor::to_json() (JSON; ?since=STEP: only steps after STEP);
+//                      the live figure with Accept: text/html or ?format=html
+//   GET /predictions   the predictions page (HTML; JSON with ?format=json or Accept)
+//   GET /pages/charts.js  the pages' drawing script
+//   GET /metrics       Prometheus text format 0.0.4 of ExporterMetrics
+//   GET /healthz       200 while the process runs; JSON with ring and detector state
+//   a bad ?format= or ?since= is a 400 JSON error; an unknown path 404, another
+//   method on a known path 405. Pages and their JSON are gzipped for clients
+//   that accept it (the pages stay far below 100 KB that way).
 //
 // Thread contract: operator() may run on any thread, concurrently; it only
-// reads thread-safe state of the metrics, pipeline and drift monitor.
+// reads thread-safe state of the metrics, pipeline, drift monitor and
+// prediction history.
 #pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
 
 #include "drift_monitor.h"
 #include "exporter_metrics.h"
+#include "http_query.h"
 #include "http_server.h"
 #include "pipeline.h"
+#include "prediction_history.h"
 
 namespace driftwatch::exporter {
 
@@ -21,19 +34,29 @@ constexpr const char* kMetricsContentType = "text/plain; version=0.0.4";
 
 class ExporterRoutes {
  public:
-  // `drift` may be null (no detector configured at all).
+  struct Options {
+    std::string ring_name;
+    // Wall-clock Unix seconds for /predictions (tests inject their own).
+    std::function<std::int64_t()> unix_seconds;
+  };
+
+  // `drift` may be null (no detector configured at all), `predictions` too.
   ExporterRoutes(const ExporterMetrics& metrics, const Pipeline& pipeline,
-                 const DriftMonitor* drift)
-      : metrics_(metrics), pipeline_(pipeline), drift_(drift) {}
+                 const DriftMonitor* drift, const PredictionHistory* predictions = nullptr,
+                 Options options = {});
 
   HttpResponse operator()(const HttpRequest& request) const;
 
  private:
+  HttpResponse route(const HttpRequest& request, const RequestTarget& target) const;
+  HttpResponse drift_json(const RequestTarget& target) const;
   std::string health_json() const;
 
   const ExporterMetrics& metrics_;
   const Pipeline& pipeline_;
   const DriftMonitor* drift_;
+  const PredictionHistory* predictions_;
+  Options options_;
 };
 
 }  // namespace driftwatch::exporter

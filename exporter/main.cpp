@@ -1,6 +1,6 @@
 // drift-exporter: reads the driftwatch ring and serves its metrics.
-// Wiring only: config -> ring follower -> metrics -> drift monitor ->
-// pipeline thread, and the HTTP server on the main thread.
+// Wiring only: config -> ring follower -> metrics (+ prediction history) ->
+// drift monitor -> pipeline thread, and the HTTP server on the main thread.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,6 +21,7 @@
 #include "exporter_routes.h"
 #include "http_server.h"
 #include "pipeline.h"
+#include "prediction_history.h"
 #include "ring_follower.h"
 
 namespace dx = driftwatch::exporter;
@@ -64,20 +65,24 @@ int main(int argc, char** argv) {
 
     dx::Pipeline::Options pipeline_options;
     pipeline_options.batch_size = config.read_batch;
-    dx::Pipeline pipeline(follower, metrics, &drift, pipeline_options);
+    dx::PredictionHistory predictions;
+    dx::Pipeline pipeline(follower, metrics, &drift, pipeline_options, &predictions);
 
     boost::asio::io_context ioc{1};
     dx::HttpServer::Options http_options;
     http_options.address = config.listen;
     http_options.port = config.port;
     http_options.on_accept_error = [&metrics] { metrics.add_accept_error(); };
-    dx::HttpServer server(ioc, http_options, dx::ExporterRoutes(metrics, pipeline, &drift));
+    dx::ExporterRoutes::Options route_options;
+    route_options.ring_name = config.ring;
+    dx::HttpServer server(ioc, http_options,
+                          dx::ExporterRoutes(metrics, pipeline, &drift, &predictions, route_options));
     server.start();
     const auto endpoint = server.local_endpoint();
     std::cout << "listening on " << endpoint.address().to_string() << ":" << endpoint.port()
               << std::endl;
-    spdlog::info("serving /metrics, /healthz and /drift on {}:{}", endpoint.address().to_string(),
-                 endpoint.port());
+    spdlog::info("serving the pages at http://{}:{}/ and /metrics, /healthz, /drift, /predictions",
+                 endpoint.address().to_string(), endpoint.port());
 
     std::atomic<int> exit_code{0};
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);

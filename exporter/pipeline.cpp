@@ -7,14 +7,19 @@
 namespace driftwatch::exporter {
 
 Pipeline::Pipeline(RingFollower& follower, ExporterMetrics& metrics, DriftMonitor* drift,
-                   Options options)
-    : follower_(follower), metrics_(metrics), drift_(drift), options_(options) {
+                   Options options, PredictionHistory* predictions)
+    : follower_(follower),
+      metrics_(metrics),
+      drift_(drift),
+      options_(options),
+      predictions_(predictions) {
   if (options_.batch_size == 0) options_.batch_size = 1;
   metrics_.set_producer_up(false);
 }
 
 void Pipeline::process(std::size_t begin, std::size_t end) {
   for (std::size_t i = begin; i < end; ++i) metrics_.observe_record(batch_[i].fields);
+  if (predictions_ != nullptr && end > begin) predictions_->observe(batch_.data() + begin, end - begin);
   if (drift_ != nullptr && end > begin) drift_->feed(batch_.data() + begin, end - begin);
 }
 
@@ -44,6 +49,11 @@ std::size_t Pipeline::run_once() {
     const ring::SegmentInfo& info = follower_.info();
     metrics_.set_producer(info);
     if (drift_ != nullptr) drift_->on_producer(info);
+    if (predictions_ != nullptr) predictions_->set_classes(info.class_names);
+    {
+      std::lock_guard lock(producer_mutex_);
+      producer_ = info;
+    }
     attached_.store(true, std::memory_order_relaxed);
     generation_.store(info.generation, std::memory_order_relaxed);
     process(r.changed_at, r.count);
@@ -56,9 +66,16 @@ std::size_t Pipeline::run_once() {
   if (r.lost > 0) metrics_.add_records_dropped(r.lost);
   read_.fetch_add(r.count, std::memory_order_relaxed);
   dropped_.fetch_add(r.lost, std::memory_order_relaxed);
-  metrics_.set_lag(follower_.lag());
+  const std::uint64_t lag = follower_.lag();
+  metrics_.set_lag(lag);
+  lag_.store(lag, std::memory_order_relaxed);
   check_liveness(r.producer_changed);
   return r.count;
+}
+
+ring::SegmentInfo Pipeline::producer() const {
+  std::lock_guard lock(producer_mutex_);
+  return producer_;
 }
 
 void Pipeline::run() {

@@ -1,6 +1,7 @@
 // Pipeline: the exporter's reading thread, wiring the stages in order:
-// RingFollower (ring) -> ExporterMetrics (metrics) -> DriftMonitor (drift).
-// The HTTP stage only reads what these publish.
+// RingFollower (ring) -> ExporterMetrics (metrics) -> DriftMonitor (drift),
+// and PredictionHistory (the /predictions page) beside the metrics. The HTTP
+// stage only reads what these publish.
 //
 // Each iteration takes up to batch_size records from the ring, counts them
 // into the metrics, hands the successful predictions' embeddings to the drift
@@ -11,18 +12,21 @@
 // records. It never writes to the ring and so never slows the server.
 //
 // Thread contract: run() (or run_once()) on one thread; stop() and the
-// status accessors from any thread.
+// status accessors (producer() included: a copy under its own mutex, taken
+// only when the producer changes) from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "drift_monitor.h"
 #include "driftwatch/ring_reader.h"
 #include "exporter_metrics.h"
+#include "prediction_history.h"
 #include "ring_follower.h"
 
 namespace driftwatch::exporter {
@@ -37,8 +41,9 @@ class Pipeline {
     std::chrono::milliseconds liveness_interval{250};
   };
 
-  // `drift` may be null (no detector at all).
-  Pipeline(RingFollower& follower, ExporterMetrics& metrics, DriftMonitor* drift, Options options);
+  // `drift` may be null (no detector at all), `predictions` too (no page).
+  Pipeline(RingFollower& follower, ExporterMetrics& metrics, DriftMonitor* drift, Options options,
+           PredictionHistory* predictions = nullptr);
 
   // Loops until stop(). Exceptions from the follower (a ring that can never
   // be read) propagate.
@@ -52,6 +57,10 @@ class Pipeline {
   std::uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
   std::uint64_t records_read() const { return read_.load(std::memory_order_relaxed); }
   std::uint64_t records_dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t lag() const { return lag_.load(std::memory_order_relaxed); }
+  // The current producer's header (default-constructed before the first
+  // attach).
+  ring::SegmentInfo producer() const;
 
  private:
   void process(std::size_t begin, std::size_t end);
@@ -61,6 +70,7 @@ class Pipeline {
   ExporterMetrics& metrics_;
   DriftMonitor* drift_;
   Options options_;
+  PredictionHistory* predictions_;
   std::vector<ring::Record> batch_;
   std::chrono::steady_clock::time_point next_liveness_check_{};
   // Status for /healthz and tests; relaxed, nothing is published through them.
@@ -70,6 +80,9 @@ class Pipeline {
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<std::uint64_t> read_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> lag_{0};
+  mutable std::mutex producer_mutex_;
+  ring::SegmentInfo producer_;  // under producer_mutex_
 };
 
 }  // namespace driftwatch::exporter

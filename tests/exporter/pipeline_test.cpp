@@ -129,7 +129,7 @@ TEST(ExporterRoutes, AnswersUnknownPathsWith404AndOtherMethodsWith405) {
   TempDir dir;
   Harness h(dir.file("ring"));
   EXPECT_EQ(h.get("/predict").result(), http::status::not_found);
-  EXPECT_EQ(h.get("/").result(), http::status::not_found);
+  EXPECT_EQ(h.get("/index.html").result(), http::status::not_found);
   const HttpResponse res = h.get("/metrics", http::verb::post);
   EXPECT_EQ(res.result(), http::status::method_not_allowed);
   EXPECT_EQ(res[http::field::allow], "GET");
