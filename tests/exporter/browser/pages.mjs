@@ -159,6 +159,8 @@ try {
   await drift.page.setViewportSize({ width: 390, height: 844 });
   await drift.page.waitForFunction(() => +document.getElementById("drift-svg").getAttribute("width") < 400);
   await compare(drift.page, "phone width");
+  const driftWidth = await drift.page.evaluate(() => document.documentElement.scrollWidth);
+  check(driftWidth <= 390, `/drift fits a 390 px phone (scroll width ${driftWidth})`);
   await drift.page.screenshot({ path: `${outDir}/exporter_drift_phone.png`, fullPage: true });
   check(drift.problems.length === 0, "/drift page: no console errors or failed requests " + JSON.stringify(drift.problems));
 
