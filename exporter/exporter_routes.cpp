@@ -77,9 +77,9 @@ HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
     const char* end = text->data() + text->size();
     const auto [ptr, ec] = std::from_chars(text->data(), end, since);
     if (text->empty() || ptr != end || ec == std::errc::invalid_argument) {
-      return json_error(http::status::bad_request, "bad_since",
-                        "since must be a detector step number (0 or more), got '" +
-                            clipped(*text) + "'");
+      return json_error(
+          http::status::bad_request, "bad_since",
+          "since must be a detector step number (0 or more), got '" + clipped(*text) + "'");
     }
     const std::uint64_t t = drift_ ? drift_->steps() : 0;
     if (ec == std::errc::result_out_of_range || since > t) {
@@ -99,9 +99,9 @@ HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarg
   const bool known = path == "/" || path == "/drift" || path == "/predictions" ||
                      path == "/pages/charts.js" || path == "/metrics" || path == "/healthz";
   if (!known) {
-    return json_error(http::status::not_found, "not_found",
-                      "no such path " + clipped(path) +
-                          "; try /, /drift, /predictions, /metrics or /healthz");
+    return json_error(
+        http::status::not_found, "not_found",
+        "no such path " + clipped(path) + "; try /, /drift, /predictions, /metrics or /healthz");
   }
   if (request.method() != http::verb::get) {
     HttpResponse res = json_error(http::status::method_not_allowed, "method_not_allowed",
@@ -122,9 +122,9 @@ HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarg
   const auto representation = choose_representation(
       target, accept, path == "/drift" ? Representation::kJson : Representation::kHtml);
   if (!representation) {
-    return json_error(http::status::bad_request, "bad_format",
-                      "format must be html or json, got '" + clipped(*target.param("format")) +
-                          "'");
+    return json_error(
+        http::status::bad_request, "bad_format",
+        "format must be html or json, got '" + clipped(*target.param("format")) + "'");
   }
   const bool html = *representation == Representation::kHtml;
   if (path == "/") {

@@ -87,8 +87,9 @@ RequestTarget parse_target(std::string_view target) {
     const std::string_view pair = query.substr(0, amp);
     if (!pair.empty()) {
       const std::size_t eq = pair.find('=');
-      t.params.emplace_back(percent_decode(pair.substr(0, eq)),
-                            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1)));
+      t.params.emplace_back(
+          percent_decode(pair.substr(0, eq)),
+          eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -97,8 +98,8 @@ RequestTarget parse_target(std::string_view target) {
 }
 
 std::optional<Representation> choose_representation(const RequestTarget& target,
-                                                     std::string_view accept,
-                                                     Representation fallback) {
+                                                    std::string_view accept,
+                                                    Representation fallback) {
   if (const auto format = target.param("format")) {
     if (*format == "html") return Representation::kHtml;
     if (*format == "json") return Representation::kJson;
@@ -122,7 +123,7 @@ bool accepts_gzip(std::string_view accept_encoding) {
 std::string gzip(std::string_view data) {
   z_stream zs{};
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');

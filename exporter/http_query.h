@@ -29,12 +29,13 @@ enum class Representation { kHtml, kJson };
 // `fallback`. An unknown format value yields nullopt (the caller answers
 // 400).
 std::optional<Representation> choose_representation(const RequestTarget& target,
-                                                     std::string_view accept,
-                                                     Representation fallback);
+                                                    std::string_view accept,
+                                                    Representation fallback);
 
 // True when Accept-Encoding lists gzip with a non-zero q.
 bool accepts_gzip(std::string_view accept_encoding);
-// The gzip (RFC 1952) form of `data`, zlib level 6.
+// The gzip (RFC 1952) form of `data`, zlib level 3: for a full /drift history
+// (~470 KB) a ~75 KB answer in ~2.5 ms, against 69 KB in ~6 ms at level 6.
 std::string gzip(std::string_view data);
 
 }  // namespace driftwatch::exporter

@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
     http_options.on_accept_error = [&metrics] { metrics.add_accept_error(); };
     dx::ExporterRoutes::Options route_options;
     route_options.ring_name = config.ring;
-    dx::HttpServer server(ioc, http_options,
-                          dx::ExporterRoutes(metrics, pipeline, &drift, &predictions, route_options));
+    dx::ExporterRoutes routes(metrics, pipeline, &drift, &predictions, route_options);
+    dx::HttpServer server(ioc, http_options, routes);
     server.start();
     const auto endpoint = server.local_endpoint();
     std::cout << "listening on " << endpoint.address().to_string() << ":" << endpoint.port()

@@ -19,7 +19,9 @@ Pipeline::Pipeline(RingFollower& follower, ExporterMetrics& metrics, DriftMonito
 
 void Pipeline::process(std::size_t begin, std::size_t end) {
   for (std::size_t i = begin; i < end; ++i) metrics_.observe_record(batch_[i].fields);
-  if (predictions_ != nullptr && end > begin) predictions_->observe(batch_.data() + begin, end - begin);
+  if (predictions_ != nullptr && end > begin) {
+    predictions_->observe(batch_.data() + begin, end - begin);
+  }
   if (drift_ != nullptr && end > begin) drift_->feed(batch_.data() + begin, end - begin);
 }
 

@@ -44,8 +44,9 @@ void append_counts(std::string& out, const Array& counts) {
 
 // The fields every point and every window total carry.
 void append_aggregate(std::string& out, const PredictionHistory::Aggregate& a) {
-  out += fmt::format("\"requests\":{},\"errors\":{},\"predictions\":{},\"error_share\":",
-                     a.requests, a.errors, a.predictions);
+  out +=
+      fmt::format("\"requests\":{},\"errors\":{},\"predictions\":{},\"error_share\":", a.requests,
+                  a.errors, a.predictions);
   append_number_or_null(out, a.requests ? static_cast<double>(a.errors) / a.requests : 0.0,
                         a.requests > 0);
   out += ",\"mean_confidence\":";
@@ -187,11 +188,12 @@ std::string PredictionHistory::to_json(std::int64_t now) const {
   }
   out += "],\"confidence_bounds\":[";
   const std::vector<double>& conf_bounds = confidence_buckets();
-  for (std::size_t i = 0; i < conf_bounds.size(); ++i) out += fmt::format("{}{}", i ? "," : "", conf_bounds[i]);
+  for (std::size_t i = 0; i < conf_bounds.size(); ++i)
+    out += fmt::format("{}{}", i ? "," : "", conf_bounds[i]);
   out += "]";
   for (const Window& w : windows) {
-    out += fmt::format(",\"{}\":{{\"seconds\":{},\"step_seconds\":{},", w.name, 60 * w.step,
-                       w.step);
+    out +=
+        fmt::format(",\"{}\":{{\"seconds\":{},\"step_seconds\":{},", w.name, 60 * w.step, w.step);
     append_aggregate(out, w.total);
     out += ",\"class_counts\":";
     append_counts(out, w.total.classes);

@@ -60,7 +60,7 @@ const DW = (() => {
       text(axes, left - 6, sy(v) + 4, (o.yFormat || fmt)(v), { "text-anchor": "end" });
     }
     if (o.xTicks !== false) {
-      for (const v of niceTicks(x0, x1, Math.max(2, Math.floor((right - left) / 90)))) {
+      for (const v of niceTicks(x0, x1, Math.max(3, Math.floor((right - left) / 80)))) {
         el("line", { x1: sx(v), x2: sx(v), y1: bottom, y2: bottom + 4, stroke: "#444" }, axes);
         text(axes, sx(v), bottom + 16, (o.xFormat || fmt)(v), { "text-anchor": "middle" });
       }
@@ -106,6 +106,10 @@ const DW = (() => {
       }
       el("path", { d, fill: "none", stroke: s.color, "stroke-width": 2,
                    "stroke-dasharray": s.dash || "", class: "series" }, f.svg);
+      // A dot per point too, so that a lone point (one busy second) shows.
+      for (const [px, py] of s.points) {
+        if (py != null) el("circle", { cx: f.sx(px), cy: f.sy(py), r: 2, fill: s.color }, f.svg);
+      }
     }
     legend(container, o.series.map((s) => ({ label: s.name, color: s.color,
                                               kind: s.dash ? "dash" : "line" })));

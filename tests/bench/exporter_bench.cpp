@@ -9,6 +9,10 @@
 // - BM_ExporterDrainsAFullRing: the ring is filled in one burst and the
 //   exporter drains it with the CPU to itself.
 // - BM_ExporterIdleMemory: attached, nothing written.
+// - BM_DriftStepsWhileAPageClientPolls: drift on, a flat-out writer; detector
+//   steps per second in one run without a client, with a client fetching the
+//   whole /drift JSON (5000 steps) 10 times a second, and with one fetching
+//   /drift?since=<last> 10 times a second as the /drift page does.
 // VmRSS and VmHWM are read from /proc while the exporter runs.
 //
 // The binary is found next to this one (<build>/exporter/drift-exporter) or
@@ -18,11 +22,15 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "../exporter/exporter_process.h"
@@ -242,6 +250,133 @@ void BM_ExporterIdleMemory(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ExporterIdleMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The exporter's CPU time (user + system) so far, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+struct Phase {
+  double steps_per_s = 0;
+  double cpu_per_s = 0;  // exporter CPU seconds per second
+};
+
+// Detector steps/s and exporter CPU over `seconds` while `poll` (if any)
+// runs every 100 ms.
+Phase measure(const ExporterProcess& exporter, double seconds, const std::function<void()>& poll) {
+  std::atomic<bool> stop{false};
+  std::thread client;
+  if (poll) {
+    client = std::thread([&] {
+      auto next = std::chrono::steady_clock::now();
+      while (!stop.load(std::memory_order_relaxed)) {
+        poll();
+        next += std::chrono::milliseconds(100);
+        std::this_thread::sleep_until(next);
+      }
+    });
+  }
+  const Scrape a = scrape(exporter);
+  const double cpu_a = cpu_seconds(exporter.pid());
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const Scrape b = scrape(exporter);
+  const double cpu_b = cpu_seconds(exporter.pid());
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stop.store(true);
+  if (client.joinable()) client.join();
+  return {(b.steps - a.steps) / elapsed, (cpu_b - cpu_a) / elapsed};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return 0;
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// Drift on, a flat-out writer (the detector saturated: where a slow-down
+// would show first). Five rounds of three 1.5 s phases, interleaved so that
+// the machine's other load hits all three alike: no client; a client
+// fetching the whole /drift JSON 10 times a second; a client fetching
+// /drift?since=<last t> 10 times a second, as the page does.
+void BM_DriftStepsWhileAPageClientPolls(benchmark::State& state) {
+  TempDir dir;
+  ring::RingWriter writer(
+      driftwatch::exporter::testing::writer_options(dir.file("ring"), kDim, kSlots));
+  std::vector<std::string> args = exporter_args(dir, true);
+  args.insert(args.end(), {"--drift-history", "5000"});
+  ExporterProcess exporter(exporter_binary(), args, dir.file("exporter.log"));
+  if (!exporter_ready(exporter, true)) {
+    state.SkipWithError(("exporter not ready: " + exporter.log()).c_str());
+    return;
+  }
+  const std::vector<float> pool = gaussian_rows(4096, kDim, 0.0f, 2);
+  for (auto _ : state) {
+    std::atomic<bool> stop{false};
+    std::thread load([&] {
+      for (std::uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
+        writer.write(predict_ok(static_cast<std::int32_t>(n % 10), 0.8f),
+                     pool.data() + (n % 4096) * kDim, kDim);
+      }
+    });
+    // Fill the history (5000 steps) before measuring.
+    eventually([&] { return scrape(exporter).steps >= 6000; }, std::chrono::seconds(60));
+    std::size_t full_bytes = 0, since_bytes = 0, since_polls = 0;
+    std::uint64_t last = 0;
+    const auto full = [&] { full_bytes = http_get(exporter.port(), "/drift").body.size(); };
+    const auto since = [&] {
+      const std::string body =
+          http_get(exporter.port(), "/drift?since=" + std::to_string(last)).body;
+      since_bytes += body.size();
+      ++since_polls;
+      const auto at = body.find(",\"t\":", body.find("\"calibration\""));
+      if (at != std::string::npos) last = std::stoull(body.substr(at + 5));
+    };
+    std::vector<double> steps[3], cpu[3];
+    for (int round = 0; round < 5; ++round) {
+      const std::function<void()> clients[3] = {nullptr, full, since};
+      for (int k = 0; k < 3; ++k) {
+        const Phase p = measure(exporter, 1.5, clients[k]);
+        steps[k].push_back(p.steps_per_s);
+        cpu[k].push_back(p.cpu_per_s);
+      }
+    }
+    stop.store(true);
+    load.join();
+    state.SetIterationTime(5 * 3 * 1.5);
+    const double idle = median(steps[0]);
+    state.counters["steps_per_s_no_client"] = idle;
+    state.counters["steps_per_s_full_json_10hz"] = median(steps[1]);
+    state.counters["steps_per_s_since_10hz"] = median(steps[2]);
+    state.counters["full_json_change"] = median(steps[1]) / idle - 1;
+    state.counters["since_change"] = median(steps[2]) / idle - 1;
+    state.counters["cpu_no_client"] = median(cpu[0]);
+    state.counters["cpu_full_json_10hz"] = median(cpu[1]);
+    state.counters["cpu_since_10hz"] = median(cpu[2]);
+    state.counters["full_json_bytes"] = static_cast<double>(full_bytes);
+    state.counters["since_bytes_per_poll"] =
+        since_polls ? static_cast<double>(since_bytes) / since_polls : 0;
+    std::string spread;
+    for (int k = 0; k < 3; ++k) {
+      spread += k ? " | " : "";
+      for (double v : steps[k]) spread += std::to_string(static_cast<int>(v)) + " ";
+    }
+    state.SetLabel("steps/s per round (none | full | since): " + spread);
+  }
+}
+BENCHMARK(BM_DriftStepsWhileAPageClientPolls)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kSecond);
 
 }  // namespace
 

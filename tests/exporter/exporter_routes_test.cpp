@@ -67,8 +67,9 @@ struct Harness {
             }(),
             metrics),
         pipeline(follower, metrics, &drift, Pipeline::Options{}, &predictions),
-        routes(metrics, pipeline, &drift, &predictions,
-               ExporterRoutes::Options{"/dw-test-ring", [] { return std::int64_t{1'700'000'000}; }}) {
+        routes(
+            metrics, pipeline, &drift, &predictions,
+            ExporterRoutes::Options{"/dw-test-ring", [] { return std::int64_t{1'700'000'000}; }}) {
     const bool ready = testing::eventually([&] {
       drift.feed(nullptr, 0);
       return drift.state() == DriftMonitor::State::kReady;

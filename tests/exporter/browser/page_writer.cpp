@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
   if (mode == "reference" && argc == 5) {
     const std::size_t dim = std::stoul(argv[3]);
     const std::size_t rows = std::stoul(argv[4]);
-    driftwatch::common::write_npy(
-        argv[2], driftwatch::common::NpyArray::from_float32(
-                     {rows, dim}, testing::gaussian_rows(rows, dim, 0.0f, 1)));
+    driftwatch::common::write_npy(argv[2],
+                                  driftwatch::common::NpyArray::from_float32(
+                                      {rows, dim}, testing::gaussian_rows(rows, dim, 0.0f, 1)));
     return 0;
   }
   if (mode != "stream" || argc != 4) return usage();
