@@ -155,6 +155,18 @@ try {
   await stepsReach(370);
   const c = await compare(drift.page, "shifted");
   check(c.driftTs.length >= 60, `shifted: the detector fired (${c.driftTs.length} of 120 steps)`);
+  // The sustained-drift layer: an open episode, shaded from its start step.
+  const sus = c.doc.sustained;
+  check(sus && sus.active && sus.recent_episodes.length >= 1, "shifted: /drift JSON has an active episode");
+  const episode = await drift.page.evaluate(() => {
+    const r = document.querySelector("#drift-svg rect.episode");
+    return r && { x: +r.getAttribute("x"), facts: document.getElementById("facts").textContent };
+  });
+  const start = sus.recent_episodes[sus.recent_episodes.length - 1].start_step;
+  const xOf = (t) => c.f.left + ((t - c.doc.steps[0].t) / (c.doc.steps.at(-1).t - c.doc.steps[0].t)) * (c.f.right - c.f.left);
+  check(episode && Math.abs(episode.x - xOf(start)) <= 1,
+        `shifted: the episode is shaded from step ${start} (x=${episode && episode.x}, expected ${xOf(start).toFixed(1)})`);
+  check(episode && episode.facts.includes("sustained drift: ACTIVE"), "shifted: the page says sustained drift is active");
   await drift.page.screenshot({ path: `${outDir}/exporter_drift.png`, fullPage: true });
   await drift.page.setViewportSize({ width: 390, height: 844 });
   await drift.page.waitForFunction(() => +document.getElementById("drift-svg").getAttribute("width") < 400);

@@ -35,7 +35,7 @@ trap cleanup EXIT
 dim=16
 "$writer_bin" reference "$work/ref.npy" "$dim" 500
 "$exporter_bin" --port 0 --ring "$work/ring" --ring-retry-ms 50 --reference "$work/ref.npy" \
-  --window 20 --ert 300 --n-bootstraps 300 --drift-batch 1 \
+  --window 20 --ert 300 --n-bootstraps 300 --drift-batch 1 --drift-share-steps 100 \
   > "$work/stdout.txt" 2> "$out/exporter.log" &
 exporter_pid=$!
 port=""
