@@ -55,6 +55,7 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
   EXPECT_TRUE(c.sigmas.empty());
   EXPECT_EQ(c.detector, "mmd");
   EXPECT_EQ(parse({"--detector", "mmd-multi"}).detector, "mmd-multi");
+  EXPECT_EQ(c.drift_history, 5000u);  // minutes of traffic for the /drift figure
 }
 
 TEST(ExporterConfig, ReadsEveryFlag) {
@@ -126,6 +127,9 @@ TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
   EXPECT_NE(message({"--log-level", "loud"}).find("--log-level"), std::string::npos);
   EXPECT_NE(message({"--no-such-flag"}).find("no-such-flag"), std::string::npos);
   EXPECT_NE(message({"--ert", "many"}).find("ert"), std::string::npos);
+  EXPECT_NE(message({"--drift-history", "0"}).find("--drift-history"), std::string::npos);
+  EXPECT_NE(message({"--drift-history", "1000001"}).find("--drift-history"), std::string::npos);
+  EXPECT_EQ(message({"--drift-history", "1000000"}), "no error");
 }
 
 TEST(ExporterConfig, SustainedDriftFlagsHaveDefaultsHelpAndValidation) {
