@@ -356,7 +356,7 @@ cat <<EOF
   Open while it runs:
     Prometheus      $PROM/alerts   $PROM/graph
     Alertmanager    $AM
-    exporter        $EXPORTER/metrics   $EXPORTER/drift
+    exporter        $EXPORTER/   (pages)   $EXPORTER/drift?format=html   $EXPORTER/metrics
     infer-server    $SERVER/   (upload page)
     webhook alerts  $WEBHOOK/alerts
   Logs: $LOGS
@@ -435,7 +435,7 @@ fi
 
 cat <<EOF
 
-  Prometheus $PROM   Alertmanager $AM   exporter $EXPORTER/metrics $EXPORTER/drift
+  Prometheus $PROM   Alertmanager $AM   exporter $EXPORTER/ $EXPORTER/metrics $EXPORTER/drift
   infer-server $SERVER/   summary $summary_file   logs $LOGS
 EOF
 
