@@ -1,5 +1,7 @@
 #include "driftwatch/server/inference_pool.h"
 
+#include <exception>
+
 namespace driftwatch::server {
 
 InferencePool::InferencePool(std::size_t threads, std::size_t queue_capacity,
@@ -23,6 +25,42 @@ bool InferencePool::try_submit(Task task) {
   }
   cv_.notify_one();
   return true;
+}
+
+void InferencePool::run_on_every_worker(const std::function<void()>& fn) {
+  const std::size_t n = workers_.size();
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t arrived = 0;
+  std::size_t done = 0;
+  std::exception_ptr error;  // the first failure, rethrown to the caller
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t i = 0; i < n; ++i) {
+      // Bypasses the capacity check: these tasks are not requests.
+      queue_.push_back([&] {
+        std::unique_lock<std::mutex> l(m);
+        ++arrived;
+        cv.notify_all();
+        cv.wait(l, [&] { return arrived == n; });
+        l.unlock();
+        std::exception_ptr e;
+        try {
+          fn();
+        } catch (...) {
+          e = std::current_exception();
+        }
+        l.lock();
+        if (e && !error) error = e;
+        ++done;
+        cv.notify_all();
+      });
+    }
+  }
+  cv_.notify_all();
+  std::unique_lock<std::mutex> l(m);
+  cv.wait(l, [&] { return done == n; });
+  if (error) std::rethrow_exception(error);
 }
 
 void InferencePool::shutdown() {

@@ -8,7 +8,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -115,18 +117,44 @@ int main(int argc, char** argv) {
           config.width, runner->embedding_dim(), embedding_source_name(runner->embedding_source()),
           runner->optimized() ? "frozen + optimized" : runner->optimization_note());
       if (!runner->optimized() && !o.no_optimize) spdlog::warn("{}", runner->optimization_note());
+      if (backbone_passes(runner->embedding_source()) > 1)
+        spdlog::warn(
+            "the model has embed() but forward() returns only logits and there is no head(): the "
+            "backbone runs twice per request (+{:.2f} ms measured per request on top of {:.2f} "
+            "ms); export forward(x) -> (logits, embedding) or add head(embedding) "
+            "(tools/import_model does this)",
+            runner->extra_pass_ms(), runner->call_ms() - runner->extra_pass_ms());
+      // Every inference thread runs the model before /readyz says ready: a
+      // thread's first calls are far slower (per-thread OpenMP/oneDNN state).
+      const auto w0 = std::chrono::steady_clock::now();
+      pool.run_on_every_worker([&] { runner->warm_up(o.warmup); });
+      spdlog::info("warmed up {} inference threads x {} calls in {:.0f} ms; one model call {:.2f} ms",
+                   pool.threads(), o.warmup,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0)
+                       .count(),
+                   runner->call_ms());
       if (sink.enabled()) {
         ring::RingWriter::Options ro;
         ro.name = o.ring;
-        ro.slot_count = o.ring_slots;
+        ro.slot_count = o.ring_slots != 0
+                            ? o.ring_slots
+                            : ring::RingWriter::slots_for_bytes(
+                                  o.ring_bytes, static_cast<std::uint32_t>(runner->embedding_dim()),
+                                  config.class_names.size());
         ro.info.embedding_dim = static_cast<std::uint32_t>(runner->embedding_dim());
         ro.info.class_names = config.class_names;
         ro.info.model_name = config.name;
         ro.info.model_version = config.version;
         sink.open(std::move(ro));
-        spdlog::info("ring {} open: {} slots of {} bytes, generation {}", sink.writer()->path(),
-                     sink.writer()->info().slot_count, sink.writer()->info().slot_bytes,
-                     sink.writer()->generation());
+        const ring::RingWriter& w = *sink.writer();
+        // The history the ring holds when every inference thread is busy.
+        const double full_rate = o.infer_threads * 1000.0 / std::max(0.001, runner->call_ms());
+        spdlog::info(
+            "ring {} open: {} slots of {} bytes = {:.1f} MiB reserved ({}), generation {}; "
+            "{:.0f} s of records at the model's full rate (~{:.0f} req/s)",
+            w.path(), w.info().slot_count, w.info().slot_bytes, w.segment_bytes() / 1048576.0,
+            o.ring_slots != 0 ? "--ring-slots" : "from --ring-bytes " + std::to_string(o.ring_bytes),
+            w.generation(), w.info().slot_count / full_rate, full_rate);
       } else {
         spdlog::info("ring disabled (--no-ring)");
       }

@@ -281,6 +281,12 @@ Reply Router::model_info() const {
   b += ",\"embedding_dim\":" + std::to_string(m->embedding_dim());
   b += ",\"embedding_source\":";
   append_json_string(b, embedding_source_name(m->embedding_source()));
+  // Two passes cost a second backbone run per request: say so to operators.
+  b += ",\"backbone_passes\":" + std::to_string(backbone_passes(m->embedding_source()));
+  if (backbone_passes(m->embedding_source()) > 1) {
+    b += ",\"extra_pass_ms\":";
+    append_json_number(b, std::round(m->extra_pass_ms() * 1000.0) / 1000.0);
+  }
   b += ",\"optimized\":";
   b += m->optimized() ? "true" : "false";
   b += ",\"ring\":";

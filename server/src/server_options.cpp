@@ -29,8 +29,11 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
      "model config JSON (docs/model-config.md); default: the model path with .json")
     ("ring", po::value(&o.ring)->default_value(o.ring)->value_name("NAME"),
      "ring name: /NAME is a POSIX shm object, a path with another '/' a plain file")
+    ("ring-bytes", po::value(&o.ring_bytes)->default_value(o.ring_bytes)->value_name("B"),
+     "ring size budget in bytes: the slot count is the largest power of two whose segment fits "
+     "(slot size follows the embedding dimension); every page is reserved at start")
     ("ring-slots", po::value(&o.ring_slots)->default_value(o.ring_slots)->value_name("N"),
-     "ring slots (rounded up to a power of two)")
+     "ring slots (rounded up to a power of two); when given, wins over --ring-bytes")
     ("no-ring", po::value(&o.no_ring)->implicit_value(true)->default_value(false)->value_name("BOOL"),
      "do not create the ring; records are dropped")
     ("listen", po::value(&o.listen)->default_value(o.listen)->value_name("ADDR"), "listen address")
@@ -86,7 +89,8 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
       !positive(static_cast<long long>(o.max_pixels), "max-pixels") ||
       !positive(o.max_header_bytes, "max-header-bytes") ||
       !positive(o.read_timeout_ms, "read-timeout-ms") ||
-      !positive(o.max_connections, "max-connections") || !positive(o.ring_slots, "ring-slots"))
+      !positive(o.max_connections, "max-connections") ||
+      !positive(static_cast<long long>(o.ring_bytes), "ring-bytes"))
     return common::CliOutcome::kExitError;
   if (o.infer_threads < 0) {
     err << "infer-server: --infer-threads must be 0 or more\n";

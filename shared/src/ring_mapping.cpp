@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,18 @@ namespace driftwatch::ring {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
+
+// "its filesystem has N bytes free" for the folder holding `path`.
+std::string free_space_text(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos || slash == 0 ? (slash == 0 ? "/" : ".")
+                                                                    : path.substr(0, slash);
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return dir + " has too little free space";
+  const unsigned long long free_bytes =
+      static_cast<unsigned long long>(vfs.f_bavail) * static_cast<unsigned long long>(vfs.f_frsize);
+  return dir + " has " + std::to_string(free_bytes) + " bytes free";
+}
 
 // Closes the descriptor on every path; the mapping outlives it.
 class FdCloser {
@@ -68,6 +81,24 @@ RingMapping RingMapping::create(const std::string& path, std::size_t bytes, mode
     const std::string why = errno_text();
     ::unlink(path.c_str());
     throw RingError(RingError::Kind::kSystem, "cannot size ring " + path + ": " + why);
+  }
+  // Reserve every page now: a tmpfs too small for the segment fails here, at
+  // start, instead of killing the writer with SIGBUS once traffic reaches the
+  // first page it cannot back.
+  const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (err != 0) {
+    // Give back what was reserved before reporting how much is free (the
+    // descriptor is still open, so unlink alone would not free the pages).
+    if (::ftruncate(fd, 0) != 0) {
+      // Freed at close anyway; the report may then count them as used.
+    }
+    ::unlink(path.c_str());
+    if (err == ENOSPC || err == EFBIG) {
+      throw RingError(RingError::Kind::kNoSpace,
+                      std::to_string(bytes) + " bytes; " + free_space_text(path));
+    }
+    throw RingError(RingError::Kind::kSystem,
+                    "cannot reserve ring " + path + ": " + std::strerror(err));
   }
   void* data = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) {

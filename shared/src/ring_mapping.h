@@ -16,7 +16,10 @@ class RingMapping {
   // kTruncated, kSystem).
   static RingMapping open_read_only(const std::string& path);
   // Creates a file of `bytes` bytes at `path` (which must not exist) with
-  // `mode`, mapped read-write. Throws RingError(kSystem).
+  // `mode`, every page reserved up front, mapped read-write. Throws
+  // RingError(kNoSpace) when the filesystem cannot back all of it (a sparse
+  // file would instead SIGBUS the writer later, at the first page it cannot
+  // back), RingError(kSystem) otherwise; `path` is removed on failure.
   static RingMapping create(const std::string& path, std::size_t bytes, mode_t mode);
 
   RingMapping(RingMapping&& other) noexcept;

@@ -101,7 +101,17 @@ RingWriter::RingWriter(Options options) : options_(std::move(options)) {
   // a reader opening the name sees either the old segment or a complete new one.
   const std::string staging = staging_path(path_);
   ::unlink(staging.c_str());
-  auto mapping = std::make_unique<RingMapping>(RingMapping::create(staging, total, options_.mode));
+  std::unique_ptr<RingMapping> mapping;
+  try {
+    mapping = std::make_unique<RingMapping>(RingMapping::create(staging, total, options_.mode));
+  } catch (const RingError& e) {
+    if (e.kind() != RingError::Kind::kNoSpace) throw;
+    throw RingError(RingError::Kind::kNoSpace,
+                    "not enough space for ring " + path_ + ": " + std::to_string(info_.slot_count) +
+                        " slots of " + std::to_string(info_.slot_bytes) + " bytes need " +
+                        e.what() + "; lower --ring-bytes/--ring-slots or enlarge it " +
+                        "(compose shm_size, Kubernetes emptyDir sizeLimit)");
+  }
   fill_header(mapping->data(), info_, header_bytes);
   if (std::rename(staging.c_str(), path_.c_str()) != 0) {
     ::unlink(staging.c_str());
@@ -116,6 +126,21 @@ RingWriter::RingWriter(Options options) : options_(std::move(options)) {
 }
 
 RingWriter::~RingWriter() { delete mapping_; }
+
+std::size_t RingWriter::segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
+                                      std::size_t class_count) {
+  return header_bytes_for(static_cast<std::uint32_t>(class_count)) +
+         std::size_t{slot_count} * slot_bytes_for(embedding_dim);
+}
+
+std::uint32_t RingWriter::slots_for_bytes(std::uint64_t budget_bytes, std::uint32_t embedding_dim,
+                                          std::size_t class_count) {
+  std::uint32_t slots = 2;
+  while (slots < kMaxSlotCount &&
+         segment_bytes(slots * 2, embedding_dim, class_count) <= budget_bytes)
+    slots *= 2;
+  return slots;
+}
 
 bool RingWriter::write(const RecordFields& fields, const float* embedding,
                        std::size_t embedding_count) noexcept {

@@ -47,7 +47,7 @@ void expect_row(const Npy& n, std::size_t row, const std::vector<float>& e) {
 TEST(MakeReference, EmbedsAFolderOfImagesLikeTheServer) {
   const dwtest::TempDir tmp("mkref");
   const std::string& dir = tmp.path();
-  dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kEmbed);
+  dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kEmbedHead);
   const server::ModelConfig cfg = server::load_model_config(dir + "/m.json");
   std::system(("mkdir -p " + dir + "/images/sub").c_str());
   std::vector<server::Image> images;

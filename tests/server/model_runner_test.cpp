@@ -37,7 +37,7 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& b, floa
 
 TEST(ModelRunner, UsesEmbedWhenTheModuleHasIt) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedHead);
   ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
   EXPECT_EQ(m.embedding_source(), EmbeddingSource::kEmbedMethod);
   EXPECT_EQ(m.embedding_dim(), 16u);
@@ -79,7 +79,7 @@ TEST(ModelRunner, FallsBackToTheSoftmaxVector) {
 
 TEST(ModelRunner, PlainAndOptimizedModulesAgreeAndBatchesMatchSingles) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed, dwtest::ModelSize::kDemo);
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedHead, dwtest::ModelSize::kDemo);
   ModelRunner fast({f.pt, load_model_config(f.json), 1, true, 2});
   ModelRunner plain({f.pt, load_model_config(f.json), 1, false, 2});
   EXPECT_TRUE(fast.optimized());
@@ -102,7 +102,7 @@ TEST(ModelRunner, PlainAndOptimizedModulesAgreeAndBatchesMatchSingles) {
 
 TEST(ModelRunner, RefusesAClassCountTheConfigDoesNotName) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedHead);
   ModelConfig c = load_model_config(f.json);
   c.class_names.pop_back();
   try {
@@ -115,7 +115,7 @@ TEST(ModelRunner, RefusesAClassCountTheConfigDoesNotName) {
 
 TEST(ModelRunner, RefusesAMissingOrBrokenFile) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbed);
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedHead);
   const ModelConfig c = load_model_config(f.json);
   EXPECT_THROW(ModelRunner({f.dir + "/missing.pt", c, 1, true, 1}), ModelLoadError);
   dwtest::write_file(f.dir + "/junk.pt", "not a zip archive");

@@ -24,7 +24,7 @@ class RoutesTest : public ::testing::Test {
   static void SetUpTestSuite() {
     tmp_ = new dwtest::TempDir("routes");
     dir_ = new std::string(tmp_->path());
-    dwtest::write_test_model(*dir_ + "/m.pt", *dir_ + "/m.json", dwtest::ModelKind::kEmbed);
+    dwtest::write_test_model(*dir_ + "/m.pt", *dir_ + "/m.json", dwtest::ModelKind::kEmbedHead);
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -119,7 +119,7 @@ TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
   EXPECT_EQ(r.record.handler, ring::Handler::kIndex);
   r = call("GET", "/model");
   EXPECT_NE(r.body.find("\"embedding_dim\":16"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("\"embedding_source\":\"embed\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"embedding_source\":\"embed_head\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"version\":\"7\""), std::string::npos) << r.body;
 }
 

@@ -201,7 +201,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, AnswersJpegAndPngLikeTheModelRunDirectlyAndRecordsEach) {
   if (!dwtest::fashion_mnist_available()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  start(dwtest::ModelKind::kEmbed);
+  start(dwtest::ModelKind::kEmbedHead);
   open_ring();
   const auto& info = reader_->info();
   EXPECT_EQ(info.embedding_dim, 16u);
@@ -229,12 +229,13 @@ TEST_F(ServerTest, AnswersJpegAndPngLikeTheModelRunDirectlyAndRecordsEach) {
   ASSERT_TRUE(model);
   Json j(model->body);
   EXPECT_EQ(j.integer("embedding_dim"), 16);
-  EXPECT_EQ(j.str("embedding_source"), "embed");
+  EXPECT_EQ(j.str("embedding_source"), "embed_head");
+  EXPECT_EQ(j.integer("backbone_passes"), 1);
   EXPECT_EQ(j.str("name"), "test-cnn");
 }
 
 TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
-  start(dwtest::ModelKind::kEmbed,
+  start(dwtest::ModelKind::kEmbedHead,
         {"--max-body-bytes", "1048576", "--read-timeout-ms", "400", "--max-header-bytes", "4096"});
   open_ring();
   const int port = server_->port();
@@ -352,7 +353,7 @@ TEST_F(ServerTest, EveryBadInputGetsItsStatusJsonErrorAndRingRecord) {
 }
 
 TEST_F(ServerTest, SixtyFourKeepAliveClientsTimesTwoHundredRequests) {
-  start(dwtest::ModelKind::kEmbed);
+  start(dwtest::ModelKind::kEmbedHead);
   open_ring();
   constexpr int kClients = 64, kRequests = 200;
   std::vector<std::string> bodies;
@@ -452,7 +453,7 @@ TEST_F(ServerTest, AModelWithoutEmbedFallsBackToTheSoftmaxVector) {
 }
 
 TEST_F(ServerTest, NoRingFlagServesWithoutCreatingTheRing) {
-  start(dwtest::ModelKind::kEmbed, {"--no-ring"});
+  start(dwtest::ModelKind::kEmbedHead, {"--no-ring"});
   struct stat st;
   EXPECT_NE(::stat(ring_.c_str(), &st), 0) << "a ring was created";
   HttpClient c(server_->port());
@@ -468,7 +469,7 @@ TEST_F(ServerTest, SettingsComeFromTheEnvironmentAndFlagsWin) {
   ::setenv("DRIFTWATCH_MAX_BODY_BYTES", "100", 1);
   ::setenv("DRIFTWATCH_MAX_HEADER_BYTES", "10",
            1);  // would refuse every request
-  start(dwtest::ModelKind::kEmbed, {"--max-header-bytes", "16384"});
+  start(dwtest::ModelKind::kEmbedHead, {"--max-header-bytes", "16384"});
   ::unsetenv("DRIFTWATCH_MAX_BODY_BYTES");
   ::unsetenv("DRIFTWATCH_MAX_HEADER_BYTES");
   HttpClient c(server_->port());
@@ -478,7 +479,7 @@ TEST_F(ServerTest, SettingsComeFromTheEnvironmentAndFlagsWin) {
 }
 
 TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
-  start(dwtest::ModelKind::kEmbed, {"--max-connections", "2"});
+  start(dwtest::ModelKind::kEmbedHead, {"--max-connections", "2"});
   std::this_thread::sleep_for(
       std::chrono::milliseconds(300));  // the readiness probes' connections close
   HttpClient a(server_->port()), b(server_->port());

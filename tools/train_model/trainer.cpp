@@ -23,15 +23,21 @@ using Seconds = std::chrono::duration<double>;
 constexpr double kPi = 3.14159265358979323846;
 constexpr std::int64_t kEvalBatch = 1000;
 
-// TorchScript source of the two methods; parameters are module attributes.
+// TorchScript source of the methods; parameters are module attributes.
+// embed + head is a one-pass form for infer-server (logits = head(embed(x)),
+// the backbone runs once per request); forward keeps returning the logits
+// for training and for Python users.
 constexpr const char* kModelSource = R"JIT(
 def embed(self, x):
     x = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv1_w, self.conv1_b, [1, 1], [1, 1])), [2, 2])
     x = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv2_w, self.conv2_b, [1, 1], [1, 1])), [2, 2])
     return torch.relu(torch.linear(torch.flatten(x, 1), self.fc1_w, self.fc1_b))
 
+def head(self, e):
+    return torch.linear(e, self.fc2_w, self.fc2_b)
+
 def forward(self, x):
-    return torch.linear(self.embed(x), self.fc2_w, self.fc2_b)
+    return self.head(self.embed(x))
 )JIT";
 
 // He-uniform weights (suits the ReLUs), zero biases.

@@ -17,6 +17,7 @@ class RingError : public std::runtime_error {
     kBadHeader,           // header fields inconsistent
     kSystem,              // open/mmap/ftruncate failed
     kBadArgument,         // invalid options
+    kNoSpace,             // the filesystem cannot back the whole segment
   };
   RingError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }

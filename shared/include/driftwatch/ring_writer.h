@@ -40,6 +40,8 @@ class RingWriter {
 
   // Creates and publishes a new segment, replacing any previous one under
   // that name atomically (readers of the old one see the generation change).
+  // Every page is reserved first: a filesystem too small for the segment is
+  // RingError(kNoSpace) with one clear line, and nothing is left behind.
   // Throws RingError on a setup failure.
   explicit RingWriter(Options options);
   ~RingWriter();
@@ -53,7 +55,18 @@ class RingWriter {
   bool write(const RecordFields& fields, const float* embedding,
              std::size_t embedding_count) noexcept;
 
+  // Size of a whole segment (header + slots) for these settings.
+  static std::size_t segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
+                                   std::size_t class_count);
+  // The slot count a byte budget buys: the largest power of two (at least 2)
+  // whose segment fits in `budget_bytes`, so the segment never outgrows it.
+  static std::uint32_t slots_for_bytes(std::uint64_t budget_bytes, std::uint32_t embedding_dim,
+                                       std::size_t class_count);
+
   const SegmentInfo& info() const { return info_; }
+  std::size_t segment_bytes() const {
+    return segment_bytes(info_.slot_count, info_.embedding_dim, info_.class_names.size());
+  }
   std::uint64_t generation() const { return info_.generation; }
   const std::string& path() const { return path_; }
   std::uint64_t records_given_up() const { return given_up_.load(std::memory_order_relaxed); }

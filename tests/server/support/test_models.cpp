@@ -54,8 +54,43 @@ def features(self, x):
         "[1, 1])), [2, 2])\n";
   features += "    return torch.linear(torch.flatten(x, 1), self.fc1_w, self.fc1_b)\n";
   m.define(features);
+  // The classifier on top of the embedding; relu first, as a real head might.
+  const char* head = R"JIT(
+def head(self, e):
+    return torch.linear(torch.relu(e), self.fc2_w, self.fc2_b)
+)JIT";
+  // Raises on every call; `x.numel() >= 0` keeps the graph from being folded.
+  const char* trap = R"JIT(
+def {name}(self, x):
+    if x.numel() >= 0:
+        raise RuntimeError("{name} called: the server took a two-pass path")
+    return x
+)JIT";
+  auto define_trap = [&](const std::string& name) {
+    std::string src = trap;
+    for (std::size_t at; (at = src.find("{name}")) != std::string::npos;) src.replace(at, 6, name);
+    m.define(src);
+  };
   switch (kind) {
-    case ModelKind::kEmbed:
+    case ModelKind::kEmbedHead:
+      m.define(head);
+      m.define(R"JIT(
+def embed(self, x):
+    return self.features(x)
+
+def forward(self, x):
+    return self.head(self.embed(x))
+)JIT");
+      break;
+    case ModelKind::kEmbedHeadTrap:
+      m.define(head);
+      m.define(R"JIT(
+def embed(self, x):
+    return self.features(x)
+)JIT");
+      define_trap("forward");
+      break;
+    case ModelKind::kEmbedForward:
       m.define(R"JIT(
 def embed(self, x):
     return self.features(x)
@@ -65,11 +100,13 @@ def forward(self, x):
 )JIT");
       break;
     case ModelKind::kTuple:
+    case ModelKind::kTupleTrap:
       m.define(R"JIT(
 def forward(self, x):
     e = self.features(x)
     return (torch.linear(torch.relu(e), self.fc2_w, self.fc2_b), e)
 )JIT");
+      if (kind == ModelKind::kTupleTrap) define_trap("embed");
       break;
     case ModelKind::kLogitsOnly:
       m.define(R"JIT(
@@ -89,20 +126,22 @@ DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& ch
   torch::NoGradGuard no_grad;
   at::Tensor x =
       torch::from_blob(const_cast<float*>(chw.data()), {1, c, h, w}, torch::kFloat32).clone();
-  torch::jit::IValue out = m.forward({x});
   at::Tensor logits, embedding;
-  if (out.isTuple()) {
-    logits = out.toTupleRef().elements()[0].toTensor();
-    embedding = out.toTupleRef().elements()[1].toTensor();
+  if (m.find_method("head")) {
+    embedding = m.get_method("embed")({x}).toTensor();
+    logits = m.get_method("head")({embedding}).toTensor();
   } else {
-    logits = out.toTensor();
+    torch::jit::IValue out = m.forward({x});
+    if (out.isTuple()) {
+      logits = out.toTupleRef().elements()[0].toTensor();
+      embedding = out.toTupleRef().elements()[1].toTensor();
+    } else {
+      logits = out.toTensor();
+      if (m.find_method("embed")) embedding = m.get_method("embed")({x}).toTensor();
+    }
   }
   at::Tensor probs = torch::softmax(logits, 1).contiguous();
-  if (m.find_method("embed")) {
-    embedding = m.get_method("embed")({x}).toTensor();
-  } else if (!embedding.defined()) {
-    embedding = probs;
-  }
+  if (!embedding.defined()) embedding = probs;
   embedding = embedding.reshape({1, -1}).contiguous();
   DirectOutput d;
   d.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());

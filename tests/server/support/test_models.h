@@ -9,10 +9,15 @@
 
 namespace dwtest {
 
+// The model forms of the SPEC. The *Trap kinds make the path the server must
+// not take throw, so serving them at all proves one backbone pass a request.
 enum class ModelKind {
-  kEmbed,       // forward(x) -> logits, embed(x) -> [B, 16]
-  kTuple,       // forward(x) -> (logits, embedding), no embed
-  kLogitsOnly,  // forward(x) -> logits only: the embedding is the softmax
+  kEmbedHead,         // embed(x) -> [B, 16], head(e) -> logits, forward = head(embed(x))
+  kEmbedHeadTrap,     // embed and head; forward(x) raises
+  kTuple,             // forward(x) -> (logits, embedding), no embed
+  kTupleTrap,         // forward(x) -> (logits, embedding); embed(x) raises
+  kEmbedForward,      // forward(x) -> logits, embed(x) -> [B, 16], no head: two passes
+  kLogitsOnly,        // forward(x) -> logits only: the embedding is the softmax
 };
 
 enum class ModelSize {
@@ -33,7 +38,9 @@ struct DirectOutput {
   std::vector<float> embedding;
 };
 
-// torch::jit::load + forward (+ embed) on a [1, c, h, w] input, unoptimized.
+// torch::jit::load and a run on a [1, c, h, w] input, unoptimized, in the
+// SPEC's order: head(embed(x)) when there is a head, else forward's tuple,
+// else forward + embed, else the softmax.
 DirectOutput run_direct(const std::string& pt_path, const std::vector<float>& chw, int c, int h,
                         int w);
 

@@ -1,7 +1,7 @@
 // server-test-models: writes the tests' TorchScript models and sample images
 // into a folder, for the browser test and for load measurements.
 //   server-test-models DIR
-// writes DIR/tiny.pt, DIR/tiny.json (forward + embed, tiny), DIR/demo.pt,
+// writes DIR/tiny.pt, DIR/tiny.json (embed + head, tiny), DIR/demo.pt,
 // DIR/demo.json (the demo CNN's shape, untrained), DIR/sample.jpg,
 // DIR/sample.png (Fashion-MNIST test item 0, or a synthetic image) and
 // DIR/body.json ({"image": base64 of sample.png}).
@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   try {
-    dwtest::write_test_model(dir + "/tiny.pt", dir + "/tiny.json", dwtest::ModelKind::kEmbed);
-    dwtest::write_test_model(dir + "/demo.pt", dir + "/demo.json", dwtest::ModelKind::kEmbed,
+    dwtest::write_test_model(dir + "/tiny.pt", dir + "/tiny.json", dwtest::ModelKind::kEmbedHead);
+    dwtest::write_test_model(dir + "/demo.pt", dir + "/demo.json", dwtest::ModelKind::kEmbedHead,
                              dwtest::ModelSize::kDemo);
     auto images = dwtest::fashion_mnist_images(1);
     const auto img = images.empty() ? dwtest::synthetic_image(28, 28, 1, 1) : images[0];

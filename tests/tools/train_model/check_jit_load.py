@@ -75,6 +75,7 @@ def main():
     model = torch.jit.load(args.model)
     model.eval()
     assert hasattr(model, "embed"), "module has no embed method"
+    assert hasattr(model, "head"), "module has no head method (the server's one-pass form)"
     raw, rows, cols = read_test_images(args.data_dir, args.count)
     # The same arithmetic as the C++ side, in float32, with the config's values.
     x = torch.frombuffer(bytearray(raw), dtype=torch.uint8).reshape(args.count, 1, rows, cols)
@@ -100,6 +101,8 @@ def main():
     params = dict(model.named_parameters())
     head = torch.nn.functional.linear(embeds, params["fc2_w"], params["fc2_b"])
     assert (head - logits).abs().max().item() <= TOLERANCE
+    with torch.no_grad():
+        assert (model.head(embeds) - logits).abs().max().item() <= TOLERANCE
     return 0
 
 

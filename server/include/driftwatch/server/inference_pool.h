@@ -31,6 +31,14 @@ class InferencePool {
   // pool is shutting down. Tasks must not throw.
   bool try_submit(Task task);
 
+  // Runs `fn` once in every worker thread and returns when all have finished
+  // (the model's per-thread warm-up before the server says ready). Each
+  // worker holds at a barrier until all have taken their call, so no worker
+  // takes two. Blocks the caller; rethrows the first exception of `fn`.
+  void run_on_every_worker(const std::function<void()>& fn);
+
+  std::size_t threads() const { return workers_.size(); }
+
   // Runs the tasks already queued, then joins the workers. Idempotent.
   void shutdown();
 

@@ -16,13 +16,19 @@
 
 namespace driftwatch::server {
 
-// Where the embedding written to the ring comes from (SPEC order).
+// How the logits and the embedding written to the ring come out of the
+// module, in the order the server prefers them (SPEC, docs/model-config.md).
+// The first two run the backbone once per request; kEmbedForward runs it
+// twice (allowed, warned about at load with its measured cost).
 enum class EmbeddingSource {
-  kEmbedMethod,   // the module's embed(x)
   kForwardTuple,  // forward(x) returns (logits, embedding)
-  kSoftmax,       // neither: the softmax vector itself
+  kEmbedHead,     // embedding = embed(x), logits = head(embedding)
+  kEmbedForward,  // embed(x) and forward(x): two backbone passes
+  kSoftmax,       // forward(x) returns logits only: the embedding is the softmax
 };
 const char* embedding_source_name(EmbeddingSource s);
+// Backbone passes per request for a form: 2 for kEmbedForward, else 1.
+int backbone_passes(EmbeddingSource s);
 
 struct ModelOutput {
   std::vector<float> probabilities;  // softmax over the classes
@@ -47,8 +53,10 @@ class ModelRunner {
     int warmup_iterations = 8;
   };
 
-  // Loads, checks the outputs against the config (class count), optimizes,
-  // warms up and learns the embedding dimension. Throws ModelLoadError.
+  // Loads, picks the form (EmbeddingSource), checks the outputs against the
+  // config (class count), optimizes, warms up on the calling thread, learns
+  // the embedding dimension and times one request's model call. Throws
+  // ModelLoadError.
   explicit ModelRunner(Options options);
   ~ModelRunner();
   ModelRunner(const ModelRunner&) = delete;
@@ -59,10 +67,19 @@ class ModelRunner {
   void run(const float* input, std::size_t batch, std::vector<ModelOutput>& out) const;
   ModelOutput run_one(const float* input) const;
 
+  // `iterations` batch-1 calls on the calling thread: each inference thread
+  // does this before the server says ready, since a thread's first calls
+  // (OpenMP/oneDNN set-up, executor specialization) take far longer.
+  void warm_up(int iterations) const;
+
   const ModelConfig& config() const;
   std::size_t num_classes() const;
   std::size_t embedding_dim() const;
   EmbeddingSource embedding_source() const;
+  // Median time of one batch-1 model call after warm-up, measured at load.
+  double call_ms() const;
+  // kEmbedForward only: the measured cost of the second pass (embed), else 0.
+  double extra_pass_ms() const;
   bool optimized() const;                        // serving the frozen + optimized module
   const std::string& optimization_note() const;  // why not, when not
 

@@ -14,7 +14,10 @@ struct ServerOptions {
   std::string model;
   std::string model_config;  // default: the model path with .json
   std::string ring = "/driftwatch";
-  std::uint32_t ring_slots = 65536;
+  // The ring's size: slots derived from this budget and the slot size (the
+  // embedding dimension), unless ring_slots (non-zero) names a count.
+  std::uint64_t ring_bytes = 64ull << 20;
+  std::uint32_t ring_slots = 0;
   bool no_ring = false;
   std::string listen = "127.0.0.1";
   std::uint16_t port = 8080;
