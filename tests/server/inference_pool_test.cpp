@@ -4,6 +4,10 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
 
 using driftwatch::server::InferencePool;
 
@@ -42,4 +46,31 @@ TEST(InferencePool, RunsTasksOnItsOwnThreadsAfterTheirInit) {
     }));
   pool.shutdown();
   EXPECT_EQ(ok.load(), 50);
+}
+
+TEST(InferencePool, RunOnEveryWorkerReachesEachThreadExactlyOnce) {
+  InferencePool pool(4, 1);  // a queue of 1: the warm-up tasks are not requests
+  std::mutex m;
+  std::set<std::thread::id> seen;
+  int calls = 0;
+  pool.run_on_every_worker([&] {
+    std::lock_guard<std::mutex> lock(m);
+    seen.insert(std::this_thread::get_id());
+    ++calls;
+  });
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(seen.size(), 4u) << "one call on each of the four workers";
+  EXPECT_EQ(seen.count(std::this_thread::get_id()), 0u);
+  EXPECT_EQ(pool.rejected(), 0u);
+  // The pool serves normally afterwards.
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool.try_submit([&] { ++ran; }));
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+TEST(InferencePool, RunOnEveryWorkerRethrowsAFailure) {
+  InferencePool pool(2, 8);
+  EXPECT_THROW(pool.run_on_every_worker([] { throw std::runtime_error("warm-up failed"); }),
+               std::runtime_error);
 }

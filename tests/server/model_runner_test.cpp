@@ -35,28 +35,66 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& b, floa
 
 }  // namespace
 
-TEST(ModelRunner, UsesEmbedWhenTheModuleHasIt) {
+// Serves `kind` optimized and plain, checks both against the model run
+// directly, and returns the form the runner chose.
+// `trapped` names a method that must throw when called (checked first).
+EmbeddingSource serve_and_compare(dwtest::ModelKind kind, std::uint32_t seed,
+                                  const char* trapped = nullptr) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedHead);
-  ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
-  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kEmbedMethod);
-  EXPECT_EQ(m.embedding_dim(), 16u);
-  EXPECT_EQ(m.num_classes(), 10u);
-  EXPECT_TRUE(m.optimized()) << m.optimization_note();
-  const auto x = random_input(1);
-  const ModelOutput out = m.run_one(x.data());
+  dwtest::write_test_model(f.pt, f.json, kind);
+  const auto x = random_input(seed);
+  if (trapped) {
+    EXPECT_TRUE(dwtest::method_throws(f.pt, trapped, x, 1, 28, 28)) << trapped;
+  }
   const auto direct = dwtest::run_direct(f.pt, x, 1, 28, 28);
-  expect_close(out.probabilities, direct.probabilities, 1e-5f);
-  expect_close(out.embedding, direct.embedding, 1e-5f);
+  EmbeddingSource source{};
+  for (bool optimize : {true, false}) {
+    SCOPED_TRACE(optimize ? "optimized" : "plain");
+    ModelRunner m({f.pt, load_model_config(f.json), 1, optimize, 3});
+    EXPECT_EQ(m.optimized(), optimize) << m.optimization_note();
+    EXPECT_EQ(m.embedding_dim(), 16u);
+    EXPECT_EQ(m.num_classes(), 10u);
+    EXPECT_GT(m.call_ms(), 0.0);
+    const ModelOutput out = m.run_one(x.data());
+    expect_close(out.probabilities, direct.probabilities, 1e-5f);
+    expect_close(out.embedding, direct.embedding, 1e-5f);
+    source = m.embedding_source();
+  }
+  return source;
+}
+
+TEST(ModelRunner, UsesEmbedAndHeadInOnePass) {
+  EXPECT_EQ(serve_and_compare(dwtest::ModelKind::kEmbedHead, 1), EmbeddingSource::kEmbedHead);
+}
+
+// forward() of this model raises: loading, warming up and serving it at all
+// proves the backbone runs once per request (embed, then head on its output).
+TEST(ModelRunner, EmbedAndHeadNeverCallForward) {
+  EXPECT_EQ(serve_and_compare(dwtest::ModelKind::kEmbedHeadTrap, 4, "forward"),
+            EmbeddingSource::kEmbedHead);
 }
 
 TEST(ModelRunner, UsesTheForwardTupleWithoutEmbed) {
+  EXPECT_EQ(serve_and_compare(dwtest::ModelKind::kTuple, 2), EmbeddingSource::kForwardTuple);
+}
+
+// This model also has an embed() that raises: the tuple wins and embed is
+// never called, so forward is the only backbone pass.
+TEST(ModelRunner, TheForwardTupleWinsOverEmbedAndEmbedIsNeverCalled) {
+  EXPECT_EQ(serve_and_compare(dwtest::ModelKind::kTupleTrap, 5, "embed"),
+            EmbeddingSource::kForwardTuple);
+  EXPECT_EQ(backbone_passes(EmbeddingSource::kForwardTuple), 1);
+  EXPECT_EQ(backbone_passes(EmbeddingSource::kEmbedHead), 1);
+}
+
+TEST(ModelRunner, EmbedPlusForwardIsTwoPassesWithTheSecondOneTimed) {
   Fixture f;
-  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kTuple);
+  dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kEmbedForward);
   ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
-  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kForwardTuple);
-  EXPECT_EQ(m.embedding_dim(), 16u);
-  const auto x = random_input(2);
+  EXPECT_EQ(m.embedding_source(), EmbeddingSource::kEmbedForward);
+  EXPECT_EQ(backbone_passes(m.embedding_source()), 2);
+  EXPECT_GT(m.extra_pass_ms(), 0.0);
+  const auto x = random_input(6);
   const auto direct = dwtest::run_direct(f.pt, x, 1, 28, 28);
   const ModelOutput out = m.run_one(x.data());
   expect_close(out.probabilities, direct.probabilities, 1e-5f);
@@ -68,6 +106,7 @@ TEST(ModelRunner, FallsBackToTheSoftmaxVector) {
   dwtest::write_test_model(f.pt, f.json, dwtest::ModelKind::kLogitsOnly);
   ModelRunner m({f.pt, load_model_config(f.json), 1, true, 3});
   EXPECT_EQ(m.embedding_source(), EmbeddingSource::kSoftmax);
+  EXPECT_EQ(m.extra_pass_ms(), 0.0);
   EXPECT_EQ(m.embedding_dim(), 10u);
   const auto x = random_input(3);
   const ModelOutput out = m.run_one(x.data());

@@ -21,6 +21,7 @@
 #include "driftwatch/server/preprocess.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
+#include "support/small_tmpfs.h"
 #include "support/test_images.h"
 #include "support/test_models.h"
 
@@ -452,6 +453,54 @@ TEST_F(ServerTest, AModelWithoutEmbedFallsBackToTheSoftmaxVector) {
   EXPECT_FLOAT_EQ(r.embedding[r.fields.class_index], r.fields.confidence);
 }
 
+// Each one-pass model has its other path armed to throw (test_models.h):
+// the real server loading, warming up every thread and answering like the
+// model run directly proves one backbone pass per request.
+TEST_F(ServerTest, OnePassModelsNeverTakeTheTwoPassPath) {
+  for (auto kind : {dwtest::ModelKind::kEmbedHeadTrap, dwtest::ModelKind::kTupleTrap}) {
+    const bool head = kind == dwtest::ModelKind::kEmbedHeadTrap;
+    SCOPED_TRACE(head ? "embed + head, forward raises" : "forward tuple, embed raises");
+    start(kind);
+    open_ring();
+    HttpClient c(server_->port());
+    auto m = c.request("GET", "/model");
+    ASSERT_TRUE(m);
+    Json j(m->body);
+    EXPECT_EQ(j.str("embedding_source"), head ? "embed_head" : "forward_tuple");
+    EXPECT_EQ(j.integer("backbone_passes"), 1);
+    EXPECT_EQ(j.num("extra_pass_ms"), -1) << "only two-pass models report it";
+    ring::Record skip;
+    ASSERT_TRUE(next_record(skip));  // the GET /model
+    for (int seed = 20; seed < 23; ++seed) {
+      const auto img = dwtest::synthetic_image(28, 28, 1, seed);
+      check_prediction(img, server::encode_png(img), c);
+    }
+    const std::string log = server_->log();
+    EXPECT_NE(log.find("warmed up 2 inference threads"), std::string::npos) << log;
+    EXPECT_EQ(log.find("runs twice"), std::string::npos) << log;
+    EXPECT_EQ(server_->stop(), 0) << server_->log();
+    server_.reset();
+  }
+}
+
+TEST_F(ServerTest, ATwoPassModelIsWarnedAboutAtLoadAndInGetModel) {
+  start(dwtest::ModelKind::kEmbedForward);
+  open_ring();
+  HttpClient c(server_->port());
+  auto m = c.request("GET", "/model");
+  ASSERT_TRUE(m);
+  Json j(m->body);
+  EXPECT_EQ(j.str("embedding_source"), "embed_forward");
+  EXPECT_EQ(j.integer("backbone_passes"), 2);
+  EXPECT_GT(j.num("extra_pass_ms"), 0.0) << m->body;
+  const std::string log = server_->log();
+  EXPECT_NE(log.find("the backbone runs twice per request (+"), std::string::npos) << log;
+  ring::Record skip;
+  ASSERT_TRUE(next_record(skip));
+  const auto img = dwtest::synthetic_image(28, 28, 1, 30);
+  check_prediction(img, server::encode_png(img), c);  // still correct, only slower
+}
+
 TEST_F(ServerTest, NoRingFlagServesWithoutCreatingTheRing) {
   start(dwtest::ModelKind::kEmbedHead, {"--no-ring"});
   struct stat st;
@@ -571,10 +620,10 @@ TEST(ServerStartup, HelpListsTheFlags) {
   ASSERT_EQ(std::system((std::string(DW_INFER_SERVER) + " --help > " + out).c_str()), 0);
   const std::string text = dwtest::read_file(out);
   for (const char* flag :
-       {"--model", "--model-config", "--ring", "--ring-slots", "--no-ring", "--listen", "--port",
-        "--io-threads", "--infer-threads", "--intra-op-threads", "--max-body-bytes", "--max-pixels",
-        "--max-header-bytes", "--read-timeout-ms", "--max-connections", "--log-level",
-        "--drain-ms", "--version", "DRIFTWATCH_"})
+       {"--model", "--model-config", "--ring", "--ring-bytes", "--ring-slots", "--no-ring",
+        "--listen", "--port", "--io-threads", "--infer-threads", "--intra-op-threads",
+        "--max-body-bytes", "--max-pixels", "--max-header-bytes", "--read-timeout-ms",
+        "--max-connections", "--log-level", "--drain-ms", "--version", "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 
@@ -587,4 +636,41 @@ TEST(ServerStartup, ABrokenModelEndsTheProcessWithOneClearLine) {
   EXPECT_EQ(p.wait_exit(std::chrono::seconds(60)), 1);
   const std::string log = p.log();
   EXPECT_NE(log.find("cannot load TorchScript model"), std::string::npos) << log;
+}
+
+// The shipped deployments' crash: a ring larger than its tmpfs. The segment's
+// pages are reserved at creation, so the server refuses at start with one
+// clear line (exit 1, nothing left in the tmpfs) instead of dying of SIGBUS
+// under traffic; --ring-bytes sizes a ring that fits.
+TEST(ServerStartup, ARingItsTmpfsCannotHoldEndsTheProcessAtStart) {
+  dwtest::SmallTmpfs fs(1 << 20);
+  if (!fs.available()) GTEST_SKIP() << fs.skip_reason();
+  const dwtest::TempDir tmp("small-shm");
+  const std::string& dir = tmp.path();
+  dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kEmbedHead);
+  {
+    // 65536 slots of 192 bytes = 12.6 MB on a 1 MiB tmpfs.
+    ServerProcess p(
+        DW_INFER_SERVER,
+        {"--model", dir + "/m.pt", "--ring", fs.dir() + "/ring", "--ring-slots", "65536"},
+        dir + "/too_big.txt");
+    EXPECT_EQ(p.wait_exit(std::chrono::seconds(60)), 1);
+    const std::string log = p.log();
+    EXPECT_NE(log.find("not enough space for ring " + fs.dir() + "/ring: 65536 slots of 192 bytes"),
+              std::string::npos)
+        << log;
+    EXPECT_EQ(fs.entries(), 0u) << "a partial segment was left in the tmpfs";
+  }
+  // The same tmpfs with the ring sized in bytes: starts, and says what it got.
+  ServerProcess p(
+      DW_INFER_SERVER,
+      {"--model", dir + "/m.pt", "--ring", fs.dir() + "/ring", "--ring-bytes", "900000"},
+      dir + "/fits.txt");
+  ASSERT_TRUE(p.wait_ready()) << p.log();
+  ring::RingReader::Options o;
+  o.name = fs.dir() + "/ring";
+  ring::RingReader reader(o);
+  EXPECT_EQ(reader.info().slot_count, 4096u);  // 4096 x 192 B + header <= 900000 < 8192 x 192 B
+  EXPECT_NE(p.log().find("4096 slots of 192 bytes"), std::string::npos) << p.log();
+  EXPECT_EQ(p.stop(), 0);
 }
