@@ -44,8 +44,21 @@ DecodeResult too_many(std::uint64_t w, std::uint64_t h, std::uint64_t limit) {
                                             " pixels"};
 }
 
+// The smallest DCT scaling (1/2, 1/4, 1/8) that keeps w x h at least the
+// requested size; 1/1 when none does or none was requested.
+tjscalingfactor pick_scale(int w, int h, const DecodeOptions& o) {
+  tjscalingfactor best{1, 1};
+  if (o.min_width <= 0 || o.min_height <= 0) return best;
+  for (int denom : {2, 4, 8}) {
+    const tjscalingfactor f{1, denom};
+    if (TJSCALED(w, f) < o.min_width || TJSCALED(h, f) < o.min_height) break;
+    best = f;
+  }
+  return best;
+}
+
 DecodeResult decode_jpeg(const std::uint8_t* data, std::size_t size, std::uint64_t max_pixels,
-                         Image& out) {
+                         Image& out, const DecodeOptions& options) {
   tjhandle tj = thread_decompressor();
   if (!tj) return {DecodeStatus::kCorrupt, "JPEG decoder unavailable"};
   int w = 0, h = 0, subsamp = 0, colorspace = 0;
@@ -57,13 +70,17 @@ DecodeResult decode_jpeg(const std::uint8_t* data, std::size_t size, std::uint64
   if (static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h) > max_pixels)
     return too_many(w, h, max_pixels);
   const bool gray = colorspace == TJCS_GRAY;
-  out.width = w;
-  out.height = h;
+  const tjscalingfactor scale = pick_scale(w, h, options);
+  const int sw = TJSCALED(w, scale);
+  const int sh = TJSCALED(h, scale);
+  out.width = sw;
+  out.height = sh;
   out.channels = gray ? 1 : 3;
-  out.pixels.resize(static_cast<std::size_t>(w) * h * out.channels);
+  out.pixels.resize(static_cast<std::size_t>(sw) * sh * out.channels);
   // TJFLAG_STOPONWARNING: a truncated file is an error, not a grey half-image.
+  // Asking for sw x sh selects the DCT scaling.
   const int flags = TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING;
-  if (tjDecompress2(tj, data, static_cast<unsigned long>(size), out.pixels.data(), w, 0, h,
+  if (tjDecompress2(tj, data, static_cast<unsigned long>(size), out.pixels.data(), sw, 0, sh,
                     gray ? TJPF_GRAY : TJPF_RGB, flags) != 0) {
     return {DecodeStatus::kCorrupt, std::string("corrupt JPEG: ") + tjGetErrorStr2(tj)};
   }
@@ -98,12 +115,12 @@ DecodeResult decode_png(const std::uint8_t* data, std::size_t size, std::uint64_
 }  // namespace
 
 DecodeResult decode_image(const std::uint8_t* data, std::size_t size, std::uint64_t max_pixels,
-                          Image& out) {
+                          Image& out, const DecodeOptions& options) {
   out = Image{};
   if (size == 0) return {DecodeStatus::kUnknownFormat, "image data is empty"};
   DecodeResult r;
   if (is_jpeg(data, size)) {
-    r = decode_jpeg(data, size, max_pixels, out);
+    r = decode_jpeg(data, size, max_pixels, out, options);
   } else if (is_png(data, size)) {
     r = decode_png(data, size, max_pixels, out);
   } else {

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   InferencePool pool(static_cast<std::size_t>(o.infer_threads), o.max_queue,
                      [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); });
   ModelSlot model;
-  Router router(RouteLimits{o.max_pixels}, model, pool, sink);
+  Router router(RouteLimits{o.max_pixels, o.jpeg_dct_scaling}, model, pool, sink);
   HttpSettings settings;
   settings.max_body_bytes = o.max_body_bytes;
   settings.max_header_bytes = o.max_header_bytes;

@@ -39,7 +39,8 @@ std::optional<PredictRequestError> refuse(unsigned status, std::string_view code
 std::optional<PredictRequestError> decode_predict_body(std::string_view body,
                                                        std::uint64_t max_pixels,
                                                        const ModelConfig &config,
-                                                       std::vector<float> &input) {
+                                                       std::vector<float> &input,
+                                                       const DecodeOptions &decode) {
   if (body.empty())
     return refuse(422, "empty_body",
                   "the request has no body; send {\"image\": \"<base64 JPEG or PNG>\"}");
@@ -74,7 +75,7 @@ std::optional<PredictRequestError> decode_predict_body(std::string_view body,
     return refuse(422, "invalid_base64", "\"image\" is not valid base64");
   Image image;
   const DecodeResult dr = decode_image(reinterpret_cast<const std::uint8_t *>(bytes.data()),
-                                       bytes.size(), max_pixels, image);
+                                       bytes.size(), max_pixels, image, decode);
   if (!dr.ok()) {
     if (dr.status == DecodeStatus::kTooManyPixels) return refuse(422, "image_too_large", dr.detail);
     return refuse(422, "undecodable_image", dr.detail);

@@ -53,9 +53,15 @@ Taps make_taps(int in_size, int out_size) {
   return t;
 }
 
+// Round half to even and clamp to 0..255, as std::nearbyint in the default
+// rounding mode, without a libm call per sample: adding and subtracting
+// 1.5 * 2^23 leaves the nearest integer for |v| < 2^22 (values are clamped
+// first). Bit-identical to the nearbyint it replaces, and vectorizable; IEEE
+// arithmetic (no -ffast-math) keeps the compiler from folding the pair.
 inline std::uint8_t clip8(float v) {
-  const float r = std::nearbyint(v);
-  return static_cast<std::uint8_t>(r < 0 ? 0 : (r > 255 ? 255 : r));
+  constexpr float kMagic = 12582912.0f;
+  const float c = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+  return static_cast<std::uint8_t>((c + kMagic) - kMagic);
 }
 
 Image resample_horizontal(const Image& in, int out_w) {
@@ -71,9 +77,25 @@ Image resample_horizontal(const Image& in, int out_w) {
     std::uint8_t* dst = out.pixels.data() + static_cast<std::size_t>(y) * out_w * c;
     for (int x = 0; x < out_w; ++x) {
       const float* w = t.weights.data() + static_cast<std::size_t>(x) * t.max_count;
+      const std::uint8_t* src = row + static_cast<std::size_t>(t.first[x]) * c;
+      const int n = t.count[x];
+      if (c == 3) {
+        // The three channels in one pass over the taps; each sum still adds
+        // its taps in order, so the result is the same as channel by channel.
+        float a0 = 0, a1 = 0, a2 = 0;
+        for (int k = 0; k < n; ++k, src += 3) {
+          a0 += w[k] * src[0];
+          a1 += w[k] * src[1];
+          a2 += w[k] * src[2];
+        }
+        dst[x * 3] = clip8(a0);
+        dst[x * 3 + 1] = clip8(a1);
+        dst[x * 3 + 2] = clip8(a2);
+        continue;
+      }
       for (int ch = 0; ch < c; ++ch) {
         float acc = 0;
-        for (int k = 0; k < t.count[x]; ++k) acc += w[k] * row[(t.first[x] + k) * c + ch];
+        for (int k = 0; k < n; ++k) acc += w[k] * src[k * c + ch];
         dst[x * c + ch] = clip8(acc);
       }
     }
@@ -95,7 +117,9 @@ Image resample_vertical(const Image& in, int out_h) {
     const float* w = t.weights.data() + static_cast<std::size_t>(y) * t.max_count;
     for (int k = 0; k < t.count[y]; ++k) {
       const std::uint8_t* src = in.pixels.data() + (t.first[y] + k) * stride;
-      for (std::size_t i = 0; i < stride; ++i) acc[i] += w[k] * src[i];
+      const float wk = w[k];
+      float* a = acc.data();
+      for (std::size_t i = 0; i < stride; ++i) a[i] += wk * src[i];
     }
     std::uint8_t* dst = out.pixels.data() + y * stride;
     for (std::size_t i = 0; i < stride; ++i) dst[i] = clip8(acc[i]);
@@ -148,40 +172,64 @@ void resized_size(int width, int height, int shorter, int& out_width, int& out_h
   }
 }
 
+DecodeOptions dct_scaling_for(const ModelConfig& c) {
+  DecodeOptions o;
+  o.min_width = c.resize_shorter > 0 ? c.resize_shorter : c.resize_width;
+  o.min_height = c.resize_shorter > 0 ? c.resize_shorter : c.resize_height;
+  return o;
+}
+
 void preprocess(const Image& image, const ModelConfig& c, std::vector<float>& out) {
-  Image img = convert_channels(image, c.channels);
+  // Work on the caller's pixels unless a conversion or resize makes new ones
+  // (a decoded photo can be tens of MB; copying it is not free).
+  Image converted;
+  const Image* img = &image;
+  if (image.channels != c.channels) {
+    converted = convert_channels(image, c.channels);
+    img = &converted;
+  }
   int rw = 0, rh = 0;
   if (c.resize_shorter > 0) {
     // torchvision leaves the image alone when the shorter side already fits.
-    if (std::min(img.width, img.height) == c.resize_shorter) {
-      rw = img.width;
-      rh = img.height;
+    if (std::min(img->width, img->height) == c.resize_shorter) {
+      rw = img->width;
+      rh = img->height;
     } else {
-      resized_size(img.width, img.height, c.resize_shorter, rw, rh);
+      resized_size(img->width, img->height, c.resize_shorter, rw, rh);
     }
   } else {
     rw = c.resize_width;
     rh = c.resize_height;
   }
-  if (rw != img.width || rh != img.height) img = resize_bilinear(img, rw, rh);
+  Image resized;
+  if (rw != img->width || rh != img->height) {
+    resized = resize_bilinear(*img, rw, rh);
+    img = &resized;
+  }
 
   // CenterCrop: Python's round() (half to even) of the margin, as torchvision.
-  const int top = static_cast<int>(std::nearbyint((img.height - c.crop_height) / 2.0));
-  const int left = static_cast<int>(std::nearbyint((img.width - c.crop_width) / 2.0));
+  const int top = static_cast<int>(std::nearbyint((img->height - c.crop_height) / 2.0));
+  const int left = static_cast<int>(std::nearbyint((img->width - c.crop_width) / 2.0));
   const int ch = c.channels;
   out.resize(input_size(c));
   for (int k = 0; k < ch; ++k) {
-    const float mean = c.mean[k];
-    const float sd = c.std[k];
+    // ToTensor + Normalize of each of the 256 values, computed once with the
+    // same float expression: a table lookup per pixel instead of two divisions.
+    float lut[256];
+    for (int v = 0; v < 256; ++v) lut[v] = (static_cast<float>(v) / 255.0f - c.mean[k]) / c.std[k];
+    const float zero = (0.0f / 255.0f - c.mean[k]) / c.std[k];
     float* plane = out.data() + static_cast<std::size_t>(k) * c.height * c.width;
     for (int y = 0; y < c.height; ++y) {
       const int sy = y + top;
+      float* dst = plane + static_cast<std::size_t>(y) * c.width;
+      if (sy < 0 || sy >= img->height) {
+        std::fill(dst, dst + c.width, zero);  // zero padding (not reachable after resize)
+        continue;
+      }
+      const std::uint8_t* src = img->pixels.data() + static_cast<std::size_t>(sy) * img->width * ch;
       for (int x = 0; x < c.width; ++x) {
         const int sx = x + left;
-        float v = 0.0f;  // zero padding where the crop is larger (not reachable after resize)
-        if (sy >= 0 && sy < img.height && sx >= 0 && sx < img.width)
-          v = img.pixels[(static_cast<std::size_t>(sy) * img.width + sx) * ch + k];
-        plane[y * c.width + x] = (v / 255.0f - mean) / sd;
+        dst[x] = (sx >= 0 && sx < img->width) ? lut[src[sx * ch + k]] : zero;
       }
     }
   }

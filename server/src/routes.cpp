@@ -7,6 +7,7 @@
 
 #include "driftwatch/server/json_util.h"
 #include "driftwatch/server/predict_request.h"
+#include "driftwatch/server/preprocess.h"
 
 namespace driftwatch::server {
 namespace {
@@ -176,7 +177,10 @@ Reply Router::predict(const HttpRequest &req) const {
   if (model == nullptr)
     return fail(503, "model_loading", "the model is still loading; retry shortly");
   thread_local std::vector<float> input;
-  if (auto refused = decode_predict_body(req.body, limits_.max_pixels, model->config(), input))
+  const DecodeOptions decode =
+      limits_.jpeg_dct_scaling ? dct_scaling_for(model->config()) : DecodeOptions{};
+  if (auto refused =
+          decode_predict_body(req.body, limits_.max_pixels, model->config(), input, decode))
     return fail(refused->status, refused->code, refused->detail);
   const Clock::time_point t1 = Clock::now();
 

@@ -67,6 +67,10 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
      "model calls before /readyz says ready")
     ("no-optimize", po::value(&o.no_optimize)->implicit_value(true)->default_value(false)->value_name("BOOL"),
      "serve the module as loaded (no freeze / optimize_for_inference)")
+    ("jpeg-dct-scaling", po::value(&o.jpeg_dct_scaling)->implicit_value(true)->default_value(false)->value_name("BOOL"),
+     "decode large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain when that still leaves the "
+     "resize its target size (faster; the tensor differs slightly from the exact PIL-compatible "
+     "path, see docs/server.md)")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("L"),
      "trace, debug, info, warn, error, critical or off");
   // clang-format on

@@ -92,3 +92,32 @@ TEST(ImageDecode, AJpegCutBeforeItsScanDoesNotBreakTheNextJpeg) {
   EXPECT_EQ(decode(jpeg.substr(0, sos), out).status, DecodeStatus::kCorrupt);
   EXPECT_TRUE(decode(jpeg, out).ok());
 }
+
+TEST(ImageDecode, DctScalingPicksTheSmallestScaleThatKeepsTheTargetSize) {
+  const std::string big = encode_jpeg(dwtest::synthetic_image(1600, 1200, 3, 4), 90);
+  Image img;
+  auto decode = [&](const std::string& bytes, DecodeOptions o) {
+    return decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
+                        40'000'000, img, o);
+  };
+  ASSERT_TRUE(decode(big, {}).ok());
+  EXPECT_EQ(img.width, 1600);  // off by default: every pixel
+  ASSERT_TRUE(decode(big, {224, 224}).ok());
+  EXPECT_EQ(img.width, 400);  // 1/4; 1/8 would give 200x150, below 224
+  EXPECT_EQ(img.height, 300);
+  EXPECT_EQ(img.pixels.size(), 400u * 300 * 3);
+  ASSERT_TRUE(decode(big, {150, 150}).ok());
+  EXPECT_EQ(img.width, 200);  // 1/8 is the smallest scale there is
+  // Too small for any scaling, and PNGs: decoded whole.
+  const std::string small = encode_jpeg(dwtest::synthetic_image(307, 172, 3, 5), 90);
+  ASSERT_TRUE(decode(small, {224, 224}).ok());
+  EXPECT_EQ(img.width, 307);
+  const std::string png = encode_png(dwtest::synthetic_image(800, 800, 3, 6));
+  ASSERT_TRUE(decode(png, {224, 224}).ok());
+  EXPECT_EQ(img.width, 800);
+  // The pixel limit still applies to the file's full size.
+  EXPECT_EQ(decode_image(reinterpret_cast<const std::uint8_t*>(big.data()), big.size(), 1'000'000,
+                         img, {224, 224})
+                .status,
+            DecodeStatus::kTooManyPixels);
+}

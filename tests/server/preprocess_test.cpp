@@ -113,3 +113,32 @@ TEST(Preprocess, RgbModelNormalizesEachChannel) {
   EXPECT_FLOAT_EQ(t[16], -1.0f);
   EXPECT_FLOAT_EQ(t[32], 0.0f);
 }
+
+TEST(Preprocess, DctScalingTargetsTheResizeSize) {
+  const ModelConfig shorter = parse_model_config(R"({"name":"s","input":{"channels":3,
+    "height":224,"width":224},"resize":256,"mean":[0],"std":[1],"class_names":["a"]})");
+  EXPECT_EQ(dct_scaling_for(shorter).min_width, 256);
+  EXPECT_EQ(dct_scaling_for(shorter).min_height, 256);
+  const ModelConfig exact = parse_model_config(R"({"name":"e","input":{"channels":3,
+    "height":224,"width":224},"resize":[240,300],"center_crop":224,"mean":[0],"std":[1],
+    "class_names":["a"]})");
+  EXPECT_EQ(dct_scaling_for(exact).min_height, 240);
+  EXPECT_EQ(dct_scaling_for(exact).min_width, 300);
+}
+
+// The lookup-table normalization and the fast rounding give exactly what the
+// arithmetic they replace gives, for every 8-bit value.
+TEST(Preprocess, EveryByteValueNormalizesLikeTheFormula) {
+  const ModelConfig c = parse_model_config(R"({"name":"r","input":{"channels":3,"height":16,
+    "width":16},"resize":16,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],
+    "class_names":["a"]})");
+  Image img = constant(16, 16, 3, 0);
+  for (std::size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<std::uint8_t>(i);
+  std::vector<float> t;
+  preprocess(img, c, t);
+  for (int k = 0; k < 3; ++k)
+    for (int p = 0; p < 256; ++p) {
+      const float v = img.pixels[static_cast<std::size_t>(p) * 3 + k];
+      ASSERT_EQ(t[static_cast<std::size_t>(k) * 256 + p], (v / 255.0f - c.mean[k]) / c.std[k]);
+    }
+}

@@ -622,8 +622,9 @@ TEST(ServerStartup, HelpListsTheFlags) {
   for (const char* flag :
        {"--model", "--model-config", "--ring", "--ring-bytes", "--ring-slots", "--no-ring",
         "--listen", "--port", "--io-threads", "--infer-threads", "--intra-op-threads",
-        "--max-body-bytes", "--max-pixels", "--max-header-bytes", "--read-timeout-ms",
-        "--max-connections", "--log-level", "--drain-ms", "--version", "DRIFTWATCH_"})
+        "--jpeg-dct-scaling", "--max-body-bytes", "--max-pixels", "--max-header-bytes",
+        "--read-timeout-ms", "--max-connections", "--log-level", "--drain-ms", "--version",
+        "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

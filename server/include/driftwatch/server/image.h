@@ -32,11 +32,23 @@ struct DecodeResult {
   bool ok() const { return status == DecodeStatus::kOk; }
 };
 
+// Optional shortcut for large JPEGs: TurboJPEG can decode at 1/2, 1/4 or 1/8
+// of the size in the DCT domain (skipping most of the inverse DCT and the
+// colour conversion of pixels the resize would average away). When min_width
+// and min_height are set, a JPEG is decoded at the smallest such scale whose
+// result is still at least that large; 0 (the default) decodes every pixel,
+// the exact PIL-compatible path. PNGs are always decoded whole.
+struct DecodeOptions {
+  int min_width = 0;
+  int min_height = 0;
+};
+
 // Decodes to gray when the file is gray (gray JPEG, gray PNG) and to RGB
 // otherwise; alpha is composited onto black (libpng's simplified API).
-// Never throws; thread-safe (no shared state).
+// The pixel limit applies to the file's own size. Never throws; thread-safe
+// (no shared state).
 DecodeResult decode_image(const std::uint8_t* data, std::size_t size, std::uint64_t max_pixels,
-                          Image& out);
+                          Image& out, const DecodeOptions& options = {});
 
 // For tests, tools and the demo: encoders with the same libraries.
 // channels is 1 or 3. Return an empty string on failure.

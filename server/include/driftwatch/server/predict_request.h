@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "driftwatch/server/image.h"
 #include "driftwatch/server/model_config.h"
 
 namespace driftwatch::server {
@@ -23,10 +24,12 @@ struct PredictRequestError {
 };
 
 // Fills `input` with config's [C, H, W] float tensor, or returns why not.
+// `decode` may ask for a DCT-scaled JPEG decode (--jpeg-dct-scaling).
 // Thread-safe: scratch buffers are per thread.
 std::optional<PredictRequestError> decode_predict_body(std::string_view body,
                                                        std::uint64_t max_pixels,
                                                        const ModelConfig& config,
-                                                       std::vector<float>& input);
+                                                       std::vector<float>& input,
+                                                       const DecodeOptions& decode = {});
 
 }  // namespace driftwatch::server

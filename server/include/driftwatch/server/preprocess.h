@@ -25,6 +25,10 @@ void resized_size(int width, int height, int shorter, int& out_width, int& out_h
 // Writes channels x height x width floats (CHW) to `out` (resized to fit).
 void preprocess(const Image& image, const ModelConfig& config, std::vector<float>& out);
 
+// The DCT-scaled JPEG decode that still leaves the resize at least its
+// target size (--jpeg-dct-scaling): both sides >= the resize size.
+DecodeOptions dct_scaling_for(const ModelConfig& config);
+
 // Number of floats one preprocessed image has.
 inline std::size_t input_size(const ModelConfig& c) {
   return static_cast<std::size_t>(c.channels) * c.height * c.width;

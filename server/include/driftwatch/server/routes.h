@@ -69,6 +69,9 @@ class ModelSlot {
 
 struct RouteLimits {
   std::uint64_t max_pixels = 40'000'000;
+  // Decode large JPEGs at 1/2..1/8 scale in the DCT domain (--jpeg-dct-scaling);
+  // off: the exact PIL-compatible path.
+  bool jpeg_dct_scaling = false;
 };
 
 ring::Method method_from_string(std::string_view m);

@@ -34,6 +34,7 @@ struct ServerOptions {
   std::uint32_t shutdown_grace_ms = 5000;
   int warmup = 8;
   bool no_optimize = false;
+  bool jpeg_dct_scaling = false;
   std::string log_level = "info";
 };
 
