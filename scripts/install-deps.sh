@@ -14,7 +14,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libturbojpeg0-dev libpng-dev zlib1g-dev \
   dataset-fashion-mnist \
-  python3 python3-torch python3-numpy python3-yaml \
+  python3 python3-torch python3-torchvision python3-pil python3-numpy python3-yaml \
   prometheus prometheus-alertmanager docker-compose \
   wrk curl jq chromium \
   clang libclang-rt-14-dev

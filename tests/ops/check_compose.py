@@ -105,6 +105,15 @@ def check_stack(c, base):
         errors.append("drift-exporter neither joins infer-server's IPC namespace (ipc: service:infer-server) "
                       "nor mounts the same volume at /dev/shm")
 
+    # The ring reserves up to DRIFTWATCH_RING_BYTES at start; a restart holds
+    # the old and the new segment at once, so shm_size must fit two.
+    ring_bytes = int((srv.get("environment") or {}).get("DRIFTWATCH_RING_BYTES", 64 << 20))
+    shm = re.fullmatch(r"(\d+)([kmg]?)b?", str(srv.get("shm_size", "64m")).lower())
+    shm_bytes = int(shm.group(1)) * 1024 ** " kmg".index(shm.group(2) or " ") if shm else 0
+    if shm_bytes < 2 * ring_bytes:
+        errors.append(f"infer-server shm_size {srv.get('shm_size')} is below twice "
+                      f"DRIFTWATCH_RING_BYTES ({ring_bytes}): a restart would not fit two ring segments")
+
     args = cmd_list(exp.get("command"))
     port = flag(args, "port") or str((exp.get("environment") or {}).get("DRIFTWATCH_PORT", "9400"))
     if port != "9400":

@@ -32,6 +32,16 @@ def flag(args, name):
     return None
 
 
+def quantity_bytes(q):
+    """A Kubernetes quantity ("256Mi", "1G", "1048576") in bytes."""
+    m = re.fullmatch(r"(\d+)([KMGT]i?)?", str(q))
+    if not m:
+        return 0
+    unit = m.group(2) or ""
+    base = 1024 if unit.endswith("i") else 1000
+    return int(m.group(1)) * base ** ("KMGT".index(unit[0]) + 1 if unit else 0)
+
+
 def port_number(container, port):
     for p in container.get("ports", []):
         if port in (p.get("name"), p.get("containerPort")):
@@ -94,6 +104,14 @@ def check(docs, kustomization):
             errors.append(f"{name}: --ring differs from infer-server's")
     if len(shm_volumes) != 1:
         errors.append(f"the containers must share one /dev/shm volume, got {sorted(shm_volumes)}")
+    # The ring reserves up to --ring-bytes at start; during a restart the old
+    # segment and the new one coexist, so the tmpfs must hold two.
+    ring_bytes = int(flag(containers["infer-server"].get("args"), "ring-bytes") or 64 << 20)
+    for v in shm_volumes:
+        limit = (volumes.get(v, {}).get("emptyDir") or {}).get("sizeLimit")
+        if limit is None or quantity_bytes(limit) < 2 * ring_bytes:
+            errors.append(f"/dev/shm volume {v!r} sizeLimit {limit} is below twice --ring-bytes "
+                          f"({ring_bytes}): a restart would not fit two ring segments")
     ring = flag(containers["infer-server"].get("args"), "ring") or "/driftwatch"
     if ring.count("/") > 1:
         errors.append(f"--ring {ring} is a file path, not a shm name under /dev/shm")
