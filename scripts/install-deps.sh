@@ -12,7 +12,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libboost-dev libboost-program-options-dev \
   prometheus-cpp-dev libspdlog-dev libfmt-dev libsimdjson-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  libturbojpeg0-dev libpng-dev zlib1g-dev \
+  libturbojpeg0-dev libpng-dev zlib1g-dev libjemalloc-dev \
   dataset-fashion-mnist \
   python3 python3-torch python3-torchvision python3-pil python3-numpy python3-yaml \
   prometheus prometheus-alertmanager docker-compose \

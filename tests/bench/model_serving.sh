@@ -159,8 +159,10 @@ run_wrk 8 3 > /dev/null  # steady state from here on
 sleep 2  # let the exporter drain the ring
 
 # 3. Concurrency sweep with drift on.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system CPU
 read0=$(metric ring_records_read_total); drop0=$(metric ring_records_dropped_total)
 step0=$(metric drift_detector_step)
+scpu0=$(cpu_ticks "$server_pid"); ecpu0=$(cpu_ticks "$exporter_pid")
 total=0
 # The machine is shared and noisy: each run is paired with a floor measured
 # just before it (the server idle meanwhile), and ratios are taken per pair.
@@ -175,6 +177,8 @@ done
 sleep 2  # let the exporter drain the ring
 read1=$(metric ring_records_read_total); drop1=$(metric ring_records_dropped_total)
 step1=$(metric drift_detector_step)
+scpu1=$(cpu_ticks "$server_pid"); ecpu1=$(cpu_ticks "$exporter_pid")
+tick_us=$((1000000 / $(getconf CLK_TCK)))
 stop_server
 
 # 4. Optional thread layouts at c=8.
@@ -191,9 +195,10 @@ for layout in ${LAYOUTS:-}; do
 done
 
 "$py" - "$work/results.txt" "$floor_rps" "$forward_ms" "$decode_ms" "$total" \
-  "$read0" "$read1" "$drop0" "$drop1" "$step0" "$step1" <<'PY'
+  "$read0" "$read1" "$drop0" "$drop1" "$step0" "$step1" \
+  $(( (scpu1 - scpu0) * tick_us )) $(( (ecpu1 - ecpu0) * tick_us )) <<'PY'
 import re, statistics as st, sys
-path, floor, fwd, dec, total, r0, r1, d0, d1, s0, s1 = sys.argv[1:]
+path, floor, fwd, dec, total, r0, r1, d0, d1, s0, s1, scpu, ecpu = sys.argv[1:]
 floor, fwd, dec = float(floor), float(fwd), float(dec)
 rows = [dict(re.findall(r"(\w+)=([\w.]+)", l), kind=l.split()[0]) for l in open(path)]
 print()
@@ -233,6 +238,8 @@ read, dropped, steps = int(float(r1)) - int(float(r0)), int(float(d1)) - int(flo
     int(float(s1)) - int(float(s0))
 print(f"exporter during the sweep: {read} records read, {dropped} dropped, {steps} detector steps "
       f"for {total} requests")
+print(f"CPU per request during the sweep: infer-server {int(scpu) / int(total) / 1000:.2f} ms, "
+      f"drift-exporter {int(ecpu) / max(1, read) / 1000:.3f} ms per record")
 lay = [r for r in rows if r["kind"].startswith("layout")]
 if lay:
     print()

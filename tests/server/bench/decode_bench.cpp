@@ -22,6 +22,7 @@
 #include "driftwatch/server/image.h"
 #include "driftwatch/server/model_config.h"
 #include "driftwatch/server/preprocess.h"
+#include "photo_like.h"
 
 using namespace driftwatch::server;
 
@@ -34,33 +35,6 @@ struct Size {
 };
 constexpr Size kSizes[] = {{"0.3MP", 640, 480}, {"2MP", 1632, 1224}, {"12MP", 4032, 3024}};
 
-Image photo_like(int w, int h, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  std::normal_distribution<float> grain(0.0f, 3.0f);
-  float fx[3][3], fy[3][3], ph[3][3];
-  for (auto* a : {fx, fy, ph})
-    for (int c = 0; c < 3; ++c)
-      for (int k = 0; k < 3; ++k) a[c][k] = u(rng);
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.channels = 3;
-  img.pixels.resize(static_cast<std::size_t>(w) * h * 3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) {
-        float v = 128;
-        for (int k = 0; k < 3; ++k)
-          v += 40 * std::sin(6.283f *
-                             (fx[c][k] * (k + 1) * x / w + fy[c][k] * (k + 1) * y / h + ph[c][k]));
-        v += grain(rng);
-        img.pixels[(static_cast<std::size_t>(y) * w + x) * 3 + c] =
-            static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f));
-      }
-  return img;
-}
-
 const ModelConfig& food11() {
   static const ModelConfig c = load_model_config(DW_SOURCE_DIR "/configs/models/food-11.json");
   return c;
@@ -69,7 +43,7 @@ const ModelConfig& food11() {
 const std::string& jpeg(int i) {
   static std::string cache[3];
   if (cache[i].empty())
-    cache[i] = encode_jpeg(photo_like(kSizes[i].width, kSizes[i].height, 5 + i), 90);
+    cache[i] = encode_jpeg(dwbench::photo_like(kSizes[i].width, kSizes[i].height, 5 + i), 90);
   return cache[i];
 }
 
