@@ -128,11 +128,10 @@ int main(int argc, char** argv) {
       // thread's first calls are far slower (per-thread OpenMP/oneDNN state).
       const auto w0 = std::chrono::steady_clock::now();
       pool.run_on_every_worker([&] { runner->warm_up(o.warmup); });
+      const double warm_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count();
       spdlog::info("warmed up {} inference threads x {} calls in {:.0f} ms; one model call {:.2f} ms",
-                   pool.threads(), o.warmup,
-                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0)
-                       .count(),
-                   runner->call_ms());
+                   pool.threads(), o.warmup, warm_ms, runner->call_ms());
       if (sink.enabled()) {
         ring::RingWriter::Options ro;
         ro.name = o.ring;
@@ -153,7 +152,8 @@ int main(int argc, char** argv) {
             "ring {} open: {} slots of {} bytes = {:.1f} MiB reserved ({}), generation {}; "
             "{:.0f} s of records at the model's full rate (~{:.0f} req/s)",
             w.path(), w.info().slot_count, w.info().slot_bytes, w.segment_bytes() / 1048576.0,
-            o.ring_slots != 0 ? "--ring-slots" : "from --ring-bytes " + std::to_string(o.ring_bytes),
+            o.ring_slots != 0 ? std::string("--ring-slots")
+                              : "from --ring-bytes " + std::to_string(o.ring_bytes),
             w.generation(), w.info().slot_count / full_rate, full_rate);
       } else {
         spdlog::info("ring disabled (--no-ring)");
