@@ -545,7 +545,7 @@ TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
 // the load balancer (/readyz 503) while /predict is still served, then closes
 // the listener and finishes what is in flight. No request fails.
 TEST_F(ServerTest, SigtermDrainsReadinessFirstThenStopsWithoutFailingARequest) {
-  start(dwtest::ModelKind::kEmbed, {"--drain-ms", "1500"});
+  start(dwtest::ModelKind::kEmbedHead, {"--drain-ms", "1500"});
   const std::string body =
       predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1)));
   std::atomic<bool> done{false};
@@ -583,7 +583,7 @@ TEST_F(ServerTest, SigtermDrainsReadinessFirstThenStopsWithoutFailingARequest) {
 }
 
 TEST_F(ServerTest, MetricsPathSaysWhereTheMetricsAre) {
-  start(dwtest::ModelKind::kEmbed);
+  start(dwtest::ModelKind::kEmbedHead);
   HttpClient c(server_->port());
   auto res = c.request("GET", "/metrics");
   ASSERT_TRUE(res);
