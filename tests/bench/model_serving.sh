@@ -55,7 +55,9 @@ case "${ALLOC:-}" in
 esac
 
 echo "# model_serving.sh on $(nproc) CPUs, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# build $build, $reps runs x ${secs}s per concurrency, SERVER_FLAGS='${server_flags}' ALLOC='${ALLOC:-glibc}'"
+builtin_alloc=$(ldd "$build/server/infer-server" | grep -q libjemalloc && echo jemalloc || echo glibc)
+echo "# build $build, $reps runs x ${secs}s per concurrency, SERVER_FLAGS='${server_flags}'" \
+  "allocator: ${ALLOC:-$builtin_alloc (as built)}"
 
 # 1. The model, imported as a user would.
 "$py" "$root/tests/tools/import_model/mobilenet_fixture.py" make "$work"
