@@ -37,7 +37,7 @@ bool is_json_media_type(std::string_view ct) {
          lower.rfind("application/", 0) == 0;
 }
 
-Reply method_not_allowed(const HttpRequest &req, ring::Handler h, const char *allow) {
+Reply method_not_allowed(const HttpRequest& req, ring::Handler h, const char* allow) {
   Reply r = error_reply(405, "method_not_allowed",
                         "method " + req.method_name + " is not allowed on " +
                             std::string(path_of(req.target)) + "; use " + allow,
@@ -79,11 +79,11 @@ Reply error_reply(unsigned status, std::string_view code, std::string_view detai
   return r;
 }
 
-Router::Router(RouteLimits limits, const ModelSlot &model, InferencePool &pool,
-               const RecordSink &sink)
+Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool,
+               const RecordSink& sink)
     : limits_(limits), model_(model), pool_(pool), sink_(sink) {}
 
-void Router::handle(HttpRequest &&req, ReplyCallback done) {
+void Router::handle(HttpRequest&& req, ReplyCallback done) {
   const ring::Handler h = handler_for_target(req.target);
   const bool get_like = req.method == ring::Method::kGet || req.method == ring::Method::kHead;
   switch (h) {
@@ -149,7 +149,7 @@ void Router::handle(HttpRequest &&req, ReplyCallback done) {
     Reply r;
     try {
       r = predict(*shared);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what(),
                       ring::Handler::kPredict);
     } catch (...) {
@@ -165,7 +165,7 @@ void Router::handle(HttpRequest &&req, ReplyCallback done) {
   }
 }
 
-Reply Router::predict(const HttpRequest &req) const {
+Reply Router::predict(const HttpRequest& req) const {
   const Clock::time_point t0 = Clock::now();
   const ring::Handler h = ring::Handler::kPredict;
   auto fail = [&](unsigned status, std::string_view code, std::string_view detail) {
@@ -173,7 +173,7 @@ Reply Router::predict(const HttpRequest &req) const {
     r.record.latency_preprocess_ns = ns_between(t0, Clock::now());
     return r;
   };
-  const ModelRunner *model = model_.get();
+  const ModelRunner* model = model_.get();
   if (model == nullptr)
     return fail(503, "model_loading", "the model is still loading; retry shortly");
   thread_local std::vector<float> input;
@@ -188,7 +188,7 @@ Reply Router::predict(const HttpRequest &req) const {
   const Clock::time_point t2 = Clock::now();
 
   // Top-k, highest probability first (lower index on ties).
-  const std::vector<float> &p = out.probabilities;
+  const std::vector<float>& p = out.probabilities;
   const std::size_t k = std::min<std::size_t>(ring::kMaxTopK, p.size());
   std::vector<std::uint32_t> order(p.size());
   std::iota(order.begin(), order.end(), 0u);
@@ -196,7 +196,7 @@ Reply Router::predict(const HttpRequest &req) const {
       order.begin(), order.begin() + k, order.end(),
       [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
 
-  const auto &names = model->config().class_names;
+  const auto& names = model->config().class_names;
   Reply r;
   r.record.handler = h;
   r.record.latency_preprocess_ns = ns_between(t0, t1);
@@ -210,7 +210,7 @@ Reply Router::predict(const HttpRequest &req) const {
   }
   r.embedding = std::move(out.embedding);
 
-  std::string &b = r.body;
+  std::string& b = r.body;
   b.reserve(256 + 64 * k);
   b += "{\"prediction\":";
   append_json_string(b, names[order[0]]);
@@ -257,17 +257,17 @@ Reply Router::readiness() const {
 }
 
 Reply Router::model_info() const {
-  const ModelRunner *m = model_.get();
+  const ModelRunner* m = model_.get();
   if (m == nullptr) {
     Reply r =
         error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  const ModelConfig &c = m->config();
+  const ModelConfig& c = m->config();
   Reply r;
   r.record.handler = ring::Handler::kModel;
-  std::string &b = r.body;
+  std::string& b = r.body;
   b = "{\"name\":";
   append_json_string(b, c.name);
   b += ",\"version\":";
@@ -294,7 +294,7 @@ Reply Router::model_info() const {
   b += ",\"optimized\":";
   b += m->optimized() ? "true" : "false";
   b += ",\"ring\":";
-  if (const ring::RingWriter *w = sink_.writer()) {
+  if (const ring::RingWriter* w = sink_.writer()) {
     b += "{\"name\":";
     append_json_string(b, w->path());
     b += ",\"generation\":" + std::to_string(w->generation()) + "}";
