@@ -186,6 +186,18 @@ Reply Router::predict(const HttpRequest& req) const {
 
   ModelOutput out = model->run_one(input.data());
   const Clock::time_point t2 = Clock::now();
+  // A model that overflows on an odd input answers NaN or infinity: that is
+  // the server's failure (500), recorded as such (no class, no embedding),
+  // never a "prediction" that would blind the drift detector.
+  const auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  if (!finite(out.probabilities) || !finite(out.embedding)) {
+    Reply r = fail(500, "non_finite_output",
+                   "the model returned NaN or infinite values for this input");
+    r.record.latency_inference_ns = ns_between(t1, t2);
+    return r;
+  }
 
   // Top-k, highest probability first (lower index on ties).
   const std::vector<float>& p = out.probabilities;

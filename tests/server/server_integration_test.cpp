@@ -501,6 +501,35 @@ TEST_F(ServerTest, ATwoPassModelIsWarnedAboutAtLoadAndInGetModel) {
   check_prediction(img, server::encode_png(img), c);  // still correct, only slower
 }
 
+// A model that overflows on one odd input: its NaN answer is the server's
+// 500 with its own code, recorded as a failure (no class, no embedding for the
+// drift detector), and the next ordinary request is served as before.
+TEST_F(ServerTest, ANonFiniteModelOutputIsA500RecordedAsAFailure) {
+  start(dwtest::ModelKind::kNanOnWhite);
+  open_ring();
+  HttpClient c(server_->port());
+  server::Image white{28, 28, 1, std::vector<std::uint8_t>(28 * 28, 255)};
+  auto res = c.request("POST", "/predict", predict_body(server::encode_png(white)));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500) << res->body;
+  Json j(res->body);
+  EXPECT_EQ(j.str("error"), "non_finite_output") << res->body;
+  ring::Record r;
+  ASSERT_TRUE(next_record(r));
+  EXPECT_EQ(r.fields.http_status, 500);
+  EXPECT_LT(r.fields.class_index, 0);
+  EXPECT_TRUE(r.embedding.empty());
+  EXPECT_GT(r.fields.latency_inference_ns, 0u);
+
+  auto ok = c.request("POST", "/predict",
+                      predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 9))));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  ASSERT_TRUE(next_record(r));
+  EXPECT_EQ(r.fields.http_status, 200);
+  EXPECT_GE(r.fields.class_index, 0);
+}
+
 TEST_F(ServerTest, NoRingFlagServesWithoutCreatingTheRing) {
   start(dwtest::ModelKind::kEmbedHead, {"--no-ring"});
   struct stat st;

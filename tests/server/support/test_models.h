@@ -20,6 +20,7 @@ enum class ModelKind {
   kEmbedForward,   // forward(x) -> logits, embed(x) -> [B, 16], no head: two
                    // passes
   kLogitsOnly,     // forward(x) -> logits only: the embedding is the softmax
+  kNanOnWhite,     // kLogitsOnly, but NaN logits for an all-white image
 };
 
 enum class ModelSize {
