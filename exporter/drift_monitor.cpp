@@ -1,4 +1,4 @@
-#include "drift_monitor.h"
+#include "exporter/drift_monitor.h"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -10,10 +10,10 @@
 #include <optional>
 #include <utility>
 
-#include "driftwatch/common/json_string.h"
-#include "driftwatch/common/npy.h"
-#include "drift/embedding_check.h"
-#include "saved_reference.h"
+#include "exporter/drift/embedding_check.h"
+#include "exporter/saved_reference.h"
+#include "shared/common/json_string.h"
+#include "shared/common/npy.h"
 
 namespace driftwatch::exporter {
 namespace {
@@ -43,7 +43,6 @@ std::size_t parse_warmup_rows(const std::string& spec) {
   }
   return static_cast<std::size_t>(v);
 }
-
 
 }  // namespace
 
@@ -430,9 +429,9 @@ std::string DriftMonitor::to_json(std::uint64_t since, bool with_steps) const {
   std::unique_lock lock(mutex_);
   if (with_steps) {
     // history_ is in t order: the first step past `since` by binary search.
-    const auto first = std::upper_bound(
-        history_.begin(), history_.end(), since,
-        [](std::uint64_t v, const drift::MmdStep& step) { return v < step.t; });
+    const auto first =
+        std::upper_bound(history_.begin(), history_.end(), since,
+                         [](std::uint64_t v, const drift::MmdStep& step) { return v < step.t; });
     steps.assign(first, history_.end());
   }
   out.reserve(1024 + steps.size() * 80);

@@ -40,14 +40,14 @@
 #include <thread>
 #include <vector>
 
-#include "drift/drift_detector.h"
-#include "drift/mmd_params.h"
-#include "drift/online_mmd.h"
-#include "drift/sustained_drift.h"
-#include "drift_signal_metrics.h"
-#include "driftwatch/ring_reader.h"
-#include "driftwatch/segment_info.h"
-#include "exporter_metrics.h"
+#include "exporter/drift/drift_detector.h"
+#include "exporter/drift/mmd_params.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/sustained_drift.h"
+#include "exporter/drift_signal_metrics.h"
+#include "exporter/exporter_metrics.h"
+#include "shared/ring/ring_reader.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::exporter {
 

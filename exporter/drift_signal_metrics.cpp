@@ -1,4 +1,4 @@
-#include "drift_signal_metrics.h"
+#include "exporter/drift_signal_metrics.h"
 
 namespace driftwatch::exporter {
 

@@ -16,7 +16,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "drift/embedding_check.h"
+#include "exporter/drift/embedding_check.h"
 
 namespace driftwatch::exporter {
 

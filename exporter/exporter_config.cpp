@@ -1,4 +1,4 @@
-#include "exporter_config.h"
+#include "exporter/exporter_config.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -7,9 +7,9 @@
 #include <cmath>
 #include <sstream>
 
-#include "drift/drift_detector.h"
-#include "drift/sustained_drift.h"
-#include "driftwatch/common/cli.h"
+#include "exporter/drift/drift_detector.h"
+#include "exporter/drift/sustained_drift.h"
+#include "shared/common/cli.h"
 
 namespace driftwatch::exporter {
 namespace po = boost::program_options;
@@ -64,7 +64,8 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
   const common::CliProgram program{
       "drift-exporter",
       "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online\n"
-      "MMD drift detector and serves /metrics, /healthz, /drift, /predictions and the pages at /.\n\n"
+      "MMD drift detector and serves /metrics, /healthz, /drift, /predictions and the pages at "
+      "/.\n\n"
       "Usage: drift-exporter [options]\n",
       "",
       {}};

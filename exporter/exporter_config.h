@@ -5,14 +5,14 @@
 #pragma once
 
 #include <cstddef>
-#include <iosfwd>
 #include <cstdint>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "drift/sustained_drift.h"
-#include "driftwatch/common/cli.h"
+#include "exporter/drift/sustained_drift.h"
+#include "shared/common/cli.h"
 
 namespace driftwatch::exporter {
 
@@ -49,9 +49,8 @@ struct ExporterConfig {
 // Parses argv and the DRIFTWATCH_* environment into `config`
 // (common::parse_cli), then checks every value. --help and --version go to
 // `out`; an unknown flag or a bad value is one line on `err`.
-common::CliOutcome parse_exporter_config(int argc, const char* const argv[],
-                                         ExporterConfig& config, std::ostream& out,
-                                         std::ostream& err);
+common::CliOutcome parse_exporter_config(int argc, const char* const argv[], ExporterConfig& config,
+                                         std::ostream& out, std::ostream& err);
 
 // The sustained-drift options of the config.
 drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& config);

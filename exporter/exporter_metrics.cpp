@@ -1,13 +1,12 @@
-#include "exporter_metrics.h"
+#include "exporter/exporter_metrics.h"
 
 #include <prometheus/text_serializer.h>
-
 #include <unistd.h>
 
 #include <sstream>
 #include <utility>
 
-#include "driftwatch/common/build_info.h"
+#include "shared/common/build_info.h"
 
 namespace driftwatch::exporter {
 namespace {

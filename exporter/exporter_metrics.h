@@ -13,8 +13,8 @@
 // driftwatch_build_info{version,revision} (value 1) says what is running.
 //
 // Thread contract: one thread (the pipeline) calls the observe_/set_ and
-// add_ members (add_accept_error: the HTTP thread); render() and registry() may be called from any thread at
-// any time (prometheus-cpp metrics and the registry are thread-safe).
+// add_ members (add_accept_error: the HTTP thread); render() and registry() may be called from any
+// thread at any time (prometheus-cpp metrics and the registry are thread-safe).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/ring_layout.h"
-#include "process_collector.h"
-#include "driftwatch/segment_info.h"
+#include "exporter/process_collector.h"
+#include "shared/ring/ring_layout.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::exporter {
 

@@ -1,4 +1,4 @@
-#include "exporter_routes.h"
+#include "exporter/exporter_routes.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -11,9 +11,9 @@
 #include <string_view>
 #include <utility>
 
-#include "driftwatch/common/json_string.h"
-#include "overview.h"
+#include "exporter/overview.h"
 #include "pages/page_assets.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::exporter {
 namespace http = boost::beast::http;

@@ -21,12 +21,12 @@
 #include <functional>
 #include <string>
 
-#include "drift_monitor.h"
-#include "exporter_metrics.h"
-#include "http_query.h"
-#include "http_server.h"
-#include "pipeline.h"
-#include "prediction_history.h"
+#include "exporter/drift_monitor.h"
+#include "exporter/exporter_metrics.h"
+#include "exporter/http_query.h"
+#include "exporter/http_server.h"
+#include "exporter/pipeline.h"
+#include "exporter/prediction_history.h"
 
 namespace driftwatch::exporter {
 

@@ -1,4 +1,4 @@
-#include "http_query.h"
+#include "exporter/http_query.h"
 
 #include <zlib.h>
 

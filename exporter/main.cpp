@@ -12,17 +12,17 @@
 #include <iostream>
 #include <thread>
 
-#include "drift/blas_kernels.h"
-#include "drift_monitor.h"
-#include "driftwatch/blas_kernels_env.h"
-#include "driftwatch/ring_error.h"
-#include "exporter_config.h"
-#include "exporter_metrics.h"
-#include "exporter_routes.h"
-#include "http_server.h"
-#include "pipeline.h"
-#include "prediction_history.h"
-#include "ring_follower.h"
+#include "exporter/drift/blas_kernels.h"
+#include "exporter/drift_monitor.h"
+#include "exporter/exporter_config.h"
+#include "exporter/exporter_metrics.h"
+#include "exporter/exporter_routes.h"
+#include "exporter/http_server.h"
+#include "exporter/pipeline.h"
+#include "exporter/prediction_history.h"
+#include "exporter/ring_follower.h"
+#include "shared/common/blas_kernels_env.h"
+#include "shared/ring/ring_error.h"
 
 namespace dx = driftwatch::exporter;
 
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   driftwatch::select_blas_kernels_or_reexec(argv);
   dx::ExporterConfig config;
   const auto outcome = dx::parse_exporter_config(argc, argv, config, std::cout, std::cerr);
-  if (outcome != driftwatch::common::CliOutcome::kRun) return driftwatch::common::exit_status(outcome);
+  if (outcome != driftwatch::common::CliOutcome::kRun)
+    return driftwatch::common::exit_status(outcome);
   // Logs go to stderr; stdout carries only the "listening on" line.
   spdlog::set_default_logger(spdlog::stderr_color_mt("drift-exporter"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));

@@ -1,8 +1,8 @@
-#include "overview.h"
+#include "exporter/overview.h"
 
 #include <spdlog/fmt/fmt.h>
 
-#include "driftwatch/common/json_string.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "drift_monitor.h"
-#include "pipeline.h"
+#include "exporter/drift_monitor.h"
+#include "exporter/pipeline.h"
 
 namespace driftwatch::exporter {
 

@@ -1,4 +1,4 @@
-#include "pipeline.h"
+#include "exporter/pipeline.h"
 
 #include <spdlog/spdlog.h>
 
@@ -34,9 +34,10 @@ void Pipeline::check_liveness(bool force) {
   metrics_.set_producer_up(up);
   if (was_up && !up && attached_.load(std::memory_order_relaxed)) {
     // One line when it happens: the gauge alone is easy to miss.
-    spdlog::warn("producer pid {} (generation {}) is gone; keeping its metrics, waiting for a "
-                 "new producer on the ring",
-                 follower_.info().producer_pid, follower_.info().generation);
+    spdlog::warn(
+        "producer pid {} (generation {}) is gone; keeping its metrics, waiting for a "
+        "new producer on the ring",
+        follower_.info().producer_pid, follower_.info().generation);
   } else if (!was_up && up && attached_.load(std::memory_order_relaxed)) {
     spdlog::info("producer pid {} (generation {}) is up", follower_.info().producer_pid,
                  follower_.info().generation);

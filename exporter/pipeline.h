@@ -23,11 +23,11 @@
 #include <mutex>
 #include <vector>
 
-#include "drift_monitor.h"
-#include "driftwatch/ring_reader.h"
-#include "exporter_metrics.h"
-#include "prediction_history.h"
-#include "ring_follower.h"
+#include "exporter/drift_monitor.h"
+#include "exporter/exporter_metrics.h"
+#include "exporter/prediction_history.h"
+#include "exporter/ring_follower.h"
+#include "shared/ring/ring_reader.h"
 
 namespace driftwatch::exporter {
 

@@ -1,4 +1,4 @@
-#include "prediction_history.h"
+#include "exporter/prediction_history.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <utility>
 
-#include "driftwatch/common/json_string.h"
-#include "exporter_metrics.h"
+#include "exporter/exporter_metrics.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -1,10 +1,10 @@
-#include "process_collector.h"
+#include "exporter/process_collector.h"
 
 #include <prometheus/client_metric.h>
 
 #include <utility>
 
-#include "process_stats.h"
+#include "exporter/process_stats.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -1,4 +1,4 @@
-#include "ring_follower.h"
+#include "exporter/ring_follower.h"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <stdexcept>
 
-#include "driftwatch/ring_error.h"
+#include "shared/ring/ring_error.h"
 
 namespace driftwatch::exporter {
 

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/ring_reader.h"
-#include "driftwatch/segment_info.h"
+#include "shared/ring/ring_reader.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::exporter {
 

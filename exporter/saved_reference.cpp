@@ -1,4 +1,4 @@
-#include "saved_reference.h"
+#include "exporter/saved_reference.h"
 
 #include <sys/stat.h>
 
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "drift_monitor.h"
-#include "driftwatch/common/npy.h"
+#include "exporter/drift_monitor.h"
+#include "shared/common/npy.h"
 
 namespace driftwatch::exporter {
 

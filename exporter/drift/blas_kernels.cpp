@@ -1,4 +1,4 @@
-#include "drift/blas_kernels.h"
+#include "exporter/drift/blas_kernels.h"
 
 #include <cblas.h>
 

@@ -1,9 +1,9 @@
-#include "drift/drift_detector.h"
+#include "exporter/drift/drift_detector.h"
 
 #include <stdexcept>
 
-#include "drift/multi_window_mmd.h"
-#include "drift/online_mmd.h"
+#include "exporter/drift/multi_window_mmd.h"
+#include "exporter/drift/online_mmd.h"
 
 namespace driftwatch::drift {
 

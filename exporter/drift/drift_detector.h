@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "drift/mmd_params.h"
-#include "drift/mmd_step.h"
+#include "exporter/drift/mmd_params.h"
+#include "exporter/drift/mmd_step.h"
 
 namespace driftwatch::drift {
 

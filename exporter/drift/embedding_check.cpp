@@ -1,4 +1,4 @@
-#include "drift/embedding_check.h"
+#include "exporter/drift/embedding_check.h"
 
 #include <cmath>
 

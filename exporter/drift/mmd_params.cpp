@@ -1,4 +1,4 @@
-#include "drift/mmd_params.h"
+#include "exporter/drift/mmd_params.h"
 
 #include <cmath>
 #include <stdexcept>

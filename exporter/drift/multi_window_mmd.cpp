@@ -1,4 +1,4 @@
-#include "drift/multi_window_mmd.h"
+#include "exporter/drift/multi_window_mmd.h"
 
 #include <cblas.h>
 
@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "drift/mmd_params.h"
-#include "drift/threshold_cache.h"
+#include "exporter/drift/mmd_params.h"
+#include "exporter/drift/threshold_cache.h"
 
 namespace driftwatch::drift {
 namespace {

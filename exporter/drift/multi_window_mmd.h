@@ -32,11 +32,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "drift/drift_detector.h"
-#include "drift/online_mmd.h"
-#include "drift/permutation_source.h"
-#include "drift/rbf_kernel.h"
-#include "drift/threshold_calibrator.h"
+#include "exporter/drift/drift_detector.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/permutation_source.h"
+#include "exporter/drift/rbf_kernel.h"
+#include "exporter/drift/threshold_calibrator.h"
 
 namespace driftwatch::drift {
 

@@ -1,4 +1,4 @@
-#include "drift/online_mmd.h"
+#include "exporter/drift/online_mmd.h"
 
 #include <cblas.h>
 #include <spdlog/spdlog.h>
@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "drift/embedding_check.h"
-#include "drift/blas_kernels.h"
-#include "drift/threshold_cache.h"
+#include "exporter/drift/blas_kernels.h"
+#include "exporter/drift/embedding_check.h"
+#include "exporter/drift/threshold_cache.h"
 
 namespace driftwatch::drift {
 namespace {
@@ -26,7 +26,7 @@ constexpr std::size_t kMaxSeededSplitAttempts = 10000;
 // skips the bootstrap draws) leaves the split unchanged.
 std::uint64_t split_seed(std::uint64_t seed) {
   std::uint64_t z = seed ^ 0x73706c6974ULL;  // "split"
-  z += 0x9e3779b97f4a7c15ULL;               // one splitmix64 step
+  z += 0x9e3779b97f4a7c15ULL;                // one splitmix64 step
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
@@ -106,8 +106,8 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::debug("mmd: N={} D={} W={} sigma={} thresholds {} in {:.3f} s, split after {} attempt(s)",
-               rows, dim, window_size_, kernel_.effective_sigmas()[0],
-               from_cache_ ? "from cache" : "calibrated", seconds, split_.initial_mmds.size());
+                rows, dim, window_size_, kernel_.effective_sigmas()[0],
+                from_cache_ ? "from cache" : "calibrated", seconds, split_.initial_mmds.size());
 
   // The detector's state: sub-reference rows and the initial window, oldest first.
   sub_ref_.resize(sub_rows_ * dim_);

@@ -27,13 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "drift/drift_detector.h"
-#include "drift/mmd_params.h"
-#include "drift/mmd_step.h"
-#include "drift/permutation_source.h"
-#include "drift/rbf_kernel.h"
-#include "drift/threshold_calibrator.h"
-#include "driftwatch/common/npy.h"
+#include "exporter/drift/drift_detector.h"
+#include "exporter/drift/mmd_params.h"
+#include "exporter/drift/mmd_step.h"
+#include "exporter/drift/permutation_source.h"
+#include "exporter/drift/rbf_kernel.h"
+#include "exporter/drift/threshold_calibrator.h"
+#include "shared/common/npy.h"
 
 namespace driftwatch::drift {
 
@@ -131,10 +131,10 @@ class OnlineMmd : public DriftDetector {
   double sub_kernel_mean_ = 0.0;
 
   // The window as a ring of W slots; oldest_ is the slot the next step replaces.
-  std::vector<float> window_;             // [W, dim]
-  std::vector<float> window_norms_;       // [W]
-  std::vector<float> window_kernel_;      // [W, W] by slot, diagonal unused
-  std::vector<double> slot_cross_sums_;   // [W] Σ_{i∈x} k(x_i, window slot)
+  std::vector<float> window_;            // [W, dim]
+  std::vector<float> window_norms_;      // [W]
+  std::vector<float> window_kernel_;     // [W, W] by slot, diagonal unused
+  std::vector<double> slot_cross_sums_;  // [W] Σ_{i∈x} k(x_i, window slot)
   std::size_t oldest_ = 0;
   double window_sum_ = 0.0;
   double cross_sum_ = 0.0;

@@ -1,11 +1,11 @@
-#include "drift/permutation_source.h"
-
-#include "drift/fnv1a.h"
+#include "exporter/drift/permutation_source.h"
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+#include "exporter/drift/fnv1a.h"
 
 namespace driftwatch::drift {
 

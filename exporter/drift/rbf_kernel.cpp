@@ -1,4 +1,4 @@
-#include "drift/rbf_kernel.h"
+#include "exporter/drift/rbf_kernel.h"
 
 #include <cblas.h>
 
@@ -28,7 +28,8 @@ void squared_distances(const float* x, const float* x_norms, std::size_t nx, con
     float* row = out + i * ny;
     const float xn = x_norms[i];
     // Same association as torch.addmm(y², x, yᵀ, alpha=-2).add_(x²).
-    for (std::size_t j = 0; j < ny; ++j) row[j] = std::max((y_norms[j] + row[j]) + xn, kMinSquaredDistance);
+    for (std::size_t j = 0; j < ny; ++j)
+      row[j] = std::max((y_norms[j] + row[j]) + xn, kMinSquaredDistance);
   }
 }
 

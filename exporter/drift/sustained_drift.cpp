@@ -1,4 +1,4 @@
-#include "drift/sustained_drift.h"
+#include "exporter/drift/sustained_drift.h"
 
 #include <spdlog/fmt/fmt.h>
 

@@ -1,4 +1,4 @@
-#include "drift/threshold_cache.h"
+#include "exporter/drift/threshold_cache.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "drift/fnv1a.h"
+#include "exporter/drift/fnv1a.h"
 
 namespace driftwatch::drift {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "drift/mmd_params.h"
+#include "exporter/drift/mmd_params.h"
 
 namespace driftwatch::drift {
 

@@ -1,4 +1,4 @@
-#include "drift/threshold_calibrator.h"
+#include "exporter/drift/threshold_calibrator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -52,7 +52,7 @@ std::vector<double> ThresholdCalibrator::bootstrap_statistics(
   const double xy_norm = 1.0 / (static_cast<double>(rw) * static_cast<double>(w_size));
 
   std::vector<double> stats(n_bootstraps * w_size);
-  std::vector<double> block(etw * etw);      // K on y × y, symmetric
+  std::vector<double> block(etw * etw);     // K on y × y, symmetric
   std::vector<double> col_prefix(etw + 1);  // prefix sums of Σ_{x} K[x][y_a]
   const std::size_t progress_every = std::max<std::size_t>(1, n_bootstraps / 100);
 

@@ -19,8 +19,8 @@
 #include <functional>
 #include <vector>
 
-#include "drift/permutation_source.h"
-#include "drift/rbf_kernel.h"
+#include "exporter/drift/permutation_source.h"
+#include "exporter/drift/rbf_kernel.h"
 
 namespace driftwatch::drift {
 

@@ -28,12 +28,12 @@
 #include <string>
 #include <vector>
 
-#include "drift/blas_kernels.h"
-#include "drift/online_mmd.h"
-#include "drift/sustained_drift.h"
-#include "driftwatch/blas_kernels_env.h"
-#include "driftwatch/common/cli.h"
-#include "driftwatch/common/npy.h"
+#include "exporter/drift/blas_kernels.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/sustained_drift.h"
+#include "shared/common/blas_kernels_env.h"
+#include "shared/common/cli.h"
+#include "shared/common/npy.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;

@@ -33,9 +33,9 @@
 #include <sstream>
 #include <thread>
 
-#include "../exporter/exporter_process.h"
-#include "../exporter/exporter_test_support.h"
-#include "driftwatch/common/npy.h"
+#include "shared/common/npy.h"
+#include "tests/exporter/exporter_process.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace {
 
@@ -89,11 +89,12 @@ Scrape scrape(const ExporterProcess& p) {
 // drift-exporter's flags for a benchmark ring in `dir`; with drift, a
 // reference of 1000 in-distribution rows (W=20, ert=300, 1000 bootstraps).
 std::vector<std::string> exporter_args(const TempDir& dir, bool drift) {
-  std::vector<std::string> args = {"--port", "0", "--ring", dir.file("ring"), "--log-level", "warn"};
+  std::vector<std::string> args = {"--port",         "0",           "--ring",
+                                   dir.file("ring"), "--log-level", "warn"};
   if (drift) {
     const std::string ref = dir.file("ref.npy");
     driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
-                                          {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
+                                           {1000, kDim}, gaussian_rows(1000, kDim, 0.0f, 1)));
     args.insert(args.end(),
                 {"--reference", ref, "--window", "20", "--ert", "300", "--n-bootstraps", "1000"});
   }

@@ -15,12 +15,12 @@
 #include <random>
 #include <vector>
 
-#include "driftwatch/blas_kernels_env.h"
-#include "drift/blas_kernels.h"
-#include "drift/online_mmd.h"
-#include "drift/permutation_source.h"
-#include "drift/rbf_kernel.h"
-#include "drift/threshold_calibrator.h"
+#include "exporter/drift/blas_kernels.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/permutation_source.h"
+#include "exporter/drift/rbf_kernel.h"
+#include "exporter/drift/threshold_calibrator.h"
+#include "shared/common/blas_kernels_env.h"
 
 namespace {
 
@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
   // Single-threaded figures: OpenBLAS would otherwise use every core.
   set_blas_threads(1);
   spdlog::set_level(spdlog::level::warn);
-  if (const auto warning = blas_kernel_warning()) std::fprintf(stderr, "WARNING: %s\n", warning->c_str());
+  if (const auto warning = blas_kernel_warning())
+    std::fprintf(stderr, "WARNING: %s\n", warning->c_str());
   benchmark::AddCustomContext("openblas_core", blas_core_name());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -8,11 +8,11 @@
 //   build-*/tests/bench/page-json-bench
 #include <benchmark/benchmark.h>
 
-#include "../exporter/exporter_test_support.h"
-#include "drift_monitor.h"
-#include "driftwatch/common/npy.h"
-#include "http_query.h"
-#include "prediction_history.h"
+#include "exporter/drift_monitor.h"
+#include "exporter/http_query.h"
+#include "exporter/prediction_history.h"
+#include "shared/common/npy.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <mutex>
 #include <vector>
 
-#include "driftwatch/ring_layout.h"
-#include "driftwatch/ring_writer.h"
+#include "shared/ring/ring_layout.h"
+#include "shared/ring/ring_writer.h"
 
 namespace {
 

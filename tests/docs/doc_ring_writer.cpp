@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "driftwatch/ring_error.h"
-#include "driftwatch/ring_writer.h"
+#include "shared/ring/ring_error.h"
+#include "shared/ring/ring_writer.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // DriftMonitor: reference validation, calibration off the pipeline thread,
 // warmup, dimension checks against the producer, steps into metrics and /drift.
-#include "drift_monitor.h"
+#include "exporter/drift_monitor.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -9,8 +9,8 @@
 #include <cmath>
 #include <random>
 
-#include "driftwatch/common/npy.h"
-#include "exporter_test_support.h"
+#include "shared/common/npy.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -1,5 +1,5 @@
 // ExporterConfig: flags, DRIFTWATCH_* environment variables, validation.
-#include "exporter_config.h"
+#include "exporter/exporter_config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -138,9 +138,9 @@ TEST(ExporterConfig, SustainedDriftFlagsHaveDefaultsHelpAndValidation) {
   EXPECT_DOUBLE_EQ(d.drift_on, 0.5);
   EXPECT_DOUBLE_EQ(d.drift_off, 0.1);
   EXPECT_TRUE(d.reference_save.empty());
-  const ExporterConfig c = parse({"--drift-share-steps", "300", "--drift-on", "0.6", "--drift-off",
-                                  "0.2", "--reference", "warmup:800", "--reference-save",
-                                  "/var/lib/x/ref.npy"});
+  const ExporterConfig c =
+      parse({"--drift-share-steps", "300", "--drift-on", "0.6", "--drift-off", "0.2", "--reference",
+             "warmup:800", "--reference-save", "/var/lib/x/ref.npy"});
   const drift::SustainedDriftOptions o = sustained_drift_options(c);
   EXPECT_EQ(o.share_steps, 300u);
   EXPECT_DOUBLE_EQ(o.on_share, 0.6);

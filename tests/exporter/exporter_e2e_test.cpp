@@ -7,9 +7,9 @@
 #include <fstream>
 #include <thread>
 
-#include "driftwatch/common/npy.h"
-#include "exporter_process.h"
-#include "exporter_test_support.h"
+#include "shared/common/npy.h"
+#include "tests/exporter/exporter_process.h"
+#include "tests/exporter/exporter_test_support.h"
 
 #ifndef DW_EXPORTER_BIN
 #error "DW_EXPORTER_BIN must name the drift-exporter binary"
@@ -273,7 +273,8 @@ class ExporterDriftE2e : public ::testing::Test {
 TEST_F(ExporterDriftE2e, ReferenceFileQuietInDistributionAndFiresOnAShift) {
   TempDir dir;
   const std::string ref = dir.file("ref.npy");
-  common::write_npy(ref, common::NpyArray::from_float32({300, kDim}, gaussian_rows(300, kDim, 0, 7)));
+  common::write_npy(ref,
+                    common::NpyArray::from_float32({300, kDim}, gaussian_rows(300, kDim, 0, 7)));
   ring::RingWriter writer(testing::writer_options(dir.file("ring"), kDim));
   auto exporter = start_exporter(dir, dir.file("ring"), drift_flags(ref));
   ASSERT_TRUE(eventually([&] {

@@ -1,9 +1,9 @@
 // ExporterMetrics: the exact text a fixed sequence of records renders to.
-#include "exporter_metrics.h"
+#include "exporter/exporter_metrics.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter_test_support.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/ring_writer.h"
-#include "exporter_process.h"
-#include "exporter_test_support.h"
+#include "shared/ring/ring_writer.h"
+#include "tests/exporter/exporter_process.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

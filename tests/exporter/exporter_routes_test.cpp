@@ -1,13 +1,13 @@
 // ExporterRoutes for the pages: representation by ?format= and Accept, the
 // pages' weight, ?since= on /drift, 400s for bad input, gzip, / and
 // /predictions in JSON. In process, no sockets.
-#include "exporter_routes.h"
+#include "exporter/exporter_routes.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "driftwatch/common/npy.h"
-#include "exporter_test_support.h"
+#include "shared/common/npy.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -17,8 +17,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "exporter_process.h"
-#include "exporter_test_support.h"
+#include "tests/exporter/exporter_process.h"
+#include "tests/exporter/exporter_test_support.h"
 
 #if !defined(DW_EXPORTER_BIN) || !defined(DW_INFER_SERVER) || !defined(DW_MAKE_REFERENCE) || \
     !defined(DW_TRAIN_DEMO_MODEL) || !defined(DW_DEMO_MODEL_DIR) || !defined(DW_CACHE_DIR)
@@ -162,11 +162,11 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
   ASSERT_EQ(fashion.size(), static_cast<std::size_t>(kInDistribution));
 
   const std::string ring = dir.file("ring");
-  ExporterProcess server(DW_INFER_SERVER,
-                         {"--model", model.string(), "--model-config", config.string(), "--ring",
-                          ring, "--port", "0", "--drain-ms", "0", "--infer-threads", "1",
-                          "--intra-op-threads", "1"},
-                         dir.file("server.log"));
+  ExporterProcess server(
+      DW_INFER_SERVER,
+      {"--model", model.string(), "--model-config", config.string(), "--ring", ring, "--port", "0",
+       "--drain-ms", "0", "--infer-threads", "1", "--intra-op-threads", "1"},
+      dir.file("server.log"));
   ASSERT_TRUE(eventually([&] { return http_get(server.port(), "/readyz").status == 200; },
                          std::chrono::seconds(120)))
       << server.log();

@@ -20,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/ring_layout.h"
-#include "driftwatch/ring_writer.h"
-#include "driftwatch/segment_info.h"
+#include "shared/ring/ring_layout.h"
+#include "shared/ring/ring_writer.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::exporter::testing {
 

@@ -1,11 +1,11 @@
 // Pipeline and ExporterRoutes: records from a ring writer through metrics and
 // drift to the HTTP answers, in process (no sockets).
-#include "pipeline.h"
+#include "exporter/pipeline.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter_routes.h"
-#include "exporter_test_support.h"
+#include "exporter/exporter_routes.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -1,10 +1,10 @@
 // PredictionHistory: exact per-window aggregates for a scripted sequence of
 // /predict records placed by their own timestamps, and the /predictions JSON.
-#include "prediction_history.h"
+#include "exporter/prediction_history.h"
 
 #include <gtest/gtest.h>
 
-#include "exporter_test_support.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

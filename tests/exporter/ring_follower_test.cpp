@@ -1,5 +1,5 @@
 // RingFollower: attaching late, following producer restarts, counting loss.
-#include "ring_follower.h"
+#include "exporter/ring_follower.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,8 +8,8 @@
 
 #include <thread>
 
-#include "driftwatch/ring_error.h"
-#include "exporter_test_support.h"
+#include "shared/ring/ring_error.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace driftwatch::exporter {
 namespace {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "driftwatch/common/idx_file.h"
+#include "shared/common/idx_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const int fd = ::memfd_create("fuzz-idx", 0);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "driftwatch/server/model_config.h"
+#include "server/model_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

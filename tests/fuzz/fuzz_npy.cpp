@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "driftwatch/common/npy.h"
+#include "shared/common/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace driftwatch::common;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/predict_request.h"
+#include "server/model_config.h"
+#include "server/predict_request.h"
 
 namespace {
 

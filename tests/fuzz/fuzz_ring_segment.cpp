@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "driftwatch/ring_error.h"
-#include "driftwatch/ring_reader.h"
+#include "shared/ring/ring_error.h"
+#include "shared/ring/ring_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const int fd = ::memfd_create("fuzz-ring", 0);

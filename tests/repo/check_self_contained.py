@@ -12,10 +12,10 @@ import argparse
 import os
 import posixpath
 import re
-import subprocess
 import sys
 
-SKIP_DIRS = {".git", "build", ".cache", "node_modules", "var"}
+from repo_files import SKIP_DIRS, repo_files
+
 SELF = {"tests/repo/check_self_contained.py", "tests/repo/check_self_contained_test.py"}
 GENERATED_DIRS = {"build", ".cache", "var"}
 SKIP_SUFFIXES = (".npy", ".npz", ".png", ".jpg", ".jpeg", ".gz", ".pt", ".ico")
@@ -24,19 +24,6 @@ SKIP_SUFFIXES = (".npy", ".npz", ".png", ".jpg", ".jpeg", ".gz", ".pt", ".ico")
 RELATIVE = re.compile(r"(?<![\w.$})/])((?:\.\./)+[\w.\-/]*)")
 CMAKE_PARENT = re.compile(r"(?:SOURCE_DIR|BINARY_DIR|CMAKE_CURRENT_LIST_DIR)\}/\.\.(?:/\.\.)*(?=/|\"|\s|$)")
 ABSOLUTE = re.compile(r"(?<![\w.])/(?:work|home|Users)/[\w.\-]+")
-
-
-def repo_files(root):
-    try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-co", "--exclude-standard"],
-                             check=True, capture_output=True, text=True).stdout
-        return sorted(set(p for p in out.splitlines() if p))
-    except (OSError, subprocess.CalledProcessError):
-        files = []
-        for d, dirs, names in os.walk(root):
-            dirs[:] = [x for x in dirs if x not in SKIP_DIRS]
-            files += [os.path.relpath(os.path.join(d, n), root) for n in names]
-        return sorted(files)
 
 
 def stays_inside(root, base_dir, relative):

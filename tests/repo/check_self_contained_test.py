@@ -1,23 +1,13 @@
 #!/usr/bin/env python3
 """The self-containment check flags what escapes the tree and nothing else."""
-import os
-import subprocess
-import sys
-import tempfile
 import unittest
 
-CHECK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_self_contained.py")
+import check_harness
+
 
 
 def run_check(files):
-    with tempfile.TemporaryDirectory() as root:
-        for path, text in files.items():
-            full = os.path.join(root, path)
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            with open(full, "w") as f:
-                f.write(text)
-        r = subprocess.run([sys.executable, CHECK, "--root", root], capture_output=True, text=True)
-        return r.returncode, r.stdout
+    return check_harness.run_check("check_self_contained.py", files)
 
 
 class SelfContained(unittest.TestCase):

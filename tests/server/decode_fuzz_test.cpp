@@ -8,11 +8,11 @@
 
 #include <random>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/preprocess.h"
-#include "support/test_images.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/preprocess.h"
+#include "shared/common/base64.h"
+#include "tests/server/support/test_images.h"
 
 using namespace driftwatch::server;
 using driftwatch::common::base64_decode;

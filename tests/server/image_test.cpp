@@ -1,8 +1,8 @@
-#include "driftwatch/server/image.h"
+#include "server/image.h"
 
 #include <gtest/gtest.h>
 
-#include "support/test_images.h"
+#include "tests/server/support/test_images.h"
 
 using namespace driftwatch::server;
 

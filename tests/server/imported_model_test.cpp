@@ -13,15 +13,15 @@
 #include <sstream>
 #include <thread>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/ring_reader.h"
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/preprocess.h"
-#include "support/http_client.h"
-#include "support/server_process.h"
-#include "support/small_tmpfs.h"
-#include "support/test_images.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/preprocess.h"
+#include "shared/common/base64.h"
+#include "shared/ring/ring_reader.h"
+#include "tests/server/support/http_client.h"
+#include "tests/server/support/server_process.h"
+#include "tests/server/support/test_images.h"
+#include "tests/support/small_tmpfs.h"
 
 using namespace driftwatch;
 

@@ -1,4 +1,4 @@
-#include "driftwatch/server/inference_pool.h"
+#include "server/inference_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "driftwatch/server/json_util.h"
+#include "server/json_util.h"
 
 #include <gtest/gtest.h>
 

@@ -5,11 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/preprocess.h"
-#include "support/test_images.h"
-#include "support/test_models.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/preprocess.h"
+#include "tests/server/support/test_images.h"
+#include "tests/server/support/test_models.h"
 
 using namespace driftwatch;
 

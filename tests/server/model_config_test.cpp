@@ -1,4 +1,4 @@
-#include "driftwatch/server/model_config.h"
+#include "server/model_config.h"
 
 #include <gtest/gtest.h>
 
@@ -80,8 +80,9 @@ TEST(ModelConfig, NamesTheFieldThatIsWrong) {
 TEST(ModelConfig, AHugeFloatDimensionIsOutOfRangeNotUndefined) {
   for (const char* size : {"-352e28", "1e300", "9.3e18"}) {
     try {
-      parse_model_config(std::string(R"({"name":"x","input":{"channels":1,"height":8,"width":2},)") +
-                         R"("resize":)" + size + R"(,"mean":0,"std":1,"class_names":["a"]})");
+      parse_model_config(
+          std::string(R"({"name":"x","input":{"channels":1,"height":8,"width":2},)") +
+          R"("resize":)" + size + R"(,"mean":0,"std":1,"class_names":["a"]})");
       ADD_FAILURE() << size << " accepted";
     } catch (const ModelConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("'resize' is out of range"), std::string::npos)

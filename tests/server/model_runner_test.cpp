@@ -1,12 +1,12 @@
-#include "driftwatch/server/model_runner.h"
+#include "server/model_runner.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "driftwatch/server/preprocess.h"
-#include "support/test_images.h"
-#include "support/test_models.h"
+#include "server/preprocess.h"
+#include "tests/server/support/test_images.h"
+#include "tests/server/support/test_models.h"
 
 using namespace driftwatch::server;
 

@@ -1,10 +1,10 @@
-#include "driftwatch/server/preprocess.h"
+#include "server/preprocess.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "support/test_images.h"
+#include "tests/server/support/test_images.h"
 
 using namespace driftwatch::server;
 

@@ -1,10 +1,10 @@
-#include "driftwatch/server/record_sink.h"
+#include "server/record_sink.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "driftwatch/ring_reader.h"
-#include "support/test_images.h"
+#include "shared/ring/ring_reader.h"
+#include "tests/server/support/test_images.h"
 
 using namespace driftwatch;
 using driftwatch::server::RecordSink;

@@ -1,6 +1,6 @@
 // The route handlers without a network: a request in, a reply and its record
 // out.
-#include "driftwatch/server/routes.h"
+#include "server/routes.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -8,10 +8,10 @@
 #include <future>
 #include <random>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/server/preprocess.h"
-#include "support/test_images.h"
-#include "support/test_models.h"
+#include "server/preprocess.h"
+#include "shared/common/base64.h"
+#include "tests/server/support/test_images.h"
+#include "tests/server/support/test_models.h"
 
 using namespace driftwatch;
 using namespace driftwatch::server;

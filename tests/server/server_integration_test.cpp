@@ -14,16 +14,16 @@
 #include <numeric>
 #include <thread>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/ring_reader.h"
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/preprocess.h"
-#include "support/http_client.h"
-#include "support/server_process.h"
-#include "support/small_tmpfs.h"
-#include "support/test_images.h"
-#include "support/test_models.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/preprocess.h"
+#include "shared/common/base64.h"
+#include "shared/ring/ring_reader.h"
+#include "tests/server/support/http_client.h"
+#include "tests/server/support/server_process.h"
+#include "tests/server/support/test_images.h"
+#include "tests/server/support/test_models.h"
+#include "tests/support/small_tmpfs.h"
 
 using namespace driftwatch;
 using dwtest::HttpClient;
@@ -575,8 +575,7 @@ TEST_F(ServerTest, ConnectionsOverTheLimitGet503) {
 // the listener and finishes what is in flight. No request fails.
 TEST_F(ServerTest, SigtermDrainsReadinessFirstThenStopsWithoutFailingARequest) {
   start(dwtest::ModelKind::kEmbedHead, {"--drain-ms", "1500"});
-  const std::string body =
-      predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1)));
+  const std::string body = predict_body(server::encode_png(dwtest::synthetic_image(28, 28, 1, 1)));
   std::atomic<bool> done{false};
   std::atomic<int> answered{0}, failed{0};
   // A keep-alive client sending all along: every request it sends gets 200;
@@ -648,12 +647,27 @@ TEST(ServerStartup, HelpListsTheFlags) {
   const std::string out = tmp.path() + "/help.txt";
   ASSERT_EQ(std::system((std::string(DW_INFER_SERVER) + " --help > " + out).c_str()), 0);
   const std::string text = dwtest::read_file(out);
-  for (const char* flag :
-       {"--model", "--model-config", "--ring", "--ring-bytes", "--ring-slots", "--no-ring",
-        "--listen", "--port", "--io-threads", "--infer-threads", "--intra-op-threads",
-        "--jpeg-dct-scaling", "--max-body-bytes", "--max-pixels", "--max-header-bytes",
-        "--read-timeout-ms", "--max-connections", "--log-level", "--drain-ms", "--version",
-        "DRIFTWATCH_"})
+  for (const char* flag : {"--model",
+                           "--model-config",
+                           "--ring",
+                           "--ring-bytes",
+                           "--ring-slots",
+                           "--no-ring",
+                           "--listen",
+                           "--port",
+                           "--io-threads",
+                           "--infer-threads",
+                           "--intra-op-threads",
+                           "--jpeg-dct-scaling",
+                           "--max-body-bytes",
+                           "--max-pixels",
+                           "--max-header-bytes",
+                           "--read-timeout-ms",
+                           "--max-connections",
+                           "--log-level",
+                           "--drain-ms",
+                           "--version",
+                           "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

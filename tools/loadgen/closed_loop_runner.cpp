@@ -1,4 +1,4 @@
-#include "closed_loop_runner.h"
+#include "tools/loadgen/closed_loop_runner.h"
 
 #include <algorithm>
 

@@ -8,11 +8,11 @@
 #include <optional>
 #include <vector>
 
-#include "connection.h"
-#include "payload_source.h"
-#include "run_stats.h"
-#include "runner.h"
-#include "schedule.h"
+#include "tools/loadgen/connection.h"
+#include "tools/loadgen/payload_source.h"
+#include "tools/loadgen/run_stats.h"
+#include "tools/loadgen/runner.h"
+#include "tools/loadgen/schedule.h"
 
 namespace driftwatch::loadgen {
 

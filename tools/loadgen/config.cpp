@@ -1,4 +1,4 @@
-#include "config.h"
+#include "tools/loadgen/config.h"
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "driftwatch/common/cli.h"
+#include "shared/common/cli.h"
 
 namespace driftwatch::loadgen {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "url.h"
+#include "tools/loadgen/url.h"
 
 namespace driftwatch::loadgen {
 

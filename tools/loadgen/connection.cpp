@@ -1,4 +1,4 @@
-#include "connection.h"
+#include "tools/loadgen/connection.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>

@@ -14,9 +14,9 @@
 #include <optional>
 #include <string>
 
-#include "run_stats.h"
-#include "schedule.h"
-#include "url.h"
+#include "tools/loadgen/run_stats.h"
+#include "tools/loadgen/schedule.h"
+#include "tools/loadgen/url.h"
 
 namespace driftwatch::loadgen {
 

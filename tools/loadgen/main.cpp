@@ -15,14 +15,14 @@
 #include <thread>
 #include <vector>
 
-#include "closed_loop_runner.h"
-#include "config.h"
-#include "connection.h"
-#include "open_loop_runner.h"
-#include "payload_source.h"
-#include "progress_reporter.h"
-#include "run_stats.h"
-#include "summary.h"
+#include "tools/loadgen/closed_loop_runner.h"
+#include "tools/loadgen/config.h"
+#include "tools/loadgen/connection.h"
+#include "tools/loadgen/open_loop_runner.h"
+#include "tools/loadgen/payload_source.h"
+#include "tools/loadgen/progress_reporter.h"
+#include "tools/loadgen/run_stats.h"
+#include "tools/loadgen/summary.h"
 
 extern char** environ;
 

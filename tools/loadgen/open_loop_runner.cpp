@@ -1,4 +1,4 @@
-#include "open_loop_runner.h"
+#include "tools/loadgen/open_loop_runner.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "payload_source.h"
+#include "tools/loadgen/payload_source.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,9 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/common/idx_file.h"
-#include "png_encoder.h"
+#include "shared/common/base64.h"
+#include "shared/common/idx_file.h"
+#include "tools/loadgen/png_encoder.h"
 
 namespace driftwatch::loadgen {
 

@@ -1,4 +1,4 @@
-#include "progress_reporter.h"
+#include "tools/loadgen/progress_reporter.h"
 
 #include <string>
 

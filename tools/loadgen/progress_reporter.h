@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <mutex>
 
-#include "run_stats.h"
-#include "runner.h"
-#include "schedule.h"
+#include "tools/loadgen/run_stats.h"
+#include "tools/loadgen/runner.h"
+#include "tools/loadgen/schedule.h"
 
 namespace driftwatch::loadgen {
 

@@ -1,4 +1,4 @@
-#include "run_stats.h"
+#include "tools/loadgen/run_stats.h"
 
 namespace driftwatch::loadgen {
 

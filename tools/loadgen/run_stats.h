@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 
-#include "latency_histogram.h"
+#include "tools/loadgen/latency_histogram.h"
 
 namespace driftwatch::loadgen {
 

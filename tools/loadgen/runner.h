@@ -3,7 +3,7 @@
 #include <functional>
 #include <string>
 
-#include "schedule.h"
+#include "tools/loadgen/schedule.h"
 
 namespace driftwatch::loadgen {
 

@@ -1,4 +1,4 @@
-#include "schedule.h"
+#include "tools/loadgen/schedule.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,9 @@
-#include "summary.h"
+#include "tools/loadgen/summary.h"
 
 #include <cstdio>
 #include <string>
 
-#include "driftwatch/common/json_string.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::loadgen {
 

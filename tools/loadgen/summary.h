@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "run_stats.h"
+#include "tools/loadgen/run_stats.h"
 
 namespace driftwatch::loadgen {
 

@@ -1,4 +1,4 @@
-#include "image_source.h"
+#include "tools/make_reference/image_source.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include <iterator>
 #include <stdexcept>
 
-#include "driftwatch/common/idx_file.h"
+#include "shared/common/idx_file.h"
 
 namespace driftwatch::make_reference {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/server/image.h"
+#include "server/image.h"
 
 namespace driftwatch::make_reference {
 

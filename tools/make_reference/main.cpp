@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/common/cli.h"
-#include "driftwatch/common/npy.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/model_runner.h"
-#include "driftwatch/server/preprocess.h"
-#include "image_source.h"
+#include "server/model_config.h"
+#include "server/model_runner.h"
+#include "server/preprocess.h"
+#include "shared/common/cli.h"
+#include "shared/common/npy.h"
+#include "tools/make_reference/image_source.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch;

@@ -14,14 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "drift/drift_detector.h"
-#include "drift/embedding_check.h"
-#include "drift/multi_window_mmd.h"
-#include "drift/online_mmd.h"
-#include "drift/permutation_source.h"
-#include "driftwatch/common/cli.h"
-#include "driftwatch/common/json_string.h"
-#include "driftwatch/common/npy.h"
+#include "exporter/drift/drift_detector.h"
+#include "exporter/drift/embedding_check.h"
+#include "exporter/drift/multi_window_mmd.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/permutation_source.h"
+#include "shared/common/cli.h"
+#include "shared/common/json_string.h"
+#include "shared/common/npy.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;

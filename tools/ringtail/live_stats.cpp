@@ -1,10 +1,10 @@
-#include "live_stats.h"
+#include "tools/ringtail/live_stats.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "record_format.h"
+#include "tools/ringtail/record_format.h"
 
 namespace driftwatch::ringtail {
 

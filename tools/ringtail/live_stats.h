@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/ring_reader.h"
+#include "shared/ring/ring_reader.h"
 
 namespace driftwatch::ringtail {
 

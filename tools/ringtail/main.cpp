@@ -11,12 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/ring_error.h"
-#include "driftwatch/ring_reader.h"
-#include "live_stats.h"
-#include "record_filter.h"
-#include "record_format.h"
-#include "ringtail_options.h"
+#include "shared/ring/ring_error.h"
+#include "shared/ring/ring_reader.h"
+#include "tools/ringtail/live_stats.h"
+#include "tools/ringtail/record_filter.h"
+#include "tools/ringtail/record_format.h"
+#include "tools/ringtail/ringtail_options.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "record_filter.h"
+#include "tools/ringtail/record_filter.h"
 
 #include <cctype>
 #include <stdexcept>

@@ -1,10 +1,10 @@
-#include "record_format.h"
+#include "tools/ringtail/record_format.h"
 
 #include <cstdio>
 #include <ctime>
 #include <sstream>
 
-#include "driftwatch/common/json_string.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::ringtail {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/ring_reader.h"
+#include "shared/ring/ring_reader.h"
 
 namespace driftwatch::ringtail {
 

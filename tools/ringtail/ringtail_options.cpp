@@ -1,11 +1,11 @@
-#include "ringtail_options.h"
+#include "tools/ringtail/ringtail_options.h"
 
 #include <boost/program_options.hpp>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 
-#include "driftwatch/common/cli.h"
+#include "shared/common/cli.h"
 
 namespace driftwatch::ringtail {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/common/cli.h"
+#include "shared/common/cli.h"
 
 namespace driftwatch::ringtail {
 

@@ -1,4 +1,4 @@
-#include "fashion_mnist.h"
+#include "tools/train_model/fashion_mnist.h"
 
 #include <stdexcept>
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "driftwatch/common/idx_file.h"
+#include "shared/common/idx_file.h"
 
 namespace driftwatch::train_model {
 

@@ -1,4 +1,4 @@
-#include "image_export.h"
+#include "tools/train_model/image_export.h"
 
 #include <png.h>
 #include <turbojpeg.h>

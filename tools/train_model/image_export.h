@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "fashion_mnist.h"
-#include "image_transform.h"
+#include "tools/train_model/fashion_mnist.h"
+#include "tools/train_model/image_transform.h"
 
 namespace driftwatch::train_model {
 

@@ -12,11 +12,11 @@
 #include <iostream>
 #include <string>
 
-#include "driftwatch/common/cli.h"
-#include "fashion_mnist.h"
-#include "image_export.h"
-#include "model_config.h"
-#include "trainer.h"
+#include "shared/common/cli.h"
+#include "tools/train_model/fashion_mnist.h"
+#include "tools/train_model/image_export.h"
+#include "tools/train_model/model_config.h"
+#include "tools/train_model/trainer.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::train_model;

@@ -1,10 +1,10 @@
-#include "model_config.h"
+#include "tools/train_model/model_config.h"
 
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
-#include "driftwatch/common/json_string.h"
+#include "shared/common/json_string.h"
 
 namespace driftwatch::train_model {
 namespace {
@@ -39,7 +39,7 @@ std::string model_config_json(const std::string& version, const Normalization& n
   }
   return std::string("{\n") +                                                  //
          "  \"name\": \"" + kModelName + "\",\n" +                             //
-         "  \"version\": " + common::json_quoted(version) + ",\n" +                //
+         "  \"version\": " + common::json_quoted(version) + ",\n" +            //
          "  \"input\": {\"channels\": 1, \"height\": 28, \"width\": 28},\n" +  //
          "  \"resize\": 28,\n" +                                               //
          "  \"center_crop\": 28,\n" +                                          //

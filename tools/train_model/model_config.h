@@ -8,7 +8,7 @@
 #include <array>
 #include <string>
 
-#include "fashion_mnist.h"
+#include "tools/train_model/fashion_mnist.h"
 
 namespace driftwatch::train_model {
 

@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "tools/train_model/progress.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 // The only translation unit of train-demo-model that includes LibTorch.
-#include "trainer.h"
+#include "tools/train_model/trainer.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "progress.h"
+#include "tools/train_model/progress.h"
 
 namespace driftwatch::train_model {
 namespace {

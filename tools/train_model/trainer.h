@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <string>
 
-#include "fashion_mnist.h"
-#include "model_config.h"
+#include "tools/train_model/fashion_mnist.h"
+#include "tools/train_model/model_config.h"
 
 namespace driftwatch::train_model {
 

@@ -14,9 +14,9 @@
 #include <sstream>
 #include <string>
 
-#include "driftwatch/common/npy.h"
-#include "driftwatch/ring_writer.h"
-#include "exporter_test_support.h"
+#include "shared/common/npy.h"
+#include "shared/ring/ring_writer.h"
+#include "tests/exporter/exporter_test_support.h"
 
 namespace {
 

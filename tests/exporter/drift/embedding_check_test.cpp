@@ -1,6 +1,6 @@
 // What may enter the detector, and that OnlineMmd refuses a reference with a
 // value it could not take.
-#include "drift/embedding_check.h"
+#include "exporter/drift/embedding_check.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "drift/online_mmd.h"
+#include "exporter/drift/online_mmd.h"
 
 namespace driftwatch::drift {
 namespace {

@@ -1,4 +1,4 @@
-#include "drift/multi_window_mmd.h"
+#include "exporter/drift/multi_window_mmd.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "drift/drift_detector.h"
-#include "test_data.h"
+#include "exporter/drift/drift_detector.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/common/npy.h"
-#include "drift/online_mmd.h"
-#include "drift/rbf_kernel.h"
+#include "exporter/drift/online_mmd.h"
+#include "exporter/drift/rbf_kernel.h"
+#include "shared/common/npy.h"
 
 namespace driftwatch::drift {
 namespace {
@@ -24,7 +24,8 @@ constexpr std::size_t kWindow = 10;
 constexpr double kErt = 50.0;
 
 struct VectorSet {
-  explicit VectorSet(const std::string& name) : dir(std::string(DW_ALIBI_VECTORS_DIR) + "/" + name) {
+  explicit VectorSet(const std::string& name)
+      : dir(std::string(DW_ALIBI_VECTORS_DIR) + "/" + name) {
     x_ref = read_npy_matrix(dir + "/x_ref.npy");
     stream = read_npy_matrix(dir + "/stream.npy");
   }
@@ -51,7 +52,8 @@ class AlibiVectors : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(AlibiVectors, KernelMatrixAndSigmaMatch) {
   const VectorSet v(GetParam());
-  const ReferenceKernel k = reference_kernel_matrix(v.x_ref.values.data(), v.x_ref.rows, v.x_ref.cols, {});
+  const ReferenceKernel k =
+      reference_kernel_matrix(v.x_ref.values.data(), v.x_ref.rows, v.x_ref.cols, {});
   const float sigma = v.load("sigma.npy").to_float32().at(0);
   EXPECT_NEAR(RbfKernel(k.sigmas).effective_sigmas()[0], sigma, 1e-6 * sigma);
   const std::vector<float> k_xx = v.load("k_xx.npy").to_float32();
@@ -70,7 +72,8 @@ TEST_P(AlibiVectors, ThresholdsAndSplitMatch) {
   const std::vector<double> mmd_init = v.load("mmd_init.npy").to_float64();
   const ReferenceSplit& split = detector.split();
   ASSERT_EQ(split.initial_mmds.size(), mmd_init.size());
-  for (std::size_t a = 0; a < mmd_init.size(); ++a) EXPECT_NEAR(split.initial_mmds[a], mmd_init[a], 1e-6);
+  for (std::size_t a = 0; a < mmd_init.size(); ++a)
+    EXPECT_NEAR(split.initial_mmds[a], mmd_init[a], 1e-6);
   EXPECT_EQ(split.ref_inds, v.load("ref_inds.npy").to_int64());
   EXPECT_EQ(split.init_test_inds, v.load("init_test_inds.npy").to_int64());
 }

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "drift/online_mmd.h"
-#include "test_data.h"
+#include "exporter/drift/online_mmd.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {

@@ -1,4 +1,4 @@
-#include "drift/online_mmd.h"
+#include "exporter/drift/online_mmd.h"
 
 #include <gtest/gtest.h>
 
@@ -6,12 +6,13 @@
 #include <deque>
 #include <vector>
 
-#include "test_data.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {
 
-OnlineMmdOptions make_options(std::size_t window, double ert, std::size_t boots, std::uint64_t seed) {
+OnlineMmdOptions make_options(std::size_t window, double ert, std::size_t boots,
+                              std::uint64_t seed) {
   OnlineMmdOptions o;
   o.params.window_size = window;
   o.params.ert = ert;
@@ -66,7 +67,8 @@ TEST(OnlineMmd, IncrementalSumsStayWithin1e6OfScratchOver100kSteps) {
   options.reanchor_interval = 0;  // measure raw accumulation, no re-anchoring
   OnlineMmd detector(ref.data(), n, dim, options);
   for (std::size_t done = 0; done < steps; done += chunk) {
-    const auto stream = testing::normal_matrix(chunk, dim, 100 + done, done >= steps / 2 ? 0.5f : 0.0f);
+    const auto stream =
+        testing::normal_matrix(chunk, dim, 100 + done, done >= steps / 2 ? 0.5f : 0.0f);
     for (std::size_t i = 0; i < chunk; ++i) detector.step(&stream[i * dim]);
     if ((done + chunk) % 20000 != 0) continue;
     OnlineMmd scratch = detector;
@@ -106,7 +108,8 @@ TEST(OnlineMmd, StepBatchMatchesSingleSteps) {
   const auto stream = testing::normal_matrix(rows, dim, 10, 0.2f);
   std::vector<MmdStep> batch_steps;
   for (std::size_t begin = 0; begin < rows; begin += 64) {
-    const auto part = batched.step_batch(&stream[begin * dim], std::min<std::size_t>(64, rows - begin));
+    const auto part =
+        batched.step_batch(&stream[begin * dim], std::min<std::size_t>(64, rows - begin));
     batch_steps.insert(batch_steps.end(), part.begin(), part.end());
   }
   ASSERT_EQ(batch_steps.size(), rows);

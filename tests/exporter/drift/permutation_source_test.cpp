@@ -1,4 +1,4 @@
-#include "drift/permutation_source.h"
+#include "exporter/drift/permutation_source.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "drift/rbf_kernel.h"
+#include "exporter/drift/rbf_kernel.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "test_data.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {
@@ -35,10 +35,10 @@ TEST(RbfKernel, BlockIsGaussianOfDistanceAndAveragesSigmas) {
   const auto x = testing::normal_matrix(n, dim, 3);
   std::vector<float> norms(n), one(n * n), two(n * n);
   squared_norms(x.data(), n, dim, norms.data());
-  RbfKernel(std::vector<float>{1.5f}).block(x.data(), norms.data(), n, x.data(), norms.data(), n, dim,
-                                            one.data());
-  RbfKernel(std::vector<float>{1.5f, 0.5f}).block(x.data(), norms.data(), n, x.data(), norms.data(),
-                                                  n, dim, two.data());
+  RbfKernel(std::vector<float>{1.5f})
+      .block(x.data(), norms.data(), n, x.data(), norms.data(), n, dim, one.data());
+  RbfKernel(std::vector<float>{1.5f, 0.5f})
+      .block(x.data(), norms.data(), n, x.data(), norms.data(), n, dim, two.data());
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < n; ++j) {
       const double d = naive_squared_distance(&x[i * dim], &x[j * dim], dim);

@@ -1,4 +1,4 @@
-#include "drift/threshold_cache.h"
+#include "exporter/drift/threshold_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "drift/online_mmd.h"
-#include "test_data.h"
+#include "exporter/drift/online_mmd.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {

@@ -1,4 +1,4 @@
-#include "drift/threshold_calibrator.h"
+#include "exporter/drift/threshold_calibrator.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "test_data.h"
+#include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
 namespace {
@@ -23,7 +23,8 @@ double naive_quantile7(std::vector<double> v, double p) {
 double naive_mmd(const ReferenceKernel& k, const std::vector<std::int64_t>& x,
                  const std::vector<std::int64_t>& y) {
   auto at = [&](std::int64_t i, std::int64_t j) {
-    return static_cast<double>(k.values[static_cast<std::size_t>(i) * k.n + static_cast<std::size_t>(j)]);
+    return static_cast<double>(
+        k.values[static_cast<std::size_t>(i) * k.n + static_cast<std::size_t>(j)]);
   };
   double xx = 0, yy = 0, xy = 0;
   for (auto i : x)

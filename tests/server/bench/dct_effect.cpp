@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/model_runner.h"
-#include "driftwatch/server/preprocess.h"
-#include "photo_like.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/model_runner.h"
+#include "server/preprocess.h"
+#include "tests/server/bench/photo_like.h"
 
 using namespace driftwatch::server;
 using Clock = std::chrono::steady_clock;

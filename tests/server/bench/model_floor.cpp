@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/server/image.h"
-#include "driftwatch/server/model_config.h"
-#include "driftwatch/server/model_runner.h"
-#include "driftwatch/server/preprocess.h"
+#include "server/image.h"
+#include "server/model_config.h"
+#include "server/model_runner.h"
+#include "server/preprocess.h"
 
 using namespace driftwatch::server;
 using Clock = std::chrono::steady_clock;

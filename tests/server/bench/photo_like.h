@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <random>
 
-#include "driftwatch/server/image.h"
+#include "server/image.h"
 
 namespace dwbench {
 

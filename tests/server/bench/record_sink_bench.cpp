@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/server/record_sink.h"
+#include "server/record_sink.h"
 
 using namespace driftwatch;
 

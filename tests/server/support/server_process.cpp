@@ -1,4 +1,4 @@
-#include "server_process.h"
+#include "tests/server/support/server_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "http_client.h"
+#include "tests/server/support/http_client.h"
 
 extern char** environ;
 

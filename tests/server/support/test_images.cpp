@@ -1,4 +1,4 @@
-#include "test_images.h"
+#include "tests/server/support/test_images.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "image_source.h"
+#include "tools/make_reference/image_source.h"
 
 namespace dwtest {
 

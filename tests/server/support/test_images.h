@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/server/image.h"
+#include "server/image.h"
 
 namespace dwtest {
 

@@ -1,4 +1,4 @@
-#include "test_models.h"
+#include "tests/server/support/test_models.h"
 
 #include <torch/script.h>
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <string>
 
-#include "driftwatch/common/base64.h"
-#include "driftwatch/server/image.h"
-#include "test_images.h"
-#include "test_models.h"
+#include "server/image.h"
+#include "shared/common/base64.h"
+#include "tests/server/support/test_images.h"
+#include "tests/server/support/test_models.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

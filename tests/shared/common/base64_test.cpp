@@ -1,4 +1,4 @@
-#include "driftwatch/common/base64.h"
+#include "shared/common/base64.h"
 
 #include <gtest/gtest.h>
 

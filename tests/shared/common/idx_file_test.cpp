@@ -1,4 +1,4 @@
-#include "driftwatch/common/idx_file.h"
+#include "shared/common/idx_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "driftwatch/common/json_string.h"
+#include "shared/common/json_string.h"
 
 #include <gtest/gtest.h>
 

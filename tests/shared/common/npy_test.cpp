@@ -1,21 +1,17 @@
-#include "driftwatch/common/npy.h"
+#include "shared/common/npy.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-
-#include <cstdint>
-#include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
-
 
 namespace driftwatch::common {
 namespace {
@@ -85,8 +81,9 @@ TEST(Npy, RoundTripsFloat64AndInt64Vectors) {
 TEST(Npy, WritesVersion1HeaderAlignedTo64Bytes) {
   const std::string bytes = serialize_npy(NpyArray::from_float32({2, 2}, {1, 2, 3, 4}));
   EXPECT_EQ(bytes[6], 1);
-  const std::size_t header_len = static_cast<unsigned char>(bytes[8]) |
-                                 (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+  const std::size_t header_len =
+      static_cast<unsigned char>(bytes[8]) |
+      (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
   EXPECT_EQ((10 + header_len) % 64, 0u);
   EXPECT_EQ(bytes.size(), 10 + header_len + 16);
   EXPECT_NE(bytes.find("'shape': (2, 2)"), std::string::npos);
@@ -117,10 +114,9 @@ TEST(Npy, RejectsBadMagic) {
 
 TEST(Npy, RejectsUnsupportedDtypes) {
   for (const char* descr : {"<i4", ">f4", "|u1", "<f2"}) {
-    const std::string bytes =
-        header_bytes(1, std::string("{'descr': '") + descr +
-                            "', 'fortran_order': False, 'shape': (1,), }\n") +
-        std::string(8, '\0');
+    const std::string bytes = header_bytes(1, std::string("{'descr': '") + descr +
+                                                  "', 'fortran_order': False, 'shape': (1,), }\n") +
+                              std::string(8, '\0');
     const std::string error = error_of(bytes);
     EXPECT_NE(error.find("unsupported dtype"), std::string::npos) << descr;
     EXPECT_NE(error.find(descr), std::string::npos) << descr;

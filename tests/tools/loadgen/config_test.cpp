@@ -1,4 +1,4 @@
-#include "config.h"
+#include "tools/loadgen/config.h"
 
 #include <gtest/gtest.h>
 

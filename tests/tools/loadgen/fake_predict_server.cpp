@@ -1,4 +1,4 @@
-#include "fake_predict_server.h"
+#include "tests/tools/loadgen/fake_predict_server.h"
 
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>

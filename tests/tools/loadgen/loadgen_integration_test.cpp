@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "fake_predict_server.h"
-#include "test_files.h"
+#include "tests/tools/loadgen/fake_predict_server.h"
+#include "tests/tools/loadgen/test_files.h"
 
 namespace driftwatch::loadgen {
 namespace {

@@ -1,12 +1,12 @@
-#include "payload_source.h"
+#include "tools/loadgen/payload_source.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <stdexcept>
 
-#include "driftwatch/common/base64.h"
-#include "test_files.h"
+#include "shared/common/base64.h"
+#include "tests/tools/loadgen/test_files.h"
 
 namespace driftwatch::loadgen {
 namespace {

@@ -1,4 +1,4 @@
-#include "png_encoder.h"
+#include "tools/loadgen/png_encoder.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -1,4 +1,4 @@
-#include "summary.h"
+#include "tools/loadgen/summary.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

@@ -1,4 +1,4 @@
-#include "test_files.h"
+#include "tests/tools/loadgen/test_files.h"
 
 #include <unistd.h>
 #include <zlib.h>

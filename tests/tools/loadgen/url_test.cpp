@@ -1,4 +1,4 @@
-#include "url.h"
+#include "tools/loadgen/url.h"
 
 #include <gtest/gtest.h>
 

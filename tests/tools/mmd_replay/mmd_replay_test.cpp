@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "driftwatch/common/npy.h"
+#include "shared/common/npy.h"
 
 namespace {
 

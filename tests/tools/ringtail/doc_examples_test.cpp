@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/ring_writer.h"
+#include "shared/ring/ring_writer.h"
 
 namespace driftwatch::ringtail {
 namespace {

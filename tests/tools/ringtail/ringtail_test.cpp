@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "driftwatch/ring_writer.h"
-#include "live_stats.h"
-#include "record_filter.h"
-#include "record_format.h"
-#include "ringtail_options.h"
+#include "shared/ring/ring_writer.h"
+#include "tools/ringtail/live_stats.h"
+#include "tools/ringtail/record_filter.h"
+#include "tools/ringtail/record_format.h"
+#include "tools/ringtail/ringtail_options.h"
 
 namespace driftwatch::ringtail {
 namespace {

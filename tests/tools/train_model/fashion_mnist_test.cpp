@@ -1,4 +1,4 @@
-#include "fashion_mnist.h"
+#include "tools/train_model/fashion_mnist.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "test_util.h"
+#include "tests/tools/train_model/test_util.h"
 
 namespace driftwatch::train_model {
 namespace {

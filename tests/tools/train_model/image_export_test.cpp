@@ -1,4 +1,4 @@
-#include "image_export.h"
+#include "tools/train_model/image_export.h"
 
 #include <gtest/gtest.h>
 #include <png.h>
@@ -11,7 +11,7 @@
 #include <iterator>
 #include <memory>
 
-#include "test_util.h"
+#include "tests/tools/train_model/test_util.h"
 
 namespace driftwatch::train_model {
 namespace {

@@ -1,4 +1,4 @@
-#include "image_transform.h"
+#include "tools/train_model/image_transform.h"
 
 #include <gtest/gtest.h>
 

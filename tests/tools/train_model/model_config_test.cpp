@@ -1,4 +1,4 @@
-#include "model_config.h"
+#include "tools/train_model/model_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

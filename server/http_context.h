@@ -1,0 +1,35 @@
+// What the listener and every connection share: the limits, the router, the
+// record sink and a few counters.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "server/record_sink.h"
+#include "server/routes.h"
+
+namespace driftwatch::server {
+
+struct HttpSettings {
+  std::uint64_t max_body_bytes = 8ull << 20;
+  std::uint32_t max_header_bytes = 16384;
+  std::chrono::milliseconds read_timeout{15000};
+  std::uint32_t max_connections = 1024;
+};
+
+struct HttpContext {
+  HttpContext(HttpSettings s, Router& r, RecordSink& k) : settings(s), router(r), sink(k) {}
+
+  const HttpSettings settings;
+  Router& router;
+  RecordSink& sink;
+  // Counters shared by all I/O threads; relaxed: none of them orders other
+  // memory, they are read for limits, shutdown and logs.
+  std::atomic<std::uint64_t> next_request_id{1};
+  std::atomic<std::uint32_t> connections{0};
+  std::atomic<std::uint32_t> in_flight{0};  // requests read and not yet answered
+  std::atomic<bool> stopping{false};        // replies close their connection
+};
+
+}  // namespace driftwatch::server

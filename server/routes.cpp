@@ -1,0 +1,320 @@
+#include "server/routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numeric>
+
+#include "server/json_util.h"
+#include "server/predict_request.h"
+#include "server/preprocess.h"
+
+namespace driftwatch::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+}
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find_first_of("?#");
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+bool is_json_media_type(std::string_view ct) {
+  const auto semi = ct.find(';');
+  if (semi != std::string_view::npos) ct = ct.substr(0, semi);
+  while (!ct.empty() && std::isspace(static_cast<unsigned char>(ct.front()))) ct.remove_prefix(1);
+  while (!ct.empty() && std::isspace(static_cast<unsigned char>(ct.back()))) ct.remove_suffix(1);
+  std::string lower(ct);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.empty() || lower == "application/json") return true;
+  return lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0 &&
+         lower.rfind("application/", 0) == 0;
+}
+
+Reply method_not_allowed(const HttpRequest& req, ring::Handler h, const char* allow) {
+  Reply r = error_reply(405, "method_not_allowed",
+                        "method " + req.method_name + " is not allowed on " +
+                            std::string(path_of(req.target)) + "; use " + allow,
+                        h);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+}  // namespace
+
+ring::Method method_from_string(std::string_view m) {
+  if (m == "GET") return ring::Method::kGet;
+  if (m == "POST") return ring::Method::kPost;
+  if (m == "HEAD") return ring::Method::kHead;
+  if (m == "PUT") return ring::Method::kPut;
+  if (m == "DELETE") return ring::Method::kDelete;
+  if (m == "OPTIONS") return ring::Method::kOptions;
+  if (m == "PATCH") return ring::Method::kPatch;
+  return ring::Method::kOther;
+}
+
+ring::Handler handler_for_target(std::string_view target) {
+  const std::string_view p = path_of(target);
+  if (p == "/predict") return ring::Handler::kPredict;
+  if (p == "/healthz") return ring::Handler::kHealthz;
+  if (p == "/readyz") return ring::Handler::kReadyz;
+  if (p == "/model") return ring::Handler::kModel;
+  if (p == "/" || p == "/index.html") return ring::Handler::kIndex;
+  return ring::Handler::kNone;
+}
+
+Reply error_reply(unsigned status, std::string_view code, std::string_view detail,
+                  ring::Handler handler) {
+  Reply r;
+  r.status = status;
+  r.body = json_error(code, detail);
+  r.record.handler = handler;
+  r.record.class_index = -1;
+  return r;
+}
+
+Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool,
+               const RecordSink& sink)
+    : limits_(limits), model_(model), pool_(pool), sink_(sink) {}
+
+void Router::handle(HttpRequest&& req, ReplyCallback done) {
+  const ring::Handler h = handler_for_target(req.target);
+  const bool get_like = req.method == ring::Method::kGet || req.method == ring::Method::kHead;
+  switch (h) {
+    case ring::Handler::kNone: {
+      std::string path(path_of(req.target));
+      if (path == "/metrics") {
+        done(error_reply(404, "not_found",
+                         "infer-server has no /metrics: drift-exporter serves them (default "
+                         "http://127.0.0.1:9400/metrics), read from this server's ring",
+                         h));
+        return;
+      }
+      if (path.size() > 200) path = path.substr(0, 200) + "...";
+      done(error_reply(404, "not_found",
+                       "no route for " + path +
+                           "; the routes are POST /predict, GET /, "
+                           "GET /healthz, GET /readyz and GET /model",
+                       h));
+      return;
+    }
+    case ring::Handler::kPredict:
+      break;
+    case ring::Handler::kHealthz:
+      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      {
+        Reply r;
+        r.record.handler = h;
+        r.body = "{\"status\":\"ok\"}";
+        return done(std::move(r));
+      }
+    case ring::Handler::kReadyz:
+      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      return done(readiness());
+    case ring::Handler::kModel:
+      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      return done(model_info());
+    case ring::Handler::kIndex:
+      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      {
+        Reply r;
+        r.record.handler = h;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = kUploadPageHtml;
+        return done(std::move(r));
+      }
+  }
+
+  // POST /predict
+  if (req.method != ring::Method::kPost) return done(method_not_allowed(req, h, "POST"));
+  if (req.has_content_type && !is_json_media_type(req.content_type)) {
+    return done(error_reply(
+        415, "unsupported_media_type",
+        "content type '" + req.content_type.substr(0, 100) + "' is not JSON; send application/json",
+        h));
+  }
+  if (model_.get() == nullptr) {
+    Reply r = error_reply(503, "model_loading", "the model is still loading; retry shortly", h);
+    r.headers.emplace_back("Retry-After", "1");
+    return done(std::move(r));
+  }
+  auto shared = std::make_shared<HttpRequest>(std::move(req));
+  const bool queued = pool_.try_submit([this, shared, done]() {
+    Reply r;
+    try {
+      r = predict(*shared);
+    } catch (const std::exception& e) {
+      r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what(),
+                      ring::Handler::kPredict);
+    } catch (...) {
+      r = error_reply(500, "internal_error", "inference failed", ring::Handler::kPredict);
+    }
+    done(std::move(r));
+  });
+  if (!queued) {
+    Reply r = error_reply(503, "overloaded",
+                          "all inference threads are busy and the queue is full; retry shortly", h);
+    r.headers.emplace_back("Retry-After", "1");
+    done(std::move(r));
+  }
+}
+
+Reply Router::predict(const HttpRequest& req) const {
+  const Clock::time_point t0 = Clock::now();
+  const ring::Handler h = ring::Handler::kPredict;
+  auto fail = [&](unsigned status, std::string_view code, std::string_view detail) {
+    Reply r = error_reply(status, code, detail, h);
+    r.record.latency_preprocess_ns = ns_between(t0, Clock::now());
+    return r;
+  };
+  const ModelRunner* model = model_.get();
+  if (model == nullptr)
+    return fail(503, "model_loading", "the model is still loading; retry shortly");
+  thread_local std::vector<float> input;
+  const DecodeOptions decode =
+      limits_.jpeg_dct_scaling ? dct_scaling_for(model->config()) : DecodeOptions{};
+  if (auto refused =
+          decode_predict_body(req.body, limits_.max_pixels, model->config(), input, decode))
+    return fail(refused->status, refused->code, refused->detail);
+  const Clock::time_point t1 = Clock::now();
+
+  ModelOutput out = model->run_one(input.data());
+  const Clock::time_point t2 = Clock::now();
+  // A model that overflows on an odd input answers NaN or infinity: that is
+  // the server's failure (500), recorded as such (no class, no embedding),
+  // never a "prediction" that would blind the drift detector.
+  const auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  if (!finite(out.probabilities) || !finite(out.embedding)) {
+    Reply r =
+        fail(500, "non_finite_output", "the model returned NaN or infinite values for this input");
+    r.record.latency_inference_ns = ns_between(t1, t2);
+    return r;
+  }
+
+  // Top-k, highest probability first (lower index on ties).
+  const std::vector<float>& p = out.probabilities;
+  const std::size_t k = std::min<std::size_t>(ring::kMaxTopK, p.size());
+  std::vector<std::uint32_t> order(p.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::partial_sort(
+      order.begin(), order.begin() + k, order.end(),
+      [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+
+  const auto& names = model->config().class_names;
+  Reply r;
+  r.record.handler = h;
+  r.record.latency_preprocess_ns = ns_between(t0, t1);
+  r.record.latency_inference_ns = ns_between(t1, t2);
+  r.record.class_index = static_cast<std::int32_t>(order[0]);
+  r.record.confidence = p[order[0]];
+  r.record.top_k_count = static_cast<std::uint32_t>(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    r.record.top_k_class[i] = static_cast<std::int32_t>(order[i]);
+    r.record.top_k_prob[i] = p[order[i]];
+  }
+  r.embedding = std::move(out.embedding);
+
+  std::string& b = r.body;
+  b.reserve(256 + 64 * k);
+  b += "{\"prediction\":";
+  append_json_string(b, names[order[0]]);
+  b += ",\"probability\":";
+  append_json_number(b, p[order[0]]);
+  b += ",\"class_index\":";
+  b += std::to_string(order[0]);
+  b += ",\"top_k\":[";
+  for (std::size_t i = 0; i < k; ++i) {
+    if (i) b += ',';
+    b += "{\"class_name\":";
+    append_json_string(b, names[order[i]]);
+    b += ",\"class_index\":";
+    b += std::to_string(order[i]);
+    b += ",\"probability\":";
+    append_json_number(b, p[order[i]]);
+    b += '}';
+  }
+  b += "],\"request_id\":";
+  b += std::to_string(req.request_id);
+  b += ",\"latency_ms\":";
+  const auto since = req.received == Clock::time_point{} ? t0 : req.received;
+  append_json_number(b, std::round(ns_between(since, t2) / 1e3) / 1e3);
+  b += '}';
+  return r;
+}
+
+Reply Router::readiness() const {
+  if (draining_.load(std::memory_order_relaxed))
+    return error_reply(503, "draining", "shutting down: finishing requests, take no new ones",
+                       ring::Handler::kReadyz);
+  if (model_.get() == nullptr) {
+    Reply r =
+        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kReadyz);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  if (!sink_.ready())
+    return error_reply(503, "ring_not_open", "the ring is not open yet", ring::Handler::kReadyz);
+  Reply r;
+  r.record.handler = ring::Handler::kReadyz;
+  r.body = "{\"status\":\"ready\"}";
+  return r;
+}
+
+Reply Router::model_info() const {
+  const ModelRunner* m = model_.get();
+  if (m == nullptr) {
+    Reply r =
+        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  const ModelConfig& c = m->config();
+  Reply r;
+  r.record.handler = ring::Handler::kModel;
+  std::string& b = r.body;
+  b = "{\"name\":";
+  append_json_string(b, c.name);
+  b += ",\"version\":";
+  append_json_string(b, c.version);
+  b += ",\"class_names\":[";
+  for (std::size_t i = 0; i < c.class_names.size(); ++i) {
+    if (i) b += ',';
+    append_json_string(b, c.class_names[i]);
+  }
+  b += "],\"num_classes\":" + std::to_string(c.class_names.size());
+  b += ",\"input\":{\"channels\":" + std::to_string(c.channels) +
+       ",\"height\":" + std::to_string(c.height) + ",\"width\":" + std::to_string(c.width) + "}";
+  b += ",\"input_shape\":[1," + std::to_string(c.channels) + "," + std::to_string(c.height) + "," +
+       std::to_string(c.width) + "]";
+  b += ",\"embedding_dim\":" + std::to_string(m->embedding_dim());
+  b += ",\"embedding_source\":";
+  append_json_string(b, embedding_source_name(m->embedding_source()));
+  // Two passes cost a second backbone run per request: say so to operators.
+  b += ",\"backbone_passes\":" + std::to_string(backbone_passes(m->embedding_source()));
+  if (backbone_passes(m->embedding_source()) > 1) {
+    b += ",\"extra_pass_ms\":";
+    append_json_number(b, std::round(m->extra_pass_ms() * 1000.0) / 1000.0);
+  }
+  b += ",\"optimized\":";
+  b += m->optimized() ? "true" : "false";
+  b += ",\"ring\":";
+  if (const ring::RingWriter* w = sink_.writer()) {
+    b += "{\"name\":";
+    append_json_string(b, w->path());
+    b += ",\"generation\":" + std::to_string(w->generation()) + "}";
+  } else {
+    b += "null";
+  }
+  b += '}';
+  return r;
+}
+
+}  // namespace driftwatch::server

@@ -1,0 +1,111 @@
+// The route handlers: a request in, a reply plus its ring record out. They
+// never see a socket (the connection class does the HTTP), so they can be
+// tested without a network.
+//
+// POST /predict runs on the inference pool: body parse, base64, image decode,
+// preprocessing and the model, so a slow model or a large image never stalls
+// an I/O thread. Everything else answers inline.
+//
+// Thread contract: handle() from any I/O thread; the callback runs exactly
+// once, on an I/O thread or on an inference thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/inference_pool.h"
+#include "server/model_runner.h"
+#include "server/record_sink.h"
+#include "shared/ring/ring_layout.h"
+
+namespace driftwatch::server {
+
+struct HttpRequest {
+  ring::Method method = ring::Method::kOther;
+  std::string method_name;  // as sent, for messages
+  std::string target;       // path and query
+  bool has_content_type = false;
+  std::string content_type;
+  std::string body;
+  std::uint64_t request_id = 0;
+  // When the request's header was complete (monotonic).
+  std::chrono::steady_clock::time_point received{};
+};
+
+struct Reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // close the connection after this reply
+  // The ring record; the connection adds timestamp, total latency, status,
+  // method, body size and request id when it sends the reply.
+  ring::RecordFields record;
+  std::vector<float> embedding;
+};
+
+using ReplyCallback = std::function<void(Reply&&)>;
+
+// The model, once loaded. Set once by the loader thread, read by everyone.
+class ModelSlot {
+ public:
+  const ModelRunner* get() const { return ptr_.load(std::memory_order_acquire); }
+  void set(std::unique_ptr<ModelRunner> model) {
+    owner_ = std::move(model);
+    ptr_.store(owner_.get(), std::memory_order_release);  // pairs with get()
+  }
+
+ private:
+  std::unique_ptr<ModelRunner> owner_;
+  std::atomic<const ModelRunner*> ptr_{nullptr};
+};
+
+struct RouteLimits {
+  std::uint64_t max_pixels = 40'000'000;
+  // Decode large JPEGs at 1/2..1/8 scale in the DCT domain (--jpeg-dct-scaling);
+  // off: the exact PIL-compatible path.
+  bool jpeg_dct_scaling = false;
+};
+
+ring::Method method_from_string(std::string_view m);
+ring::Handler handler_for_target(std::string_view target);
+
+// An error reply: JSON {"error", "detail"} and a record with class -1.
+Reply error_reply(unsigned status, std::string_view code, std::string_view detail,
+                  ring::Handler handler);
+
+class Router {
+ public:
+  Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool, const RecordSink& sink);
+
+  void handle(HttpRequest&& request, ReplyCallback done);
+
+  // The /predict work itself (what an inference thread runs); public for tests.
+  Reply predict(const HttpRequest& request) const;
+
+  // From now on /readyz answers 503 "draining"; everything else is served as
+  // before. Any thread may call it.
+  void start_draining() { draining_.store(true, std::memory_order_relaxed); }
+
+ private:
+  Reply model_info() const;
+  Reply readiness() const;
+
+  RouteLimits limits_;
+  const ModelSlot& model_;
+  InferencePool& pool_;
+  const RecordSink& sink_;
+  std::atomic<bool> draining_{false};
+};
+
+// The upload page served at GET /.
+extern const char* const kUploadPageHtml;
+
+}  // namespace driftwatch::server

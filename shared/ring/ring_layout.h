@@ -1,0 +1,173 @@
+// The ring's byte layout: the segment header, the slot layout and the record
+// fields, with a static_assert on every offset. docs/ring-format.md carries the
+// same diagram and the memory-ordering argument; keep the two in step.
+//
+//  Segment (one POSIX shm object or file, mapped MAP_SHARED):
+//
+//  0                      256            320                header_bytes
+//  +----------------------+--------------+------------------+---------------
+//  | SegmentHeader fields | next_sequence| class name table | slot 0 | slot 1 | ...
+//  | (written once, then  | (atomic u64, | class_count x 64 |   slot_count slots of
+//  |  read-only)          |  own line)   | bytes, NUL-padded|   slot_bytes each
+//  +----------------------+--------------+------------------+---------------
+//
+//  Slot (slot_bytes, a multiple of 64):
+//
+//  0        8                                  112
+//  +--------+----------------------------------+------------------------+-----+
+//  | state  | RecordFields (104 bytes)         | embedding: float32 x D | pad |
+//  | atomic |                                  |                        |     |
+//  +--------+----------------------------------+------------------------+-----+
+//
+//  state encodes (sequence, phase): 0 = never written;
+//  2*(seq+1) = record `seq` committed; 2*(seq+1)+1 = record `seq` being written.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace driftwatch::ring {
+
+// "DWRING01" read as a little-endian u64.
+constexpr std::uint64_t kMagic = 0x31304749'4E495257ULL;
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kMaxTopK = 5;
+constexpr std::size_t kModelNameBytes = 64;
+constexpr std::size_t kModelVersionBytes = 32;
+constexpr std::size_t kClassNameBytes = 64;
+constexpr std::uint32_t kMaxClasses = 4096;
+constexpr std::size_t kHeaderAlign = 4096;
+constexpr std::size_t kSlotAlign = 64;
+constexpr std::uint32_t kMaxEmbeddingDim = 65536;
+constexpr std::uint64_t kMaxSlotCount = 1ULL << 24;
+
+// Which route a request hit; the exporter turns it into the `handler` label.
+enum class Handler : std::uint8_t {
+  kNone = 0,  // unknown path: label "none"
+  kPredict = 1,
+  kHealthz = 2,
+  kReadyz = 3,
+  kModel = 4,
+  kIndex = 5,  // GET /, the upload page
+};
+const char* handler_label(Handler h);
+
+enum class Method : std::uint8_t {
+  kOther = 0,
+  kGet = 1,
+  kPost = 2,
+  kHead = 3,
+  kPut = 4,
+  kDelete = 5,
+  kOptions = 6,
+  kPatch = 7,
+};
+const char* method_label(Method m);
+
+// One request, as the server saw it. Plain data: the writer copies it into a
+// slot, the reader copies it out. Times are nanoseconds; timestamp_ns is wall
+// clock (for display), the latencies come from a monotonic clock.
+struct RecordFields {
+  std::int64_t timestamp_ns = 0;
+  std::uint64_t request_id = 0;
+  std::uint64_t latency_total_ns = 0;
+  std::uint64_t latency_preprocess_ns = 0;  // body parse + base64 + decode + resize/normalize
+  std::uint64_t latency_inference_ns = 0;   // model forward (+ embed)
+  std::uint32_t body_bytes = 0;
+  std::uint16_t http_status = 0;
+  Handler handler = Handler::kNone;
+  Method method = Method::kOther;
+  std::int32_t class_index = -1;  // -1 when the request failed
+  float confidence = 0.0f;        // top-1 softmax probability
+  std::int32_t top_k_class[kMaxTopK] = {-1, -1, -1, -1, -1};
+  float top_k_prob[kMaxTopK] = {0, 0, 0, 0, 0};
+  std::uint32_t top_k_count = 0;
+  std::uint32_t embedding_count = 0;  // 0 (no embedding) or the header's embedding_dim
+};
+
+static_assert(offsetof(RecordFields, timestamp_ns) == 0);
+static_assert(offsetof(RecordFields, request_id) == 8);
+static_assert(offsetof(RecordFields, latency_total_ns) == 16);
+static_assert(offsetof(RecordFields, latency_preprocess_ns) == 24);
+static_assert(offsetof(RecordFields, latency_inference_ns) == 32);
+static_assert(offsetof(RecordFields, body_bytes) == 40);
+static_assert(offsetof(RecordFields, http_status) == 44);
+static_assert(offsetof(RecordFields, handler) == 46);
+static_assert(offsetof(RecordFields, method) == 47);
+static_assert(offsetof(RecordFields, class_index) == 48);
+static_assert(offsetof(RecordFields, confidence) == 52);
+static_assert(offsetof(RecordFields, top_k_class) == 56);
+static_assert(offsetof(RecordFields, top_k_prob) == 76);
+static_assert(offsetof(RecordFields, top_k_count) == 96);
+static_assert(offsetof(RecordFields, embedding_count) == 100);
+static_assert(sizeof(RecordFields) == 104);
+static_assert(sizeof(RecordFields) % 8 == 0, "copied as 8-byte words");
+
+struct SegmentHeader {
+  std::uint64_t magic;
+  std::uint32_t version;
+  std::uint32_t header_bytes;  // offset of slot 0, a multiple of 4096
+  std::uint32_t slot_bytes;
+  std::uint32_t slot_count;  // a power of two
+  std::uint32_t embedding_dim;
+  std::uint32_t class_count;
+  std::uint32_t class_table_offset;
+  std::uint32_t class_name_bytes;
+  std::uint64_t generation;    // changes on every producer start
+  std::int64_t start_time_ns;  // wall clock of the producer's start
+  std::uint32_t producer_pid;
+  std::uint32_t top_k_capacity;
+  char model_name[kModelNameBytes];
+  char model_version[kModelVersionBytes];
+  std::uint8_t reserved0[256 - 168];
+  // Claimed with fetch_add by every writer: the sequence the next record
+  // gets. Readers load it (acquire) only to learn how far writers got.
+  alignas(64) std::atomic<std::uint64_t> next_sequence;
+  std::uint8_t reserved1[64 - 8];
+};
+
+static_assert(offsetof(SegmentHeader, magic) == 0);
+static_assert(offsetof(SegmentHeader, version) == 8);
+static_assert(offsetof(SegmentHeader, header_bytes) == 12);
+static_assert(offsetof(SegmentHeader, slot_bytes) == 16);
+static_assert(offsetof(SegmentHeader, slot_count) == 20);
+static_assert(offsetof(SegmentHeader, embedding_dim) == 24);
+static_assert(offsetof(SegmentHeader, class_count) == 28);
+static_assert(offsetof(SegmentHeader, class_table_offset) == 32);
+static_assert(offsetof(SegmentHeader, class_name_bytes) == 36);
+static_assert(offsetof(SegmentHeader, generation) == 40);
+static_assert(offsetof(SegmentHeader, start_time_ns) == 48);
+static_assert(offsetof(SegmentHeader, producer_pid) == 56);
+static_assert(offsetof(SegmentHeader, top_k_capacity) == 60);
+static_assert(offsetof(SegmentHeader, model_name) == 64);
+static_assert(offsetof(SegmentHeader, model_version) == 128);
+static_assert(offsetof(SegmentHeader, next_sequence) == 256);
+static_assert(sizeof(SegmentHeader) == 320);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "the slot state and sequence are shared between processes");
+
+constexpr std::size_t kClassTableOffset = sizeof(SegmentHeader);
+constexpr std::size_t kSlotStateOffset = 0;
+constexpr std::size_t kSlotFieldsOffset = 8;
+constexpr std::size_t kSlotEmbeddingOffset = kSlotFieldsOffset + sizeof(RecordFields);
+static_assert(kSlotEmbeddingOffset == 112);
+
+constexpr std::size_t round_up(std::size_t v, std::size_t align) {
+  return (v + align - 1) / align * align;
+}
+constexpr std::size_t slot_bytes_for(std::uint32_t embedding_dim) {
+  return round_up(kSlotEmbeddingOffset + sizeof(float) * embedding_dim, kSlotAlign);
+}
+constexpr std::size_t header_bytes_for(std::uint32_t class_count) {
+  return round_up(kClassTableOffset + kClassNameBytes * class_count, kHeaderAlign);
+}
+
+// Slot state words. The phase bit is the lowest one.
+constexpr std::uint64_t committed_state(std::uint64_t seq) { return 2 * (seq + 1); }
+constexpr std::uint64_t writing_state(std::uint64_t seq) { return 2 * (seq + 1) + 1; }
+constexpr bool is_writing(std::uint64_t state) { return (state & 1) != 0; }
+// The sequence a non-zero state belongs to.
+constexpr std::uint64_t state_sequence(std::uint64_t state) { return state / 2 - 1; }
+
+}  // namespace driftwatch::ring

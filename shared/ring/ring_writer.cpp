@@ -1,0 +1,184 @@
+#include "shared/ring/ring_writer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "shared/ring/ring_error.h"
+#include "shared/ring/ring_mapping.h"
+#include "shared/ring/segment_header.h"
+#include "shared/ring/shared_words.h"
+
+namespace driftwatch::ring {
+namespace {
+
+std::uint32_t round_up_pow2(std::uint32_t v) {
+  std::uint32_t p = 2;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+void check_options(const RingWriter::Options& o) {
+  const auto bad = [](const std::string& what) {
+    throw RingError(RingError::Kind::kBadArgument, "ring writer: " + what);
+  };
+  if (o.slot_count < 2 || o.slot_count > kMaxSlotCount) bad("slot count out of range");
+  if (o.info.embedding_dim > kMaxEmbeddingDim) bad("embedding dimension too large");
+  if (o.info.class_names.size() > kMaxClasses) bad("too many classes");
+  for (const auto& n : o.info.class_names) {
+    if (n.size() >= kClassNameBytes) bad("class name longer than 63 bytes: " + n);
+  }
+  if (o.info.model_name.size() >= kModelNameBytes) bad("model name longer than 63 bytes");
+  if (o.info.model_version.size() >= kModelVersionBytes) bad("model version longer than 31 bytes");
+}
+
+// The generation after the one currently published under `path`, so that
+// readers see a different number on every producer start.
+std::uint64_t next_generation(const std::string& path) {
+  try {
+    const RingMapping old = RingMapping::open_read_only(path);
+    return read_segment_header(old, path).generation + 1;
+  } catch (const RingError&) {
+    return 1;  // nothing usable there: a first start
+  }
+}
+
+std::string staging_path(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + base + ".new." + std::to_string(::getpid());
+}
+
+void fill_header(std::uint8_t* base, const SegmentInfo& info, std::uint32_t header_bytes) {
+  auto* h = new (base) SegmentHeader{};
+  h->magic = kMagic;
+  h->version = kFormatVersion;
+  h->header_bytes = header_bytes;
+  h->slot_bytes = info.slot_bytes;
+  h->slot_count = info.slot_count;
+  h->embedding_dim = info.embedding_dim;
+  h->class_count = static_cast<std::uint32_t>(info.class_names.size());
+  h->class_table_offset = kClassTableOffset;
+  h->class_name_bytes = kClassNameBytes;
+  h->generation = info.generation;
+  h->start_time_ns = info.start_time_ns;
+  h->producer_pid = info.producer_pid;
+  h->top_k_capacity = kMaxTopK;
+  std::memcpy(h->model_name, info.model_name.data(), info.model_name.size());
+  std::memcpy(h->model_version, info.model_version.data(), info.model_version.size());
+  // Nobody else sees the segment before it is renamed into place.
+  h->next_sequence.store(0, std::memory_order_relaxed);
+  auto* table = reinterpret_cast<char*>(base + kClassTableOffset);
+  for (std::size_t i = 0; i < info.class_names.size(); ++i) {
+    std::memcpy(table + i * kClassNameBytes, info.class_names[i].data(),
+                info.class_names[i].size());
+  }
+}
+
+}  // namespace
+
+RingWriter::RingWriter(Options options) : options_(std::move(options)) {
+  check_options(options_);
+  path_ = segment_path(options_.name);
+  info_ = options_.info;
+  info_.slot_count = round_up_pow2(options_.slot_count);
+  info_.slot_bytes = static_cast<std::uint32_t>(slot_bytes_for(info_.embedding_dim));
+  info_.generation = next_generation(path_);
+  info_.producer_pid = static_cast<std::uint32_t>(::getpid());
+  info_.start_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  const auto header_bytes = static_cast<std::uint32_t>(
+      header_bytes_for(static_cast<std::uint32_t>(info_.class_names.size())));
+  const std::size_t total = header_bytes + std::size_t{info_.slot_count} * info_.slot_bytes;
+
+  // Build the whole segment under a private name, then rename it into place:
+  // a reader opening the name sees either the old segment or a complete new one.
+  const std::string staging = staging_path(path_);
+  ::unlink(staging.c_str());
+  std::unique_ptr<RingMapping> mapping;
+  try {
+    mapping = std::make_unique<RingMapping>(RingMapping::create(staging, total, options_.mode));
+  } catch (const RingError& e) {
+    if (e.kind() != RingError::Kind::kNoSpace) throw;
+    throw RingError(RingError::Kind::kNoSpace,
+                    "not enough space for ring " + path_ + ": " + std::to_string(info_.slot_count) +
+                        " slots of " + std::to_string(info_.slot_bytes) + " bytes need " +
+                        e.what() + "; lower --ring-bytes/--ring-slots or enlarge it " +
+                        "(compose shm_size, Kubernetes emptyDir sizeLimit)");
+  }
+  fill_header(mapping->data(), info_, header_bytes);
+  if (std::rename(staging.c_str(), path_.c_str()) != 0) {
+    ::unlink(staging.c_str());
+    throw RingError(RingError::Kind::kSystem,
+                    "cannot publish ring at " + path_ + ": " + std::strerror(errno));
+  }
+  slots_ = mapping->data() + header_bytes;
+  next_sequence_ = &reinterpret_cast<SegmentHeader*>(mapping->data())->next_sequence;
+  slot_mask_ = info_.slot_count - 1;
+  slot_bytes_ = info_.slot_bytes;
+  mapping_ = mapping.release();
+}
+
+RingWriter::~RingWriter() { delete mapping_; }
+
+std::size_t RingWriter::segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
+                                      std::size_t class_count) {
+  return header_bytes_for(static_cast<std::uint32_t>(class_count)) +
+         std::size_t{slot_count} * slot_bytes_for(embedding_dim);
+}
+
+std::uint32_t RingWriter::slots_for_bytes(std::uint64_t budget_bytes, std::uint32_t embedding_dim,
+                                          std::size_t class_count) {
+  std::uint32_t slots = 2;
+  while (slots < kMaxSlotCount &&
+         segment_bytes(slots * 2, embedding_dim, class_count) <= budget_bytes)
+    slots *= 2;
+  return slots;
+}
+
+bool RingWriter::write(const RecordFields& fields, const float* embedding,
+                       std::size_t embedding_count) noexcept {
+  // Claims a sequence number; it orders nothing, so relaxed. Readers only
+  // use it to learn how far writers got.
+  const std::uint64_t seq = next_sequence_->fetch_add(1, std::memory_order_relaxed);
+  std::uint8_t* slot = slots_ + (seq & slot_mask_) * slot_bytes_;
+  auto* state = reinterpret_cast<std::atomic<std::uint64_t>*>(slot + kSlotStateOffset);
+
+  // The slot may be taken only from a finished older record (or never used).
+  // A writer still in it (one lap behind, stalled or dead) keeps it: this
+  // record is given up rather than waited for or mixed with that one.
+  std::uint64_t observed = state->load(std::memory_order_relaxed);
+  if (observed != 0 && (is_writing(observed) || state_sequence(observed) >= seq)) {
+    given_up_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  // Exclusive claim: of all writers mapping to this slot, one CAS wins.
+  if (!state->compare_exchange_strong(observed, writing_state(seq), std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+    given_up_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  // The payload stores below are release stores (shared_words.h): a reader
+  // whose copy sees any of them also sees this claim when it re-checks.
+  RecordFields stored = fields;
+  const bool has_embedding =
+      embedding != nullptr && embedding_count == info_.embedding_dim && embedding_count > 0;
+  stored.embedding_count = has_embedding ? static_cast<std::uint32_t>(embedding_count) : 0;
+  detail::store_words(slot + kSlotFieldsOffset, &stored, sizeof(stored));
+  if (options_.mid_write_hook) options_.mid_write_hook(seq);
+  if (has_embedding) {
+    detail::store_words(slot + kSlotEmbeddingOffset, embedding, sizeof(float) * embedding_count);
+  }
+  // Publishes the payload: a reader that loads this state with acquire sees
+  // every store above.
+  state->store(committed_state(seq), std::memory_order_release);
+  return true;
+}
+
+}  // namespace driftwatch::ring

@@ -1,0 +1,87 @@
+// RingWriter: the producer side of the ring. It creates a fresh segment (a new
+// generation) and writes one record per call.
+//
+// Policy when a slot is busy: kGiveUp. The ring overwrites the oldest records;
+// if the slot a writer claimed is still being written by a writer one lap
+// behind (stalled or killed mid-write), the new record is dropped and counted
+// in records_given_up(); the writer never waits and never spins.
+//
+// Thread contract: one RingWriter per process; write() may be called from any
+// number of threads at once. Readers in other processes need no coordination.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "shared/ring/ring_layout.h"
+#include "shared/ring/segment_info.h"
+
+namespace driftwatch::ring {
+
+class RingMapping;
+
+class RingWriter {
+ public:
+  struct Options {
+    std::string name = "/driftwatch";
+    std::uint32_t slot_count = 65536;  // rounded up to a power of two
+    mode_t mode = 0640;
+    SegmentInfo info;  // embedding_dim, class names, model name/version
+    // Test hook: called with the claimed sequence half way through a slot
+    // (fields copied, embedding not yet). Lets a test stall or kill a writer
+    // mid-slot. Empty in production.
+    std::function<void(std::uint64_t)> mid_write_hook;
+  };
+
+  // Creates and publishes a new segment, replacing any previous one under
+  // that name atomically (readers of the old one see the generation change).
+  // Every page is reserved first: a filesystem too small for the segment is
+  // RingError(kNoSpace) with one clear line, and nothing is left behind.
+  // Throws RingError on a setup failure.
+  explicit RingWriter(Options options);
+  ~RingWriter();
+  RingWriter(const RingWriter&) = delete;
+  RingWriter& operator=(const RingWriter&) = delete;
+
+  // Copies one record into the ring. embedding may be null when
+  // embedding_count is 0; a count other than 0 or the segment's dimension is
+  // a caller bug and stores no embedding (fields.embedding_count = 0).
+  // Never waits, never throws. Returns false when the record was given up.
+  bool write(const RecordFields& fields, const float* embedding,
+             std::size_t embedding_count) noexcept;
+
+  // Size of a whole segment (header + slots) for these settings.
+  static std::size_t segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
+                                   std::size_t class_count);
+  // The slot count a byte budget buys: the largest power of two (at least 2)
+  // whose segment fits in `budget_bytes`, so the segment never outgrows it.
+  static std::uint32_t slots_for_bytes(std::uint64_t budget_bytes, std::uint32_t embedding_dim,
+                                       std::size_t class_count);
+
+  const SegmentInfo& info() const { return info_; }
+  std::size_t segment_bytes() const {
+    return segment_bytes(info_.slot_count, info_.embedding_dim, info_.class_names.size());
+  }
+  std::uint64_t generation() const { return info_.generation; }
+  const std::string& path() const { return path_; }
+  std::uint64_t records_given_up() const { return given_up_.load(std::memory_order_relaxed); }
+
+ private:
+  Options options_;
+  std::string path_;
+  SegmentInfo info_;
+  RingMapping* mapping_ = nullptr;
+  std::uint8_t* slots_ = nullptr;
+  std::uint64_t slot_mask_ = 0;
+  std::size_t slot_bytes_ = 0;
+  std::atomic<std::uint64_t>* next_sequence_ = nullptr;
+  // Statistic only; no ordering needed.
+  std::atomic<std::uint64_t> given_up_{0};
+};
+
+}  // namespace driftwatch::ring
