@@ -7,13 +7,14 @@
 #include <string>
 
 #include "shared/common/cli.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::server {
 
 struct ServerOptions {
   std::string model;
   std::string model_config;  // default: the model path with .json
-  std::string ring = "/driftwatch";
+  std::string ring = ring::kDefaultRingName;
   // The ring's size: slots derived from this budget and the slot size (the
   // embedding dimension), unless ring_slots (non-zero) names a count.
   std::uint64_t ring_bytes = 64ull << 20;

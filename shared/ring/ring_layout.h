@@ -43,6 +43,7 @@ constexpr std::uint32_t kMaxEmbeddingDim = 65536;
 constexpr std::uint64_t kMaxSlotCount = 1ULL << 24;
 
 // Which route a request hit; the exporter turns it into the `handler` label.
+// route_table.h maps paths to these and back (the one route table).
 enum class Handler : std::uint8_t {
   kNone = 0,  // unknown path: label "none"
   kPredict = 1,
@@ -51,6 +52,7 @@ enum class Handler : std::uint8_t {
   kModel = 4,
   kIndex = 5,  // GET /, the upload page
 };
+// The route's path ("/predict"), "none" for kNone or an unknown byte.
 const char* handler_label(Handler h);
 
 enum class Method : std::uint8_t {
@@ -63,6 +65,7 @@ enum class Method : std::uint8_t {
   kOptions = 6,
   kPatch = 7,
 };
+// "GET", "POST", ...; "OTHER" for kOther or an unknown byte.
 const char* method_label(Method m);
 
 // One request, as the server saw it. Plain data: the writer copies it into a

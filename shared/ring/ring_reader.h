@@ -40,7 +40,7 @@ struct Record {
 class RingReader {
  public:
   struct Options {
-    std::string name = "/driftwatch";
+    std::string name = kDefaultRingName;
     // Start at the oldest record still in the ring rather than at the head.
     bool from_start = false;
     // How long a claimed but unfinished slot is waited for before it is
@@ -66,7 +66,6 @@ class RingReader {
   std::uint64_t generation() const { return info_.generation; }
   // Records written but not yet read (an estimate while writers run).
   std::uint64_t lag() const;
-  std::uint64_t cursor() const { return cursor_; }
 
   std::uint64_t records_read() const { return read_.load(std::memory_order_relaxed); }
   std::uint64_t records_lost() const {

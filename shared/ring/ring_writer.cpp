@@ -82,11 +82,11 @@ void fill_header(std::uint8_t* base, const SegmentInfo& info, std::uint32_t head
 
 }  // namespace
 
-RingWriter::RingWriter(Options options) : options_(std::move(options)) {
-  check_options(options_);
-  path_ = segment_path(options_.name);
-  info_ = options_.info;
-  info_.slot_count = round_up_pow2(options_.slot_count);
+RingWriter::RingWriter(Options options) {
+  check_options(options);
+  path_ = segment_path(options.name);
+  info_ = std::move(options.info);
+  info_.slot_count = round_up_pow2(options.slot_count);
   info_.slot_bytes = static_cast<std::uint32_t>(slot_bytes_for(info_.embedding_dim));
   info_.generation = next_generation(path_);
   info_.producer_pid = static_cast<std::uint32_t>(::getpid());
@@ -103,7 +103,7 @@ RingWriter::RingWriter(Options options) : options_(std::move(options)) {
   ::unlink(staging.c_str());
   std::unique_ptr<RingMapping> mapping;
   try {
-    mapping = std::make_unique<RingMapping>(RingMapping::create(staging, total, options_.mode));
+    mapping = std::make_unique<RingMapping>(RingMapping::create(staging, total, options.mode));
   } catch (const RingError& e) {
     if (e.kind() != RingError::Kind::kNoSpace) throw;
     throw RingError(RingError::Kind::kNoSpace,
@@ -122,10 +122,10 @@ RingWriter::RingWriter(Options options) : options_(std::move(options)) {
   next_sequence_ = &reinterpret_cast<SegmentHeader*>(mapping->data())->next_sequence;
   slot_mask_ = info_.slot_count - 1;
   slot_bytes_ = info_.slot_bytes;
-  mapping_ = mapping.release();
+  mapping_ = std::move(mapping);
 }
 
-RingWriter::~RingWriter() { delete mapping_; }
+RingWriter::~RingWriter() = default;
 
 std::size_t RingWriter::segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
                                       std::size_t class_count) {
@@ -142,8 +142,9 @@ std::uint32_t RingWriter::slots_for_bytes(std::uint64_t budget_bytes, std::uint3
   return slots;
 }
 
-bool RingWriter::write(const RecordFields& fields, const float* embedding,
-                       std::size_t embedding_count) noexcept {
+template <typename MidWrite>
+bool RingWriter::write_slot(const RecordFields& fields, const float* embedding,
+                            std::size_t embedding_count, const MidWrite& mid_write) noexcept {
   // Claims a sequence number; it orders nothing, so relaxed. Readers only
   // use it to learn how far writers got.
   const std::uint64_t seq = next_sequence_->fetch_add(1, std::memory_order_relaxed);
@@ -171,7 +172,7 @@ bool RingWriter::write(const RecordFields& fields, const float* embedding,
       embedding != nullptr && embedding_count == info_.embedding_dim && embedding_count > 0;
   stored.embedding_count = has_embedding ? static_cast<std::uint32_t>(embedding_count) : 0;
   detail::store_words(slot + kSlotFieldsOffset, &stored, sizeof(stored));
-  if (options_.mid_write_hook) options_.mid_write_hook(seq);
+  mid_write(seq);
   if (has_embedding) {
     detail::store_words(slot + kSlotEmbeddingOffset, embedding, sizeof(float) * embedding_count);
   }
@@ -179,6 +180,17 @@ bool RingWriter::write(const RecordFields& fields, const float* embedding,
   // every store above.
   state->store(committed_state(seq), std::memory_order_release);
   return true;
+}
+
+bool RingWriter::write(const RecordFields& fields, const float* embedding,
+                       std::size_t embedding_count) noexcept {
+  return write_slot(fields, embedding, embedding_count, [](std::uint64_t) {});
+}
+
+bool RingWriter::write_with_mid_write_hook(
+    const RecordFields& fields, const float* embedding, std::size_t embedding_count,
+    const std::function<void(std::uint64_t)>& hook) noexcept {
+  return write_slot(fields, embedding, embedding_count, hook);
 }
 
 }  // namespace driftwatch::ring

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "shared/ring/ring_layout.h"
@@ -24,18 +25,17 @@
 namespace driftwatch::ring {
 
 class RingMapping;
+namespace testing {
+class RingWriterPeer;
+}
 
 class RingWriter {
  public:
   struct Options {
-    std::string name = "/driftwatch";
+    std::string name = kDefaultRingName;
     std::uint32_t slot_count = 65536;  // rounded up to a power of two
     mode_t mode = 0640;
     SegmentInfo info;  // embedding_dim, class names, model name/version
-    // Test hook: called with the claimed sequence half way through a slot
-    // (fields copied, embedding not yet). Lets a test stall or kill a writer
-    // mid-slot. Empty in production.
-    std::function<void(std::uint64_t)> mid_write_hook;
   };
 
   // Creates and publishes a new segment, replacing any previous one under
@@ -50,8 +50,10 @@ class RingWriter {
 
   // Copies one record into the ring. embedding may be null when
   // embedding_count is 0; a count other than 0 or the segment's dimension is
-  // a caller bug and stores no embedding (fields.embedding_count = 0).
-  // Never waits, never throws. Returns false when the record was given up.
+  // a caller bug and stores no embedding. The stored fields.embedding_count is
+  // the writer's: the number of floats it stored (0 or the dimension), whatever
+  // the caller's copy says. Never waits, never throws. Returns false when the
+  // record was given up.
   bool write(const RecordFields& fields, const float* embedding,
              std::size_t embedding_count) noexcept;
 
@@ -72,10 +74,22 @@ class RingWriter {
   std::uint64_t records_given_up() const { return given_up_.load(std::memory_order_relaxed); }
 
  private:
-  Options options_;
+  // The test seam (tests/shared/ring/ring_test_support.h): write() with a
+  // call half way through the slot (fields copied, embedding not yet), to
+  // stall or kill a writer mid-slot.
+  friend class testing::RingWriterPeer;
+  bool write_with_mid_write_hook(const RecordFields& fields, const float* embedding,
+                                 std::size_t embedding_count,
+                                 const std::function<void(std::uint64_t)>& hook) noexcept;
+  // The one body of both: write() instantiates it with a no-op, so the
+  // release path checks no hook.
+  template <typename MidWrite>
+  bool write_slot(const RecordFields& fields, const float* embedding, std::size_t embedding_count,
+                  const MidWrite& mid_write) noexcept;
+
   std::string path_;
   SegmentInfo info_;
-  RingMapping* mapping_ = nullptr;
+  std::unique_ptr<RingMapping> mapping_;
   std::uint8_t* slots_ = nullptr;
   std::uint64_t slot_mask_ = 0;
   std::size_t slot_bytes_ = 0;

@@ -20,6 +20,9 @@ struct SegmentInfo {
   std::uint32_t slot_bytes = 0;
 };
 
+// The ring's name when none is given: the POSIX shm object /dev/shm/driftwatch.
+inline constexpr char kDefaultRingName[] = "/driftwatch";
+
 // "/driftwatch" (one leading slash, no other) names a POSIX shm object and
 // maps to /dev/shm/driftwatch; anything else is a file path.
 std::string segment_path(const std::string& name);

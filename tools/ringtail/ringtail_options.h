@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shared/common/cli.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::ringtail {
 
@@ -15,7 +16,7 @@ namespace driftwatch::ringtail {
 enum class ColorMode { kAuto, kAlways, kNever };
 
 struct RingtailOptions {
-  std::string ring = "/driftwatch";
+  std::string ring = ring::kDefaultRingName;
   bool from_start = false;
   bool json = false;
   bool embedding = false;

@@ -115,15 +115,14 @@ TEST(RingConcurrency, StalledWriterKeepsItsSlotWhileOthersLap) {
   std::condition_variable cv;
   bool stalled = false;
   bool release = false;
-  auto options = writer_options(path.str(), kSlots, kDim);
-  options.mid_write_hook = [&](std::uint64_t seq) {
+  const auto stall_in_slot_0 = [&](std::uint64_t seq) {
     if (seq != 0) return;
     std::unique_lock<std::mutex> lock(m);
     stalled = true;
     cv.notify_all();
     cv.wait(lock, [&] { return release; });
   };
-  RingWriter writer(options);
+  RingWriter writer(writer_options(path.str(), kSlots, kDim));
   RingReader reader(
       testing::reader_options(path.str(), /*from_start=*/true, std::chrono::milliseconds(5)));
 
@@ -131,7 +130,8 @@ TEST(RingConcurrency, StalledWriterKeepsItsSlotWhileOthersLap) {
     RecordFields f;
     std::vector<float> emb;
     make_record(1'000'000, kDim, f, emb);
-    EXPECT_TRUE(writer.write(f, emb.data(), emb.size()));
+    EXPECT_TRUE(
+        testing::RingWriterPeer::write_with_mid_write_hook(writer, f, emb, stall_in_slot_0));
   });
   {
     std::unique_lock<std::mutex> lock(m);

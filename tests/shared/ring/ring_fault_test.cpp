@@ -22,12 +22,11 @@ TEST(RingFault, SlotTornByKilledWriterIsSkippedAndCounted) {
   TempRingPath path;
   constexpr std::uint32_t kDim = 16;
   const pid_t parent = ::getpid();
-  auto options = writer_options(path.str(), 64, kDim);
   // In the child only: die half way through the record with sequence 5.
-  options.mid_write_hook = [parent](std::uint64_t seq) {
+  const auto die_in_slot_5 = [parent](std::uint64_t seq) {
     if (::getpid() != parent && seq == 5) ::_exit(0);
   };
-  RingWriter writer(options);
+  RingWriter writer(writer_options(path.str(), 64, kDim));
   RingReader reader(
       testing::reader_options(path.str(), /*from_start=*/true, std::chrono::milliseconds(10)));
 
@@ -38,7 +37,7 @@ TEST(RingFault, SlotTornByKilledWriterIsSkippedAndCounted) {
     std::vector<float> emb;
     for (std::uint64_t id = 0; id < 10; ++id) {
       make_record(id, kDim, f, emb);
-      writer.write(f, emb.data(), emb.size());
+      testing::RingWriterPeer::write_with_mid_write_hook(writer, f, emb, die_in_slot_5);
     }
     ::_exit(1);  // not reached: the hook ends the child at sequence 5
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,18 @@ class TempRingPath {
 
  private:
   std::string path_;
+};
+
+// The writer's test seam: a write that calls `hook(sequence)` half way
+// through the slot (fields copied, embedding not yet), to stall or kill a
+// writer mid-slot. RingWriter::write() itself has no hook to check.
+class RingWriterPeer {
+ public:
+  static bool write_with_mid_write_hook(RingWriter& writer, const RecordFields& fields,
+                                        const std::vector<float>& embedding,
+                                        const std::function<void(std::uint64_t)>& hook) {
+    return writer.write_with_mid_write_hook(fields, embedding.data(), embedding.size(), hook);
+  }
 };
 
 inline SegmentInfo test_info(std::uint32_t dim) {
