@@ -2,15 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 #include <stdexcept>
 #include <utility>
+
+#include "shared/net/accept_loop.h"
 
 namespace driftwatch::exporter {
 
@@ -110,117 +109,23 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpResponse> response_;
 };
 
-// Accepts connections and hands each to a new Session; keeps accepting
-// after an accept error (unlike the example, which stops), after a back-off.
-class Listener : public std::enable_shared_from_this<Listener> {
- public:
-  Listener(asio::io_context& ioc, HttpServer::Options options, RequestHandler handler)
-      : ioc_(ioc),
-        acceptor_(asio::make_strand(ioc)),
-        retry_timer_(acceptor_.get_executor()),
-        options_(std::move(options)),
-        handler_(std::make_shared<const RequestHandler>(std::move(handler))) {
-    beast::error_code ec;
-    const auto address = asio::ip::make_address(options_.address, ec);
-    if (ec)
-      throw std::runtime_error("bad listen address '" + options_.address + "': " + ec.message());
-    const tcp::endpoint endpoint{address, options_.port};
-    const auto fail = [&](const char* what) {
-      throw std::runtime_error(std::string("cannot ") + what + " " + options_.address + ":" +
-                               std::to_string(options_.port) + ": " + ec.message());
-    };
-    acceptor_.open(endpoint.protocol(), ec);
-    if (ec) fail("open");
-    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (ec) fail("set SO_REUSEADDR on");
-    acceptor_.bind(endpoint, ec);
-    if (ec) fail("bind");
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) fail("listen on");
-  }
-
-  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-
-  void run() {
-    asio::dispatch(acceptor_.get_executor(),
-                   beast::bind_front_handler(&Listener::do_accept, shared_from_this()));
-  }
-
-  void stop() {
-    asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
-      beast::error_code ec;
-      self->retry_timer_.cancel();
-      self->acceptor_.close(ec);
-    });
-  }
-
- private:
-  // Each connection gets its own strand.
-  void do_accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
-                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
-    if (!ec) {
-      backoff_ = std::chrono::milliseconds(0);
-      std::make_shared<Session>(std::move(socket), options_, handler_)->run();
-      return do_accept();
-    }
-    if (options_.on_accept_error) options_.on_accept_error();
-    log_accept_error(ec);
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
-    retry_timer_.expires_after(backoff_);
-    retry_timer_.async_wait([self = shared_from_this()](beast::error_code tec) {
-      if (!tec && self->acceptor_.is_open()) self->do_accept();
-    });
-  }
-
-  // One warning per kLogInterval at most, with how many were not logged.
-  void log_accept_error(const beast::error_code& ec) {
-    const auto now = std::chrono::steady_clock::now();
-    if (logged_once_ && now - last_log_ < kLogInterval) {
-      ++unlogged_;
-      return;
-    }
-    if (unlogged_ > 0) {
-      spdlog::warn("http accept: {} (and {} more failed accepts in the last {} s; backing off)",
-                   ec.message(), unlogged_,
-                   std::chrono::duration_cast<std::chrono::seconds>(now - last_log_).count());
-    } else {
-      spdlog::warn("http accept: {} (backing off)", ec.message());
-    }
-    logged_once_ = true;
-    last_log_ = now;
-    unlogged_ = 0;
-  }
-
-  static constexpr std::chrono::milliseconds kFirstBackoff{10};
-  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
-  static constexpr std::chrono::seconds kLogInterval{10};
-
-  asio::io_context& ioc_;
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_timer_;
-  const HttpServer::Options options_;
-  std::shared_ptr<const RequestHandler> handler_;
-  // Accept strand only.
-  std::chrono::milliseconds backoff_{0};
-  bool logged_once_ = false;
-  std::chrono::steady_clock::time_point last_log_{};
-  std::uint64_t unlogged_ = 0;
-};
-
 HttpServer::HttpServer(asio::io_context& ioc, Options options, RequestHandler handler)
-    : listener_(std::make_shared<Listener>(ioc, std::move(options), std::move(handler))) {}
+    : options_(std::move(options)),
+      handler_(std::make_shared<const RequestHandler>(std::move(handler))),
+      accept_loop_(std::make_shared<net::AcceptLoop>(
+          ioc, net::listen_endpoint(options_.address, options_.port),
+          // Copies, not `this`: a late accept never reaches a destroyed server.
+          [options = options_, handler = handler_](tcp::socket&& socket) {
+            std::make_shared<Session>(std::move(socket), options, handler)->run();
+          },
+          options_.on_accept_error)) {}
 
 HttpServer::~HttpServer() = default;
 
-tcp::endpoint HttpServer::local_endpoint() const { return listener_->local_endpoint(); }
+tcp::endpoint HttpServer::local_endpoint() const { return accept_loop_->local_endpoint(); }
 
-void HttpServer::start() { listener_->run(); }
+void HttpServer::start() { accept_loop_->start(); }
 
-void HttpServer::stop() { listener_->stop(); }
+void HttpServer::stop() { accept_loop_->stop(); }
 
 }  // namespace driftwatch::exporter

@@ -8,9 +8,10 @@
 // (ExporterRoutes), which never sees a socket. Limits are set where each read
 // starts: a deadline per request and a fresh parser with a body limit.
 //
-// A failed accept (EMFILE when the process is out of file descriptors, say)
-// does not spin: the next accept waits, 10 ms doubling to 1 s while failures
-// go on, and the warning is logged at most once per 10 s with the count.
+// Accepting is the shared net::AcceptLoop (shared/net/): a failed accept
+// (EMFILE when the process is out of file descriptors, say) does not spin: the
+// next accept waits, 10 ms doubling to 1 s while failures go on, and the
+// warning is logged at most once per 10 s with the count.
 //
 // Thread contract: construct, start() and stop() on the thread that runs the
 // io_context (or before it runs); handlers run on the io_context's threads.
@@ -27,13 +28,15 @@
 #include <memory>
 #include <string>
 
+namespace driftwatch::net {
+class AcceptLoop;
+}
+
 namespace driftwatch::exporter {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
-
-class Listener;
 
 class HttpServer {
  public:
@@ -45,7 +48,7 @@ class HttpServer {
     std::size_t body_limit = 64 * 1024;  // only GETs are served
     std::size_t header_limit = 16 * 1024;
     // Called (on the accept strand) for every failed accept, e.g. to count
-    // it; the listener itself backs off and rate-limits its log line.
+    // it; the accept loop itself backs off and rate-limits its log line.
     std::function<void()> on_accept_error;
   };
 
@@ -62,7 +65,9 @@ class HttpServer {
   void stop();
 
  private:
-  std::shared_ptr<Listener> listener_;
+  const Options options_;
+  const std::shared_ptr<const RequestHandler> handler_;
+  std::shared_ptr<net::AcceptLoop> accept_loop_;
 };
 
 }  // namespace driftwatch::exporter
