@@ -9,6 +9,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "shared/ring/route_table.h"
+
 namespace driftwatch::server {
 
 namespace beast = boost::beast;
@@ -23,12 +25,6 @@ constexpr char kServerName[] = "driftwatch-infer-server";
 // what the client still sends (an oversized body), so that it gets our reply
 // instead of a reset.
 constexpr std::chrono::milliseconds kDrainTime{2000};
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view to_sv(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -59,8 +55,7 @@ void HttpConnection::reject() {
     self->started_ = Clock::now();
     self->keep_alive_ = false;
     self->do_write(error_reply(503, "too_many_connections",
-                               "the server has reached its connection limit; retry shortly",
-                               ring::Handler::kNone));
+                               "the server has reached its connection limit; retry shortly"));
   });
 }
 
@@ -87,9 +82,7 @@ void HttpConnection::on_read_header(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
   started_ = Clock::now();
   auto& req = parser_->get();
-  method_ = method_from_string(to_sv(req.method_string()));
-  handler_ = handler_for_target(to_sv(req.target()));
-  head_ = req.method() == http::verb::head;
+  note_request_line();
   keep_alive_ = req.keep_alive();
   if (parser_->is_done()) return dispatch_request();
   // The body gets its own deadline, counted from the end of the header.
@@ -111,6 +104,14 @@ void HttpConnection::on_read_header(beast::error_code ec, std::size_t) {
   read_body();
 }
 
+void HttpConnection::note_request_line() {
+  // The one route-table lookup of this request; the router dispatches on it.
+  const auto& req = parser_->get();
+  method_ = ring::method_from_name(to_sv(req.method_string()));
+  handler_ = ring::handler_for_target(to_sv(req.target()));
+  head_ = req.method() == http::verb::head;
+}
+
 void HttpConnection::on_read_body(beast::error_code ec, std::size_t) {
   if (ec) return on_read_error(ec);
   dispatch_request();
@@ -123,10 +124,7 @@ void HttpConnection::on_read_error(beast::error_code ec) {
   // The request line and fields are known when the header was complete, and
   // also when the body limit tripped on the Content-Length just parsed.
   if (parser_ && (parser_->is_header_done() || !parser_->get().target().empty())) {
-    const auto& req = parser_->get();
-    method_ = method_from_string(to_sv(req.method_string()));
-    handler_ = handler_for_target(to_sv(req.target()));
-    head_ = req.method() == http::verb::head;
+    note_request_line();
   }
   keep_alive_ = false;
   if (ec == http::error::end_of_stream) return do_close();  // the client closed between requests
@@ -135,24 +133,20 @@ void HttpConnection::on_read_error(beast::error_code ec) {
     if (!partial) return do_close();  // idle keep-alive connection: just close
     return do_write(error_reply(408, "request_timeout",
                                 "the request was not received within " +
-                                    std::to_string(ctx_.settings.read_timeout.count()) + " ms",
-                                handler_));
+                                    std::to_string(ctx_.settings.read_timeout.count()) + " ms"));
   }
   if (ec == http::error::body_limit) {
-    return do_write(error_reply(
-        413, "body_too_large",
-        "the body is over the limit of " + std::to_string(ctx_.settings.max_body_bytes) + " bytes",
-        handler_));
+    return do_write(error_reply(413, "body_too_large",
+                                "the body is over the limit of " +
+                                    std::to_string(ctx_.settings.max_body_bytes) + " bytes"));
   }
   if (ec == http::error::header_limit) {
     return do_write(error_reply(431, "header_too_large",
                                 "the request header is over the limit of " +
-                                    std::to_string(ctx_.settings.max_header_bytes) + " bytes",
-                                handler_));
+                                    std::to_string(ctx_.settings.max_header_bytes) + " bytes"));
   }
   if (is_http_error(ec)) {
-    return do_write(
-        error_reply(400, "bad_request", "malformed HTTP request: " + ec.message(), handler_));
+    return do_write(error_reply(400, "bad_request", "malformed HTTP request: " + ec.message()));
   }
   // Reset by the peer, shutdown, ...: nobody to answer. Let the object go.
   if (ec != net::error::operation_aborted)
@@ -167,6 +161,7 @@ void HttpConnection::dispatch_request() {
   req.method = method_;
   req.method_name = std::string(msg.method_string());
   req.target = std::string(msg.target());
+  req.handler = handler_;
   const auto ct = msg.find(http::field::content_type);
   if (ct != msg.end()) {
     req.has_content_type = true;
@@ -204,26 +199,21 @@ void HttpConnection::do_write(Reply&& reply) {
     res->prepare_payload();
   }
 
-  // The one ring record of this request.
-  ring::RecordFields& f = reply.record;
-  f.timestamp_ns = wall_clock_ns();
-  f.request_id =
-      request_id_ != 0 ? request_id_ : ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed);
-  f.latency_total_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started_).count());
-  f.body_bytes = body_bytes_;
-  f.http_status = static_cast<std::uint16_t>(reply.status);
-  f.method = method_;
-  if (reply.status >= 300) f.class_index = -1;
-  f.embedding_count = static_cast<std::uint32_t>(reply.embedding.size());
-  ctx_.sink.write(f, reply.embedding.empty() ? nullptr : reply.embedding.data(),
-                  reply.embedding.size());
+  // The one ring record of this request: the route's part is in it already.
+  RequestRecord& record = reply.record;
+  record.set_request(
+      method_, handler_,
+      request_id_ != 0 ? request_id_ : ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed),
+      body_bytes_);
+  record.finish(reply.status, started_, Clock::now());
+  ctx_.sink.write(record.fields(), record.embedding().data(), record.embedding().size());
   if (reply.status >= 500) {
-    spdlog::warn("{} {} -> {} ({})", ring::method_label(method_), ring::handler_label(f.handler),
+    spdlog::warn("{} {} -> {} ({})", ring::method_label(method_), ring::handler_label(handler_),
                  reply.status, res->body().substr(0, 200));
   } else {
     spdlog::debug("{} {} -> {} in {:.3f} ms", ring::method_label(method_),
-                  ring::handler_label(f.handler), reply.status, f.latency_total_ns / 1e6);
+                  ring::handler_label(handler_), reply.status,
+                  record.fields().latency_total_ns / 1e6);
   }
 
   response_ = std::move(res);

@@ -43,6 +43,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void on_read_header(boost::beast::error_code ec, std::size_t bytes);
   void on_read_body(boost::beast::error_code ec, std::size_t bytes);
   void on_read_error(boost::beast::error_code ec);
+  // Method, route and HEAD-ness from the parsed request line.
+  void note_request_line();
   void dispatch_request();
   void on_reply(Reply&& reply);
   void do_write(Reply&& reply);

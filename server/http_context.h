@@ -11,11 +11,12 @@
 
 namespace driftwatch::server {
 
+// The HTTP limits; no defaults here, ServerOptions holds them.
 struct HttpSettings {
-  std::uint64_t max_body_bytes = 8ull << 20;
-  std::uint32_t max_header_bytes = 16384;
-  std::chrono::milliseconds read_timeout{15000};
-  std::uint32_t max_connections = 1024;
+  std::uint64_t max_body_bytes;
+  std::uint32_t max_header_bytes;
+  std::chrono::milliseconds read_timeout;
+  std::uint32_t max_connections;
 };
 
 struct HttpContext {

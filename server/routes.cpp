@@ -8,21 +8,12 @@
 #include "server/json_util.h"
 #include "server/predict_request.h"
 #include "server/preprocess.h"
+#include "shared/ring/route_table.h"
 
 namespace driftwatch::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
-}
-
-std::string_view path_of(std::string_view target) {
-  const auto q = target.find_first_of("?#");
-  return q == std::string_view::npos ? target : target.substr(0, q);
-}
 
 bool is_json_media_type(std::string_view ct) {
   const auto semi = ct.find(';');
@@ -37,45 +28,20 @@ bool is_json_media_type(std::string_view ct) {
          lower.rfind("application/", 0) == 0;
 }
 
-Reply method_not_allowed(const HttpRequest& req, ring::Handler h, const char* allow) {
+Reply method_not_allowed(const HttpRequest& req, const char* allow) {
   Reply r = error_reply(405, "method_not_allowed",
                         "method " + req.method_name + " is not allowed on " +
-                            std::string(path_of(req.target)) + "; use " + allow,
-                        h);
+                            std::string(ring::target_path(req.target)) + "; use " + allow);
   r.headers.emplace_back("Allow", allow);
   return r;
 }
 
 }  // namespace
 
-ring::Method method_from_string(std::string_view m) {
-  if (m == "GET") return ring::Method::kGet;
-  if (m == "POST") return ring::Method::kPost;
-  if (m == "HEAD") return ring::Method::kHead;
-  if (m == "PUT") return ring::Method::kPut;
-  if (m == "DELETE") return ring::Method::kDelete;
-  if (m == "OPTIONS") return ring::Method::kOptions;
-  if (m == "PATCH") return ring::Method::kPatch;
-  return ring::Method::kOther;
-}
-
-ring::Handler handler_for_target(std::string_view target) {
-  const std::string_view p = path_of(target);
-  if (p == "/predict") return ring::Handler::kPredict;
-  if (p == "/healthz") return ring::Handler::kHealthz;
-  if (p == "/readyz") return ring::Handler::kReadyz;
-  if (p == "/model") return ring::Handler::kModel;
-  if (p == "/" || p == "/index.html") return ring::Handler::kIndex;
-  return ring::Handler::kNone;
-}
-
-Reply error_reply(unsigned status, std::string_view code, std::string_view detail,
-                  ring::Handler handler) {
+Reply error_reply(unsigned status, std::string_view code, std::string_view detail) {
   Reply r;
   r.status = status;
   r.body = json_error(code, detail);
-  r.record.handler = handler;
-  r.record.class_index = -1;
   return r;
 }
 
@@ -84,47 +50,42 @@ Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool,
     : limits_(limits), model_(model), pool_(pool), sink_(sink) {}
 
 void Router::handle(HttpRequest&& req, ReplyCallback done) {
-  const ring::Handler h = handler_for_target(req.target);
   const bool get_like = req.method == ring::Method::kGet || req.method == ring::Method::kHead;
-  switch (h) {
+  switch (req.handler) {
     case ring::Handler::kNone: {
-      std::string path(path_of(req.target));
+      std::string path(ring::target_path(req.target));
       if (path == "/metrics") {
         done(error_reply(404, "not_found",
                          "infer-server has no /metrics: drift-exporter serves them (default "
-                         "http://127.0.0.1:9400/metrics), read from this server's ring",
-                         h));
+                         "http://127.0.0.1:9400/metrics), read from this server's ring"));
         return;
       }
       if (path.size() > 200) path = path.substr(0, 200) + "...";
       done(error_reply(404, "not_found",
                        "no route for " + path +
                            "; the routes are POST /predict, GET /, "
-                           "GET /healthz, GET /readyz and GET /model",
-                       h));
+                           "GET /healthz, GET /readyz and GET /model"));
       return;
     }
     case ring::Handler::kPredict:
       break;
     case ring::Handler::kHealthz:
-      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      if (!get_like) return done(method_not_allowed(req, "GET, HEAD"));
       {
         Reply r;
-        r.record.handler = h;
         r.body = "{\"status\":\"ok\"}";
         return done(std::move(r));
       }
     case ring::Handler::kReadyz:
-      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      if (!get_like) return done(method_not_allowed(req, "GET, HEAD"));
       return done(readiness());
     case ring::Handler::kModel:
-      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      if (!get_like) return done(method_not_allowed(req, "GET, HEAD"));
       return done(model_info());
     case ring::Handler::kIndex:
-      if (!get_like) return done(method_not_allowed(req, h, "GET, HEAD"));
+      if (!get_like) return done(method_not_allowed(req, "GET, HEAD"));
       {
         Reply r;
-        r.record.handler = h;
         r.content_type = "text/html; charset=utf-8";
         r.body = kUploadPageHtml;
         return done(std::move(r));
@@ -132,15 +93,14 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
   }
 
   // POST /predict
-  if (req.method != ring::Method::kPost) return done(method_not_allowed(req, h, "POST"));
+  if (req.method != ring::Method::kPost) return done(method_not_allowed(req, "POST"));
   if (req.has_content_type && !is_json_media_type(req.content_type)) {
-    return done(error_reply(
-        415, "unsupported_media_type",
-        "content type '" + req.content_type.substr(0, 100) + "' is not JSON; send application/json",
-        h));
+    return done(error_reply(415, "unsupported_media_type",
+                            "content type '" + req.content_type.substr(0, 100) +
+                                "' is not JSON; send application/json"));
   }
   if (model_.get() == nullptr) {
-    Reply r = error_reply(503, "model_loading", "the model is still loading; retry shortly", h);
+    Reply r = error_reply(503, "model_loading", "the model is still loading; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return done(std::move(r));
   }
@@ -150,16 +110,15 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
     try {
       r = predict(*shared);
     } catch (const std::exception& e) {
-      r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what(),
-                      ring::Handler::kPredict);
+      r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what());
     } catch (...) {
-      r = error_reply(500, "internal_error", "inference failed", ring::Handler::kPredict);
+      r = error_reply(500, "internal_error", "inference failed");
     }
     done(std::move(r));
   });
   if (!queued) {
     Reply r = error_reply(503, "overloaded",
-                          "all inference threads are busy and the queue is full; retry shortly", h);
+                          "all inference threads are busy and the queue is full; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     done(std::move(r));
   }
@@ -167,10 +126,9 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
 
 Reply Router::predict(const HttpRequest& req) const {
   const Clock::time_point t0 = Clock::now();
-  const ring::Handler h = ring::Handler::kPredict;
   auto fail = [&](unsigned status, std::string_view code, std::string_view detail) {
-    Reply r = error_reply(status, code, detail, h);
-    r.record.latency_preprocess_ns = ns_between(t0, Clock::now());
+    Reply r = error_reply(status, code, detail);
+    r.record.set_preprocess(t0, Clock::now());
     return r;
   };
   const ModelRunner* model = model_.get();
@@ -195,7 +153,7 @@ Reply Router::predict(const HttpRequest& req) const {
   if (!finite(out.probabilities) || !finite(out.embedding)) {
     Reply r =
         fail(500, "non_finite_output", "the model returned NaN or infinite values for this input");
-    r.record.latency_inference_ns = ns_between(t1, t2);
+    r.record.set_inference(t1, t2);
     return r;
   }
 
@@ -210,17 +168,9 @@ Reply Router::predict(const HttpRequest& req) const {
 
   const auto& names = model->config().class_names;
   Reply r;
-  r.record.handler = h;
-  r.record.latency_preprocess_ns = ns_between(t0, t1);
-  r.record.latency_inference_ns = ns_between(t1, t2);
-  r.record.class_index = static_cast<std::int32_t>(order[0]);
-  r.record.confidence = p[order[0]];
-  r.record.top_k_count = static_cast<std::uint32_t>(k);
-  for (std::size_t i = 0; i < k; ++i) {
-    r.record.top_k_class[i] = static_cast<std::int32_t>(order[i]);
-    r.record.top_k_prob[i] = p[order[i]];
-  }
-  r.embedding = std::move(out.embedding);
+  r.record.set_preprocess(t0, t1);
+  r.record.set_inference(t1, t2);
+  r.record.set_prediction(p, order, k, std::move(out.embedding));
 
   std::string& b = r.body;
   b.reserve(256 + 64 * k);
@@ -245,25 +195,22 @@ Reply Router::predict(const HttpRequest& req) const {
   b += std::to_string(req.request_id);
   b += ",\"latency_ms\":";
   const auto since = req.received == Clock::time_point{} ? t0 : req.received;
-  append_json_number(b, std::round(ns_between(since, t2) / 1e3) / 1e3);
+  append_json_number(
+      b, std::round(std::chrono::duration<double, std::micro>(t2 - since).count()) / 1e3);
   b += '}';
   return r;
 }
 
 Reply Router::readiness() const {
   if (draining_.load(std::memory_order_relaxed))
-    return error_reply(503, "draining", "shutting down: finishing requests, take no new ones",
-                       ring::Handler::kReadyz);
+    return error_reply(503, "draining", "shutting down: finishing requests, take no new ones");
   if (model_.get() == nullptr) {
-    Reply r =
-        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kReadyz);
+    Reply r = error_reply(503, "model_loading", "the model is still loading");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  if (!sink_.ready())
-    return error_reply(503, "ring_not_open", "the ring is not open yet", ring::Handler::kReadyz);
+  if (!sink_.ready()) return error_reply(503, "ring_not_open", "the ring is not open yet");
   Reply r;
-  r.record.handler = ring::Handler::kReadyz;
   r.body = "{\"status\":\"ready\"}";
   return r;
 }
@@ -271,14 +218,12 @@ Reply Router::readiness() const {
 Reply Router::model_info() const {
   const ModelRunner* m = model_.get();
   if (m == nullptr) {
-    Reply r =
-        error_reply(503, "model_loading", "the model is still loading", ring::Handler::kModel);
+    Reply r = error_reply(503, "model_loading", "the model is still loading");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
   const ModelConfig& c = m->config();
   Reply r;
-  r.record.handler = ring::Handler::kModel;
   std::string& b = r.body;
   b = "{\"name\":";
   append_json_string(b, c.name);

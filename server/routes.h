@@ -23,14 +23,16 @@
 #include "server/inference_pool.h"
 #include "server/model_runner.h"
 #include "server/record_sink.h"
+#include "server/request_record.h"
 #include "shared/ring/ring_layout.h"
 
 namespace driftwatch::server {
 
 struct HttpRequest {
   ring::Method method = ring::Method::kOther;
-  std::string method_name;  // as sent, for messages
-  std::string target;       // path and query
+  std::string method_name;                       // as sent, for messages
+  std::string target;                            // path and query
+  ring::Handler handler = ring::Handler::kNone;  // the route of `target` (ring/route_table.h)
   bool has_content_type = false;
   std::string content_type;
   std::string body;
@@ -45,10 +47,9 @@ struct Reply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this reply
-  // The ring record; the connection adds timestamp, total latency, status,
-  // method, body size and request id when it sends the reply.
-  ring::RecordFields record;
-  std::vector<float> embedding;
+  // What the route adds to the request's ring record (latency parts, and a
+  // prediction's class, top-k and embedding); the connection adds the rest.
+  RequestRecord record;
 };
 
 using ReplyCallback = std::function<void(Reply&&)>;
@@ -67,19 +68,16 @@ class ModelSlot {
   std::atomic<const ModelRunner*> ptr_{nullptr};
 };
 
+// The limits the routes apply; no defaults here, ServerOptions holds them.
 struct RouteLimits {
-  std::uint64_t max_pixels = 40'000'000;
+  std::uint64_t max_pixels;
   // Decode large JPEGs at 1/2..1/8 scale in the DCT domain (--jpeg-dct-scaling);
   // off: the exact PIL-compatible path.
-  bool jpeg_dct_scaling = false;
+  bool jpeg_dct_scaling;
 };
 
-ring::Method method_from_string(std::string_view m);
-ring::Handler handler_for_target(std::string_view target);
-
-// An error reply: JSON {"error", "detail"} and a record with class -1.
-Reply error_reply(unsigned status, std::string_view code, std::string_view detail,
-                  ring::Handler handler);
+// An error reply: JSON {"error", "detail"}; its record gets no class.
+Reply error_reply(unsigned status, std::string_view code, std::string_view detail);
 
 class Router {
  public:

@@ -1,5 +1,6 @@
 // The route handlers without a network: a request in, a reply and its record
-// out.
+// out. Which handler a record names is the connection's one route-table
+// lookup (tests/shared/ring/route_table_test.cpp); the routes add the rest.
 #include "server/routes.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include "server/preprocess.h"
 #include "shared/common/base64.h"
+#include "shared/ring/route_table.h"
 #include "tests/server/support/test_images.h"
 #include "tests/server/support/test_models.h"
 
@@ -39,9 +41,10 @@ class RoutesTest : public ::testing::Test {
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
              const char* content_type = "application/json") {
     HttpRequest req;
-    req.method = method_from_string(method);
+    req.method = ring::method_from_name(method);
     req.method_name = method;
     req.target = target;
+    req.handler = ring::handler_for_target(target);  // what the connection looks up
     if (content_type) {
       req.has_content_type = true;
       req.content_type = content_type;
@@ -69,7 +72,7 @@ class RoutesTest : public ::testing::Test {
   ModelSlot model_;
   InferencePool pool_{1, 4};
   RecordSink sink_{false};
-  Router router_{RouteLimits{1'000'000}, model_, pool_, sink_};
+  Router router_{RouteLimits{1'000'000, false}, model_, pool_, sink_};
 };
 dwtest::TempDir* RoutesTest::tmp_ = nullptr;
 std::string* RoutesTest::dir_ = nullptr;
@@ -80,8 +83,7 @@ TEST_F(RoutesTest, AnswersModelLoadingUntilTheModelIsSet) {
   Reply r = call("POST", "/predict", "{}");
   EXPECT_EQ(r.status, 503u);
   EXPECT_EQ(error_code(r), "model_loading");
-  EXPECT_EQ(r.record.handler, ring::Handler::kPredict);
-  EXPECT_EQ(r.record.class_index, -1);
+  EXPECT_EQ(r.record.fields().class_index, -1);
   EXPECT_EQ(call("GET", "/readyz").status, 503u);
   EXPECT_EQ(call("GET", "/model").status, 503u);
   EXPECT_EQ(call("GET", "/healthz").status, 200u);
@@ -94,7 +96,6 @@ TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
   Reply r = call("GET", "/nope?x=1");
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(error_code(r), "not_found");
-  EXPECT_EQ(r.record.handler, ring::Handler::kNone);
   r = call("GET", "/predict");
   EXPECT_EQ(r.status, 405u);
   EXPECT_EQ(error_code(r), "method_not_allowed");
@@ -102,7 +103,6 @@ TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
   EXPECT_EQ(r.headers[0].second, "POST");
   r = call("DELETE", "/healthz");
   EXPECT_EQ(r.status, 405u);
-  EXPECT_EQ(r.record.handler, ring::Handler::kHealthz);
   r = call("POST", "/predict", "{}", "text/plain");
   EXPECT_EQ(r.status, 415u);
   EXPECT_EQ(error_code(r), "unsupported_media_type");
@@ -116,7 +116,6 @@ TEST_F(RoutesTest, RoutesMethodsAndContentTypes) {
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(r.content_type.find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("id=\"prediction\""), std::string::npos);
-  EXPECT_EQ(r.record.handler, ring::Handler::kIndex);
   r = call("GET", "/model");
   EXPECT_NE(r.body.find("\"embedding_dim\":16"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"embedding_source\":\"embed_head\""), std::string::npos) << r.body;
@@ -148,9 +147,8 @@ TEST_F(RoutesTest, MapsEveryBadBodyToItsError) {
     const Reply r = call("POST", "/predict", c.body);
     EXPECT_EQ(r.status, 422u) << c.body.substr(0, 40);
     EXPECT_EQ(error_code(r), c.code) << c.body.substr(0, 40);
-    EXPECT_EQ(r.record.class_index, -1);
-    EXPECT_EQ(r.record.handler, ring::Handler::kPredict);
-    EXPECT_TRUE(r.embedding.empty());
+    EXPECT_EQ(r.record.fields().class_index, -1);
+    EXPECT_TRUE(r.record.embedding().empty());
   }
 }
 
@@ -165,17 +163,18 @@ TEST_F(RoutesTest, PredictAnswersWithTheModelsTopClassAndRecordsIt) {
   const auto direct = dwtest::run_direct(*dir_ + "/m.pt", x, 1, 28, 28);
   const auto best = std::max_element(direct.probabilities.begin(), direct.probabilities.end()) -
                     direct.probabilities.begin();
-  EXPECT_EQ(r.record.class_index, best);
-  EXPECT_NEAR(r.record.confidence, direct.probabilities[best], 1e-5);
-  EXPECT_EQ(r.record.top_k_count, 5u);
-  EXPECT_EQ(r.record.top_k_class[0], best);
-  for (int i = 1; i < 5; ++i) EXPECT_LE(r.record.top_k_prob[i], r.record.top_k_prob[i - 1]);
-  ASSERT_EQ(r.embedding.size(), 16u);
+  EXPECT_EQ(r.record.fields().class_index, best);
+  EXPECT_NEAR(r.record.fields().confidence, direct.probabilities[best], 1e-5);
+  EXPECT_EQ(r.record.fields().top_k_count, 5u);
+  EXPECT_EQ(r.record.fields().top_k_class[0], best);
+  for (int i = 1; i < 5; ++i)
+    EXPECT_LE(r.record.fields().top_k_prob[i], r.record.fields().top_k_prob[i - 1]);
+  ASSERT_EQ(r.record.embedding().size(), 16u);
   for (std::size_t i = 0; i < 16; ++i)
-    EXPECT_NEAR(r.embedding[i], direct.embedding[i],
+    EXPECT_NEAR(r.record.embedding()[i], direct.embedding[i],
                 1e-5 * std::max(1.0f, std::abs(direct.embedding[i])));
-  EXPECT_GT(r.record.latency_preprocess_ns, 0u);
-  EXPECT_GT(r.record.latency_inference_ns, 0u);
+  EXPECT_GT(r.record.fields().latency_preprocess_ns, 0u);
+  EXPECT_GT(r.record.fields().latency_inference_ns, 0u);
   EXPECT_NE(r.body.find("\"request_id\":42"), std::string::npos);
   EXPECT_NE(r.body.find("\"prediction\":"), std::string::npos);
 }
@@ -198,6 +197,7 @@ TEST_F(RoutesTest, AFullQueueAnswers503AtOnce) {
   req.method = ring::Method::kPost;
   req.method_name = "POST";
   req.target = "/predict";
+  req.handler = ring::Handler::kPredict;
   req.body = "{}";
   router_.handle(std::move(req), [&p](Reply&& r) { p.set_value(std::move(r)); });
   auto f = p.get_future();
@@ -246,10 +246,10 @@ TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
     ASSERT_TRUE(r.status == 200 || r.status == 422) << r.status << " " << r.body;
     if (r.status == 200) {
       ++ok;
-      ASSERT_EQ(r.embedding.size(), 16u);
+      ASSERT_EQ(r.record.embedding().size(), 16u);
     } else {
       ASSERT_FALSE(error_code(r).empty());
-      ASSERT_EQ(r.record.class_index, -1);
+      ASSERT_EQ(r.record.fields().class_index, -1);
     }
   }
   EXPECT_GT(ok, 10);

@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <thread>
 
 #include "server/image.h"
@@ -98,8 +100,15 @@ class ServerTest : public ::testing::Test {
     if (std::find(extra.begin(), extra.end(), "--drain-ms") == extra.end())
       extra.insert(extra.end(), {"--drain-ms", "0"});
     args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ServerProcess>(DW_INFER_SERVER, args,
-                                              output_dir() + "/" + test_name() + ".log");
+    std::string binary = DW_INFER_SERVER;
+    if (fd_limit_ > 0) {  // through a shell that lowers RLIMIT_NOFILE first
+      args.insert(
+          args.begin(),
+          {"-c", "ulimit -n " + std::to_string(fd_limit_) + " && exec \"$0\" \"$@\"", binary});
+      binary = "/bin/sh";
+    }
+    server_ =
+        std::make_unique<ServerProcess>(binary, args, output_dir() + "/" + test_name() + ".log");
     ASSERT_TRUE(server_->started()) << server_->log();
     ASSERT_TRUE(server_->wait_ready()) << server_->log();
   }
@@ -194,6 +203,7 @@ class ServerTest : public ::testing::Test {
   }
 
   std::string dir_, model_, config_, ring_;
+  int fd_limit_ = 0;  // RLIMIT_NOFILE for the server; 0: inherited
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<ring::RingReader> reader_;
 };
@@ -608,6 +618,61 @@ TEST_F(ServerTest, SigtermDrainsReadinessFirstThenStopsWithoutFailingARequest) {
   EXPECT_EQ(rc, 0);
   EXPECT_GT(answered.load(), 0);
   EXPECT_EQ(failed.load(), 0);
+}
+
+namespace {
+
+// utime + stime of `pid` in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string x; fields >> x;) f.push_back(x);
+  return f.size() > 12 ? std::stol(f[11]) + std::stol(f[12]) : -1;
+}
+
+}  // namespace
+
+// The shared accept loop's back-off, as drift-exporter's twin test checks it:
+// at `ulimit -n 24` with 40 clients the accepts fail with EMFILE; the server
+// must neither spin nor log every failure, and must accept again once
+// descriptors are free.
+TEST_F(ServerTest, OutOfFileDescriptorsItBacksOffCountsAndLogsRarely) {
+  fd_limit_ = 24;
+  start(dwtest::ModelKind::kEmbedHead);
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  const long ticks_before = cpu_ticks(server_->pid());
+  for (int i = 0; i < 40; ++i) {
+    auto c = std::make_unique<HttpClient>(server_->port());
+    if (c->connected()) clients.push_back(std::move(c));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const long ticks = cpu_ticks(server_->pid()) - ticks_before;
+  clients.clear();  // descriptors free again: the server accepts again
+  std::optional<HttpResponse> health;
+  for (int i = 0; i < 100 && !(health && health->status == 200); ++i) {
+    HttpClient c(server_->port());
+    health = c.request("GET", "/healthz");
+    if (!health) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(health && health->status == 200);
+  EXPECT_LT(ticks, ::sysconf(_SC_CLK_TCK)) << "more than 1 s of CPU in 3 s";
+  ASSERT_EQ(server_->stop(), 0) << server_->log();
+  const std::string log = server_->log();
+  server_.reset();
+  std::size_t lines = 0;
+  for (std::size_t at = log.find("http accept"); at != std::string::npos;
+       at = log.find("http accept", at + 1))
+    ++lines;
+  EXPECT_GE(lines, 1u) << log;
+  EXPECT_LE(lines, 2u) << log;
+  // 3 s of failures at a back-off up to 1 s: a handful, not thousands.
+  const auto at = log.find(" failed accepts");
+  ASSERT_NE(at, std::string::npos) << log;
+  const long errors = std::stol(log.substr(log.rfind(' ', at - 1) + 1));
+  EXPECT_GT(errors, 0);
+  EXPECT_LT(errors, 100);
 }
 
 TEST_F(ServerTest, MetricsPathSaysWhereTheMetricsAre) {
