@@ -1,5 +1,7 @@
 #include "shared/ring/route_table.h"
 
+#include <cstddef>
+
 namespace driftwatch::ring {
 namespace {
 
@@ -28,6 +30,15 @@ constexpr MethodName kMethods[] = {
 // The label of Method::kOther, and of any byte that names no method.
 constexpr char kOtherMethodLabel[] = "OTHER";
 
+// The first entry of `table` that `match` accepts, or null.
+template <typename Entry, std::size_t N, typename Match>
+const Entry* find_entry(const Entry (&table)[N], Match match) {
+  for (const Entry& e : table) {
+    if (match(e)) return &e;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string_view target_path(std::string_view target) {
@@ -37,31 +48,23 @@ std::string_view target_path(std::string_view target) {
 
 Handler handler_for_target(std::string_view target) {
   const std::string_view path = target_path(target);
-  for (const Route& r : kRoutes) {
-    if (path == r.path) return r.handler;
-  }
-  return Handler::kNone;
+  const Route* r = find_entry(kRoutes, [&](const Route& e) { return path == e.path; });
+  return r != nullptr ? r->handler : Handler::kNone;
 }
 
 const char* handler_label(Handler h) {
-  for (const Route& r : kRoutes) {
-    if (r.handler == h) return r.path;
-  }
-  return kNoRouteLabel;
+  const Route* r = find_entry(kRoutes, [&](const Route& e) { return e.handler == h; });
+  return r != nullptr ? r->path : kNoRouteLabel;
 }
 
 Method method_from_name(std::string_view name) {
-  for (const MethodName& m : kMethods) {
-    if (name == m.name) return m.method;
-  }
-  return Method::kOther;
+  const MethodName* m = find_entry(kMethods, [&](const MethodName& e) { return name == e.name; });
+  return m != nullptr ? m->method : Method::kOther;
 }
 
 const char* method_label(Method m) {
-  for (const MethodName& entry : kMethods) {
-    if (entry.method == m) return entry.name;
-  }
-  return kOtherMethodLabel;
+  const MethodName* e = find_entry(kMethods, [&](const MethodName& x) { return x.method == m; });
+  return e != nullptr ? e->name : kOtherMethodLabel;
 }
 
 }  // namespace driftwatch::ring
