@@ -1,6 +1,7 @@
-// The route handlers: a request in, a reply plus its ring record out. They
-// never see a socket (the connection class does the HTTP), so they can be
-// tested without a network.
+// The route handlers: a request in, a reply plus the route's part of its ring
+// record out (RequestRecord). They never see a socket (the connection class
+// does the HTTP and looks the route up), so they can be tested without a
+// network.
 //
 // POST /predict runs on the inference pool: body parse, base64, image decode,
 // preprocessing and the model, so a slow model or a large image never stalls
@@ -30,9 +31,11 @@ namespace driftwatch::server {
 
 struct HttpRequest {
   ring::Method method = ring::Method::kOther;
-  std::string method_name;                       // as sent, for messages
-  std::string target;                            // path and query
-  ring::Handler handler = ring::Handler::kNone;  // the route of `target` (ring/route_table.h)
+  std::string method_name;  // as sent, for messages
+  std::string target;       // path and query
+  // The route of `target`, looked up once by the connection
+  // (shared/ring/route_table.h); handle() dispatches on it.
+  ring::Handler handler = ring::Handler::kNone;
   bool has_content_type = false;
   std::string content_type;
   std::string body;
