@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "exporter/drift/calibrate_or_load.h"
 #include "exporter/drift/embedding_check.h"
 #include "exporter/saved_reference.h"
 #include "shared/common/json_string.h"
@@ -199,7 +200,6 @@ void DriftMonitor::start_calibration(std::vector<float> reference, std::size_t r
   calibration_thread_ = std::thread([this, reference = std::move(reference), rows, dim] {
     drift::OnlineMmdOptions o;
     o.params = options_.params;
-    o.cache_path = options_.cache_path;
     std::size_t next_log = 10;
     o.progress = [this, &next_log](std::size_t done, std::size_t total) {
       if (stop_.load(std::memory_order_relaxed)) throw CalibrationCancelled{};
@@ -218,7 +218,8 @@ void DriftMonitor::start_calibration(std::vector<float> reference, std::size_t r
     std::unique_ptr<drift::DriftDetector> detector;
     std::string error;
     try {
-      detector = drift::make_detector(options_.detector, reference.data(), rows, dim, o);
+      detector = drift::calibrate_or_load(options_.detector, reference.data(), rows, dim, o,
+                                          options_.cache_path);
     } catch (const CalibrationCancelled&) {
       return;
     } catch (const std::exception& e) {

@@ -1,5 +1,5 @@
-// The interface drift_monitor, mmd-replay and the benches step through, so the
-// detector is a choice (--detector) rather than a special case:
+// The interface the exporter's drift stage, mmd-replay and the benches step
+// through, so the detector is a choice (--detector) rather than a special case:
 //
 //   mmd        OnlineMmd (online_mmd.h): alibi-detect's MMDDriftOnline, exact.
 //   mmd-multi  MultiWindowMmd (multi_window_mmd.h): several windows at once,
@@ -9,6 +9,10 @@
 // it is compared with, and is_drift = statistic > threshold, with the same
 // false-step rate 1/ert, so metrics, rules and the sustained-drift layer read
 // the same for all of them.
+//
+// Detectors are pure maths: no files, no logging. Their thresholds come from
+// a bootstrap over the reference at construction, or from a Calibration made
+// earlier (calibrate_or_load.h reads and writes the thresholds cache).
 //
 // Thread contract: as the implementations: not thread-safe, one thread.
 #pragma once
@@ -25,6 +29,16 @@
 namespace driftwatch::drift {
 
 struct OnlineMmdOptions;
+
+// What a bootstrap calibration produced, enough to build the same detector
+// again without one (the thresholds cache stores it).
+struct Calibration {
+  std::vector<float> sigmas;       // bandwidths as given to RbfKernel (before exp(log))
+  std::vector<double> thresholds;  // one per time offset
+  // Detectors other than mmd: their per-window standardization (mean, then
+  // scale, per window). Empty for mmd.
+  std::vector<double> standardization;
+};
 
 class DriftDetector {
  public:
@@ -47,7 +61,10 @@ class DriftDetector {
   // One threshold per time offset 0..window_size()-1, the last one for later steps.
   virtual const std::vector<double>& thresholds() const = 0;
   virtual const std::vector<float>& sigmas() const = 0;
+  // True when built from a given Calibration (a cache hit) rather than a bootstrap.
   virtual bool calibration_from_cache() const = 0;
+  // The calibration in use, to build the same detector again.
+  virtual Calibration calibration() const = 0;
 };
 
 // The names make_detector() accepts, default first: {"mmd", "mmd-multi"}.
@@ -61,9 +78,10 @@ std::string detector_names_text();
 void validate_detector_params(const std::string& name, const MmdParams& params,
                               std::size_t n_reference);
 
-// Builds (and calibrates, or loads from the cache) the detector `name` over
-// `reference` [rows, dim]. Throws std::invalid_argument for an unknown name
-// (listing the names) and whatever the detector's constructor throws.
+// Builds the detector `name` over `reference` [rows, dim], calibrating it by
+// bootstrap unless options.calibration is given. Throws std::invalid_argument
+// for an unknown name (listing the names) and whatever the detector's
+// constructor throws.
 std::unique_ptr<DriftDetector> make_detector(const std::string& name, const float* reference,
                                              std::size_t rows, std::size_t dim,
                                              const OnlineMmdOptions& options);

@@ -1,5 +1,7 @@
 // The parameters of the online MMD detector, named as in alibi-detect's
-// MMDDriftOnline.
+// MMDDriftOnline, and the one place they are validated: drift-exporter's
+// config, its drift stage, mmd-replay and the detectors all call
+// validate_mmd_params().
 #pragma once
 
 #include <cstddef>
@@ -24,10 +26,14 @@ struct MmdParams {
   std::uint64_t seed = 0;
 };
 
-// Throws std::invalid_argument with a one-line reason when the parameters
-// cannot work with a reference of `n_reference` rows: the statistic needs
-// W >= 2 and a sub-reference of N - (2W - 1) >= 2 rows, the quantile needs
-// ert > 1 and n_bootstraps >= 2.
+// Throws std::invalid_argument with a one-line reason naming the parameter
+// by its flag (--window, --ert, --n-bootstraps, --sigma) when the parameters
+// cannot work with any reference: the statistic needs W >= 2, the quantile
+// ert > 1 (finite) and n_bootstraps >= 2, the kernel positive finite sigmas.
+void validate_mmd_params(const MmdParams& params);
+
+// As above, and a reference of `n_reference` rows must leave a sub-reference
+// of N - (2W - 1) >= 2 rows.
 void validate_mmd_params(const MmdParams& params, std::size_t n_reference);
 
 // The reference rows left for the sub-reference window: N - (2W - 1).

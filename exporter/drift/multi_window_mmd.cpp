@@ -10,12 +10,10 @@
 #include <string>
 
 #include "exporter/drift/mmd_params.h"
-#include "exporter/drift/threshold_cache.h"
 
 namespace driftwatch::drift {
 namespace {
 
-constexpr std::size_t kMaxBatch = 256;
 constexpr std::size_t kMaxSplitAttempts = 10000;
 // The split draws from its own stream (as mmd's), so a cache hit leaves it unchanged.
 constexpr std::uint64_t kSplitStream = 0x6d756c74692d7370ULL;  // "multi-sp"
@@ -36,6 +34,16 @@ void validate_windows(const std::vector<std::size_t>& windows, std::size_t rows)
 }
 
 }  // namespace
+
+MmdParams multi_window_params(const MmdParams& params, const std::vector<std::size_t>& windows) {
+  MmdParams longest = params;
+  longest.window_size = windows.back();
+  return longest;
+}
+
+PermutationSource multi_window_bootstrap_source(std::size_t rows, std::uint64_t seed) {
+  return PermutationSource::seeded(rows, seed);
+}
 
 std::vector<std::size_t> default_multi_windows(std::size_t window) {
   std::vector<std::size_t> w;
@@ -59,15 +67,7 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
   const std::size_t etw = 2 * m - 1;
   const std::size_t rw = n - etw;
   const float* k = kernel.values.data();
-
-  std::vector<double> offdiag_row_sums(n);
-  double offdiag_total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (std::size_t j = 0; j < n; ++j) s += k[i * n + j];
-    offdiag_row_sums[i] = s - k[i * n + i];
-    offdiag_total += offdiag_row_sums[i];
-  }
+  const OffDiagonalSums offdiag = off_diagonal_sums(kernel);
   const double xx_norm = 1.0 / (static_cast<double>(rw) * static_cast<double>(rw - 1));
   std::vector<double> yy_norm(nw), xy_norm(nw);
   for (std::size_t j = 0; j < nw; ++j) {
@@ -104,36 +104,16 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
     for (std::size_t a = 0; a < etw; ++a) {
       const double row_sum = block_row_sums[a];
       block_offdiag += row_sum;
-      const double cross = offdiag_row_sums[static_cast<std::size_t>(y[a])] - row_sum;
+      const double cross = offdiag.rows[static_cast<std::size_t>(y[a])] - row_sum;
       cross_total += cross;
       col_prefix[a + 1] = col_prefix[a] + cross;
     }
-    const double xx_mean = (offdiag_total - block_offdiag - 2.0 * cross_total) * xx_norm;
+    const double xx_mean = (offdiag.total - block_offdiag - 2.0 * cross_total) * xx_norm;
     double* out = raw.data() + b * m * nw;
     for (std::size_t j = 0; j < nw; ++j) {
-      const std::size_t w_size = windows[j];
-      const std::size_t first = m - w_size;  // window j at offset 0: y[first, m)
-      double yy = 0.0;
-      for (std::size_t a = first; a < m; ++a)
-        for (std::size_t c = first; c < m; ++c)
-          if (a != c) yy += block[a * etw + c];
-      for (std::size_t off = 0; off < m; ++off) {
-        const std::size_t lo = off + first;
-        const std::size_t hi = off + m;
-        const double xy = col_prefix[hi] - col_prefix[lo];
-        out[off * nw + j] = xx_mean + yy * yy_norm[j] - 2.0 * xy * xy_norm[j];
-        if (off + 1 < m) {
-          const double* leaving = block.data() + lo * etw;
-          const double* entering = block.data() + hi * etw;
-          double shared_leaving = 0.0;
-          double shared_entering = 0.0;
-          for (std::size_t c = lo + 1; c < hi; ++c) {
-            shared_leaving += leaving[c];
-            shared_entering += entering[c];
-          }
-          yy += 2.0 * (shared_entering - shared_leaving);
-        }
-      }
+      // Window j at offset 0 is y[m - W_j, m).
+      slide_window_statistics(block.data(), etw, col_prefix.data(), m - windows[j], windows[j], m,
+                              xx_mean, yy_norm[j], xy_norm[j], out + j, nw);
     }
     if (progress && ((b + 1) % progress_every == 0 || b + 1 == n_bootstraps))
       progress(b + 1, n_bootstraps);
@@ -168,24 +148,10 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
           best, (raw[i * nw + j] - result.standardization[j]) / result.standardization[nw + j]);
     combined[i] = best;
   }
-  std::vector<std::size_t> alive(n_bootstraps);
-  for (std::size_t b = 0; b < n_bootstraps; ++b) alive[b] = b;
-  for (std::size_t off = 0; off < m; ++off) {
-    if (alive.size() < 2) {
-      throw std::runtime_error("mmd-multi calibration: only " + std::to_string(alive.size()) +
-                               " bootstrap samples left at offset " + std::to_string(off) +
-                               "; raise n_bootstraps (about 10x ert or more)");
-    }
-    sample.clear();
-    for (std::size_t b : alive) sample.push_back(combined[b * m + off]);
-    const double threshold = quantile_type7(sample, p);
-    result.thresholds.push_back(threshold);
-    result.survivors.push_back(alive.size());
-    std::size_t kept = 0;
-    for (std::size_t b : alive)
-      if (combined[b * m + off] < threshold) alive[kept++] = b;
-    alive.resize(kept);
-  }
+  CalibrationResult survival =
+      survival_thresholds(combined, n_bootstraps, m, p, "mmd-multi calibration", "offset");
+  result.thresholds = std::move(survival.thresholds);
+  result.survivors = std::move(survival.survivors);
   return result;
 }
 
@@ -195,7 +161,6 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
       dim_(dim),
       windows_(std::move(windows)),
       ring_(0),
-      sub_rows_(0),
       reanchor_interval_(options.reanchor_interval),
       kernel_(std::vector<float>{1.0f}) {
   if (dim == 0) throw std::invalid_argument("reference embeddings have dimension 0");
@@ -203,49 +168,29 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
     throw std::invalid_argument(
         "mmd-multi takes no recorded permutations (they replay alibi's mmd)");
   validate_windows(windows_, rows);
-  MmdParams params = options.params;
-  params.window_size = windows_.back();
+  const MmdParams params = multi_window_params(options.params, windows_);
   validate_mmd_params(params, rows);
   ring_ = windows_.back();
-  sub_rows_ = rows - (2 * ring_ - 1);
+  const std::size_t sub_rows = rows - (2 * ring_ - 1);
   const std::size_t nw = windows_.size();
 
-  PermutationSource bootstrap_source = PermutationSource::seeded(rows, params.seed);
-  PermutationSource split_source = PermutationSource::seeded(rows, params.seed ^ kSplitStream);
-
-  std::optional<ThresholdCache> cache;
-  std::uint64_t key = 0;
-  std::optional<CachedCalibration> cached;
-  if (!options.cache_path.empty()) {
-    cache.emplace(options.cache_path);
-    key = detector_calibration_key(reference, rows, dim, params, bootstrap_source.fingerprint(),
-                                   name(), windows_);
-    cached = cache->load(key);
-    if (cached && (cached->thresholds.size() != ring_ || cached->sigmas.empty() ||
-                   cached->standardization.size() != 2 * nw ||
-                   (!params.sigmas.empty() && cached->sigmas != params.sigmas))) {
-      cached.reset();
-    }
-  }
+  const std::optional<Calibration>& given = options.calibration;
   const ReferenceKernel kernel_matrix =
-      reference_kernel_matrix(reference, rows, dim, cached ? cached->sigmas : params.sigmas);
+      reference_kernel_matrix(reference, rows, dim, given ? given->sigmas : params.sigmas);
   kernel_ = RbfKernel(kernel_matrix.sigmas);
-  if (cached) {
-    thresholds_ = cached->thresholds;
-    standardization_ = cached->standardization;
+  if (given) {
+    thresholds_ = given->thresholds;
+    standardization_ = given->standardization;
     from_cache_ = true;
   } else {
+    PermutationSource bootstrap_source = multi_window_bootstrap_source(rows, params.seed);
     MultiWindowCalibration c =
         calibrate_multi_window(kernel_matrix, windows_, params.ert, bootstrap_source,
                                params.n_bootstraps, options.progress);
     thresholds_ = std::move(c.thresholds);
     standardization_ = std::move(c.standardization);
-    if (cache)
-      cache->store(key, CachedCalibration{kernel_matrix.sigmas, thresholds_, standardization_});
   }
 
-  sub_ref_.resize(sub_rows_ * dim_);
-  sub_ref_norms_.resize(sub_rows_);
   ring_rows_.resize(ring_ * dim_);
   ring_norms_.resize(ring_);
   ring_kernel_.assign(ring_ * ring_, 0.0f);
@@ -254,19 +199,18 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
   window_sums_.assign(nw, 0.0);
   cross_sums_.assign(nw, 0.0);
 
+  PermutationSource split_source = PermutationSource::seeded(rows, params.seed ^ kSplitStream);
   const float* kv = kernel_matrix.values.data();
   for (std::size_t attempt = 0; attempt < kMaxSplitAttempts; ++attempt) {
     const std::int64_t* perm = split_source.next(2 * ring_ - 1);
     double xx = 0.0;
-    for (std::size_t a = 0; a < sub_rows_; ++a) {
+    for (std::size_t a = 0; a < sub_rows; ++a) {
       const auto ra = static_cast<std::size_t>(perm[a]);
-      const float* src = reference + ra * dim_;
-      std::copy(src, src + dim_, sub_ref_.begin() + static_cast<std::ptrdiff_t>(a * dim_));
-      for (std::size_t b = 0; b < sub_rows_; ++b)
+      for (std::size_t b = 0; b < sub_rows; ++b)
         if (a != b) xx += kv[ra * rows + static_cast<std::size_t>(perm[b])];
     }
-    sub_kernel_mean_ = xx / (static_cast<double>(sub_rows_) * static_cast<double>(sub_rows_ - 1));
-    squared_norms(sub_ref_.data(), sub_rows_, dim_, sub_ref_norms_.data());
+    sub_kernel_mean_ = xx / (static_cast<double>(sub_rows) * static_cast<double>(sub_rows - 1));
+    sub_ref_.assign(reference, perm, sub_rows, dim_);
     // The ring holds the last M rows of the permutation, oldest in slot 0.
     for (std::size_t s = 0; s < ring_; ++s) {
       const float* src = reference + static_cast<std::size_t>(perm[rows - ring_ + s]) * dim_;
@@ -282,21 +226,8 @@ MultiWindowMmd::MultiWindowMmd(const float* reference, std::size_t rows, std::si
       "first threshold");
 }
 
-void MultiWindowMmd::cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums) {
-  const int rw = static_cast<int>(sub_rows_);
-  const int d = static_cast<int>(dim_);
-  products_.resize(std::max<std::size_t>(products_.size(), n * sub_rows_));
-  if (n == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, rw, d, -2.0f, sub_ref_.data(), d, y, 1, 0.0f,
-                products_.data(), 1);
-  } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), rw, d, -2.0f, y, d,
-                sub_ref_.data(), d, 0.0f, products_.data(), rw);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    sums[i] = kernel_.sum_from_dot_products(products_.data() + i * sub_rows_, y_norms[i],
-                                            sub_ref_norms_.data(), sub_rows_);
-  }
+Calibration MultiWindowMmd::calibration() const {
+  return Calibration{kernel_.sigmas(), thresholds_, standardization_};
 }
 
 MmdStep MultiWindowMmd::advance(const float* y, float y_norm, double cross) {
@@ -337,43 +268,26 @@ MmdStep MultiWindowMmd::advance(const float* y, float y_norm, double cross) {
   newest_ = enter_slot;
   ++t_;
   if (reanchor_interval_ != 0 && ++steps_since_anchor_ >= reanchor_interval_) reanchor();
-
-  MmdStep s;
-  s.t = t_;
-  s.test_stat = current_statistic();
-  s.threshold = threshold_at(t_);
-  s.is_drift = s.test_stat > s.threshold;
-  return s;
+  return decide(t_, current_statistic(), thresholds_);
 }
 
 MmdStep MultiWindowMmd::step(const float* x) {
-  float norm = 0.0f;
-  squared_norms(x, 1, dim_, &norm);
-  double cross = 0.0;
-  cross_sums(x, &norm, 1, &cross);
-  return advance(x, norm, cross);
+  return sub_ref_.step(kernel_, x, [this](const float* y, float norm, double cross) {
+    return advance(y, norm, cross);
+  });
 }
 
 void MultiWindowMmd::step_batch(const float* x, std::size_t n, MmdStep* out) {
-  for (std::size_t begin = 0; begin < n; begin += kMaxBatch) {
-    const std::size_t count = std::min(kMaxBatch, n - begin);
-    const float* rows = x + begin * dim_;
-    batch_norms_.resize(count);
-    batch_cross_.resize(count);
-    squared_norms(rows, count, dim_, batch_norms_.data());
-    cross_sums(rows, batch_norms_.data(), count, batch_cross_.data());
-    for (std::size_t i = 0; i < count; ++i)
-      out[begin + i] = advance(rows + i * dim_, batch_norms_[i], batch_cross_[i]);
-  }
+  sub_ref_.step_batch(kernel_, x, n, out, [this](const float* y, float norm, double cross) {
+    return advance(y, norm, cross);
+  });
 }
 
-double MultiWindowMmd::threshold_at(std::uint64_t t) const {
-  return t < ring_ ? thresholds_[static_cast<std::size_t>(t)] : thresholds_.back();
-}
+double MultiWindowMmd::threshold_at(std::uint64_t t) const { return threshold_for(thresholds_, t); }
 
 std::vector<double> MultiWindowMmd::window_statistics() const {
   std::vector<double> out(windows_.size());
-  const auto rw = static_cast<double>(sub_rows_);
+  const auto rw = static_cast<double>(sub_ref_.rows());
   for (std::size_t j = 0; j < windows_.size(); ++j) {
     const auto w = static_cast<double>(windows_[j]);
     out[j] = sub_kernel_mean_ + window_sums_[j] / (w * (w - 1.0)) - 2.0 * cross_sums_[j] / (rw * w);
@@ -425,7 +339,7 @@ void MultiWindowMmd::recompute_from_scratch() {
                 dim_, ring_kernel_.data());
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = i + 1; j < m; ++j) ring_kernel_[j * m + i] = ring_kernel_[i * m + j];
-  cross_sums(ring_rows_.data(), ring_norms_.data(), m, slot_cross_.data());
+  sub_ref_.cross_sums(kernel_, ring_rows_.data(), ring_norms_.data(), m, slot_cross_.data());
   reanchor();
 }
 

@@ -36,6 +36,7 @@
 #include "exporter/drift/online_mmd.h"
 #include "exporter/drift/permutation_source.h"
 #include "exporter/drift/rbf_kernel.h"
+#include "exporter/drift/sub_reference.h"
 #include "exporter/drift/threshold_calibrator.h"
 
 namespace driftwatch::drift {
@@ -43,6 +44,12 @@ namespace driftwatch::drift {
 // The default windows for --window W: W/2, W and 5W/2, each at least 2,
 // ascending, without repeats.
 std::vector<std::size_t> default_multi_windows(std::size_t window);
+
+// `params` with the longest window in place of W: what mmd-multi validates
+// and keys its cache entries with.
+MmdParams multi_window_params(const MmdParams& params, const std::vector<std::size_t>& windows);
+// The source of mmd-multi's bootstrap permutations (seeded only).
+PermutationSource multi_window_bootstrap_source(std::size_t rows, std::uint64_t seed);
 
 // Joint calibration of the combined statistic (see the header comment).
 struct MultiWindowCalibration {
@@ -60,7 +67,8 @@ MultiWindowCalibration calibrate_multi_window(const ReferenceKernel& kernel,
 
 class MultiWindowMmd : public DriftDetector {
  public:
-  // As OnlineMmd; options.params.window_size is ignored in favour of
+  // As OnlineMmd (options.calibration: a calibration() of an earlier
+  // detector); options.params.window_size is ignored in favour of
   // `windows` (ascending). Recorded permutations are not supported
   // (std::invalid_argument): they are for replaying alibi-detect, which has
   // no such detector.
@@ -79,6 +87,7 @@ class MultiWindowMmd : public DriftDetector {
   const std::vector<double>& thresholds() const override { return thresholds_; }
   const std::vector<float>& sigmas() const override { return kernel_.effective_sigmas(); }
   bool calibration_from_cache() const override { return from_cache_; }
+  Calibration calibration() const override;
 
   const std::vector<std::size_t>& windows() const { return windows_; }
   const std::vector<double>& standardization() const { return standardization_; }
@@ -86,14 +95,12 @@ class MultiWindowMmd : public DriftDetector {
   std::vector<double> window_statistics() const;
   double current_statistic() const;
   // The sub-reference rows and the stored embeddings (oldest first), for tests.
-  const std::vector<float>& sub_reference() const { return sub_ref_; }
+  const std::vector<float>& sub_reference() const { return sub_ref_.values(); }
   std::vector<float> stored_window() const;
   // Recomputes the cached kernel values and all sums from the stored rows.
   void recompute_from_scratch();
 
  private:
-  void choose_split(const float* reference, PermutationSource& split_source);
-  void cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums);
   MmdStep advance(const float* y, float y_norm, double cross);
   void reanchor();
 
@@ -101,15 +108,13 @@ class MultiWindowMmd : public DriftDetector {
   std::size_t dim_;
   std::vector<std::size_t> windows_;
   std::size_t ring_;  // M = the longest window
-  std::size_t sub_rows_;
   std::size_t reanchor_interval_;
   RbfKernel kernel_;
   std::vector<double> thresholds_;
   std::vector<double> standardization_;
   bool from_cache_ = false;
 
-  std::vector<float> sub_ref_;  // [sub_rows, dim]
-  std::vector<float> sub_ref_norms_;
+  SubReference sub_ref_;  // N − (2M − 1) rows
   double sub_kernel_mean_ = 0.0;
 
   // A ring of M slots; newest_ is the slot of the latest embedding.
@@ -123,10 +128,7 @@ class MultiWindowMmd : public DriftDetector {
   std::uint64_t t_ = 0;
   std::size_t steps_since_anchor_ = 0;
 
-  std::vector<float> products_;
-  std::vector<float> ring_products_;
-  std::vector<float> batch_norms_;
-  std::vector<double> batch_cross_;
+  std::vector<float> ring_products_;  // scratch: products and kernel values of one step
 };
 
 }  // namespace driftwatch::drift

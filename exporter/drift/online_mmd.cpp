@@ -5,24 +5,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
-#include "exporter/drift/blas_kernels.h"
 #include "exporter/drift/embedding_check.h"
-#include "exporter/drift/threshold_cache.h"
 
 namespace driftwatch::drift {
 namespace {
 
-// Largest batch sent to one sgemm: bounds the scratch at kMaxBatch × N floats.
-constexpr std::size_t kMaxBatch = 256;
 // A seeded split is rejected with probability about 1/ert; this many
 // rejections in a row means the thresholds are unusable, not bad luck.
 constexpr std::size_t kMaxSeededSplitAttempts = 10000;
 
-// The split draws from its own stream so that a thresholds-cache hit (which
+// The split draws from its own stream so that a given calibration (which
 // skips the bootstrap draws) leaves the split unchanged.
 std::uint64_t split_seed(std::uint64_t seed) {
   std::uint64_t z = seed ^ 0x73706c6974ULL;  // "split"
@@ -32,15 +27,12 @@ std::uint64_t split_seed(std::uint64_t seed) {
   return z ^ (z >> 31);
 }
 
-bool usable_cache_entry(const CachedCalibration& c, const MmdParams& p) {
-  if (c.thresholds.size() != p.window_size || c.sigmas.empty()) return false;
-  if (!p.sigmas.empty() && c.sigmas != p.sigmas) return false;
-  for (float s : c.sigmas)
-    if (!(s > 0.0f)) return false;
-  return true;
-}
-
 }  // namespace
+
+PermutationSource mmd_bootstrap_source(std::size_t rows, const OnlineMmdOptions& options) {
+  return options.bootstrap_perms ? *options.bootstrap_perms
+                                 : PermutationSource::seeded(rows, options.params.seed);
+}
 
 OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
                      const OnlineMmdOptions& options)
@@ -51,11 +43,6 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
       reanchor_interval_(options.reanchor_interval),
       kernel_(std::vector<float>{1.0f}) {
   const MmdParams& params = options.params;
-  // A degraded BLAS is worth one warning per process, not one per detector.
-  static std::once_flag blas_checked;
-  std::call_once(blas_checked, [] {
-    if (const auto warning = blas_kernel_warning()) spdlog::warn("mmd: {}", *warning);
-  });
   if (dim == 0) throw std::invalid_argument("reference embeddings have dimension 0");
   if (const auto bad = first_bad_row(reference, rows, dim)) {
     throw std::invalid_argument("reference row " + std::to_string(*bad) +
@@ -64,60 +51,35 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
   validate_mmd_params(params, rows);
   sub_rows_ = drift::sub_reference_size(rows, window_size_);
 
-  PermutationSource bootstrap_source = options.bootstrap_perms
-                                           ? *options.bootstrap_perms
-                                           : PermutationSource::seeded(rows, params.seed);
+  PermutationSource bootstrap_source = mmd_bootstrap_source(rows, options);
   PermutationSource split_source = options.split_perms
                                        ? *options.split_perms
                                        : PermutationSource::seeded(rows, split_seed(params.seed));
   if (bootstrap_source.n() != rows || split_source.n() != rows)
     throw std::invalid_argument("recorded permutations are not over the reference's rows");
 
-  std::optional<ThresholdCache> cache;
-  std::uint64_t key = 0;
-  std::optional<CachedCalibration> cached;
-  if (!options.cache_path.empty()) {
-    cache.emplace(options.cache_path);
-    key = calibration_key(reference, rows, dim, params, bootstrap_source.fingerprint());
-    cached = cache->load(key);
-    if (cached && !usable_cache_entry(*cached, params)) {
-      spdlog::warn("thresholds cache {}: entry does not fit the parameters; recalibrating",
-                   options.cache_path);
-      cached.reset();
-    }
-  }
-
+  const std::optional<Calibration>& given = options.calibration;
   const auto start = std::chrono::steady_clock::now();
   const ReferenceKernel kernel_matrix =
-      reference_kernel_matrix(reference, rows, dim, cached ? cached->sigmas : params.sigmas);
+      reference_kernel_matrix(reference, rows, dim, given ? given->sigmas : params.sigmas);
   kernel_ = RbfKernel(kernel_matrix.sigmas);
-  if (cached) {
-    thresholds_ = cached->thresholds;
+  if (given) {
+    thresholds_ = given->thresholds;
     from_cache_ = true;
   } else {
     const ThresholdCalibrator calibrator(kernel_matrix, window_size_, params.ert);
-    CalibrationResult result =
-        calibrator.calibrate(bootstrap_source, params.n_bootstraps, options.progress);
-    thresholds_ = std::move(result.thresholds);
-    survivors_ = std::move(result.survivors);
-    if (cache) cache->store(key, CachedCalibration{kernel_matrix.sigmas, thresholds_, {}});
+    thresholds_ =
+        calibrator.calibrate(bootstrap_source, params.n_bootstraps, options.progress).thresholds;
   }
   choose_split(kernel_matrix, split_source);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::debug("mmd: N={} D={} W={} sigma={} thresholds {} in {:.3f} s, split after {} attempt(s)",
                 rows, dim, window_size_, kernel_.effective_sigmas()[0],
-                from_cache_ ? "from cache" : "calibrated", seconds, split_.initial_mmds.size());
+                from_cache_ ? "given" : "calibrated", seconds, split_.initial_mmds.size());
 
   // The detector's state: sub-reference rows and the initial window, oldest first.
-  sub_ref_.resize(sub_rows_ * dim_);
-  for (std::size_t i = 0; i < sub_rows_; ++i) {
-    const float* src = reference + static_cast<std::size_t>(split_.ref_inds[i]) * dim_;
-    std::copy(src, src + dim_, sub_ref_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
-  }
-  sub_ref_norms_.resize(sub_rows_);
-  squared_norms(sub_ref_.data(), sub_rows_, dim_, sub_ref_norms_.data());
-
+  sub_ref_.assign(reference, split_.ref_inds.data(), sub_rows_, dim_);
   window_.resize(window_size_ * dim_);
   for (std::size_t i = 0; i < window_size_; ++i) {
     const float* src = reference + static_cast<std::size_t>(split_.init_test_inds[i]) * dim_;
@@ -132,21 +94,17 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
   recompute_from_scratch();
 }
 
+Calibration OnlineMmd::calibration() const { return Calibration{kernel_.sigmas(), thresholds_, {}}; }
+
 void OnlineMmd::choose_split(const ReferenceKernel& kernel, PermutationSource& split_source) {
   const std::size_t n = reference_rows_;
   const std::size_t w = window_size_;
   const std::size_t rw = sub_rows_;
   const std::size_t rest = n - rw;  // 2W − 1 rows outside the sub-reference
   const float* k = kernel.values.data();
-
-  std::vector<double> offdiag_row_sums(n);
-  double offdiag_total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (std::size_t j = 0; j < n; ++j) s += k[i * n + j];
-    offdiag_row_sums[i] = s - k[i * n + i];
-    offdiag_total += offdiag_row_sums[i];
-  }
+  const OffDiagonalSums offdiag = off_diagonal_sums(kernel);
+  const std::vector<double>& offdiag_row_sums = offdiag.rows;
+  const double offdiag_total = offdiag.total;
   const double xx_norm = 1.0 / (static_cast<double>(rw) * static_cast<double>(rw - 1));
   const double yy_norm = 1.0 / (static_cast<double>(w) * static_cast<double>(w - 1));
   const double xy_norm = 1.0 / (static_cast<double>(rw) * static_cast<double>(w));
@@ -195,23 +153,6 @@ void OnlineMmd::choose_split(const ReferenceKernel& kernel, PermutationSource& s
                            split_source.origin() + ")");
 }
 
-void OnlineMmd::cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums) {
-  const int rw = static_cast<int>(sub_rows_);
-  const int d = static_cast<int>(dim_);
-  products_.resize(std::max<std::size_t>(products_.size(), n * sub_rows_));
-  if (n == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, rw, d, -2.0f, sub_ref_.data(), d, y, 1, 0.0f,
-                products_.data(), 1);
-  } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), rw, d, -2.0f, y, d,
-                sub_ref_.data(), d, 0.0f, products_.data(), rw);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    sums[i] = kernel_.sum_from_dot_products(products_.data() + i * sub_rows_, y_norms[i],
-                                            sub_ref_norms_.data(), sub_rows_);
-  }
-}
-
 MmdStep OnlineMmd::advance(const float* y, float y_norm, double cross) {
   const std::size_t w = window_size_;
   const std::size_t slot = oldest_;
@@ -240,34 +181,19 @@ MmdStep OnlineMmd::advance(const float* y, float y_norm, double cross) {
   oldest_ = (slot + 1) % w;
   ++t_;
   if (reanchor_interval_ != 0 && ++steps_since_anchor_ >= reanchor_interval_) reanchor();
-
-  MmdStep s;
-  s.t = t_;
-  s.test_stat = current_statistic();
-  s.threshold = threshold_at(t_);
-  s.is_drift = s.test_stat > s.threshold;
-  return s;
+  return decide(t_, current_statistic(), thresholds_);
 }
 
 MmdStep OnlineMmd::step(const float* x) {
-  float norm = 0.0f;
-  squared_norms(x, 1, dim_, &norm);
-  double cross = 0.0;
-  cross_sums(x, &norm, 1, &cross);
-  return advance(x, norm, cross);
+  return sub_ref_.step(kernel_, x, [this](const float* y, float norm, double cross) {
+    return advance(y, norm, cross);
+  });
 }
 
 void OnlineMmd::step_batch(const float* x, std::size_t n, MmdStep* out) {
-  for (std::size_t begin = 0; begin < n; begin += kMaxBatch) {
-    const std::size_t count = std::min(kMaxBatch, n - begin);
-    const float* rows = x + begin * dim_;
-    batch_norms_.resize(count);
-    batch_cross_.resize(count);
-    squared_norms(rows, count, dim_, batch_norms_.data());
-    cross_sums(rows, batch_norms_.data(), count, batch_cross_.data());
-    for (std::size_t i = 0; i < count; ++i)
-      out[begin + i] = advance(rows + i * dim_, batch_norms_[i], batch_cross_[i]);
-  }
+  sub_ref_.step_batch(kernel_, x, n, out, [this](const float* y, float norm, double cross) {
+    return advance(y, norm, cross);
+  });
 }
 
 std::vector<MmdStep> OnlineMmd::step_batch(const float* x, std::size_t n) {
@@ -282,9 +208,7 @@ double OnlineMmd::current_statistic() const {
   return sub_kernel_mean_ + window_sum_ / (w * (w - 1.0)) - 2.0 * cross_sum_ / (rw * w);
 }
 
-double OnlineMmd::threshold_at(std::uint64_t t) const {
-  return t < window_size_ ? thresholds_[static_cast<std::size_t>(t)] : thresholds_.back();
-}
+double OnlineMmd::threshold_at(std::uint64_t t) const { return threshold_for(thresholds_, t); }
 
 void OnlineMmd::reanchor() {
   const std::size_t w = window_size_;
@@ -307,7 +231,7 @@ void OnlineMmd::recompute_from_scratch() {
   // removes a leaving slot's row twice, so the cached matrix must be symmetric.
   for (std::size_t i = 0; i < w; ++i)
     for (std::size_t j = i + 1; j < w; ++j) window_kernel_[j * w + i] = window_kernel_[i * w + j];
-  cross_sums(window_.data(), window_norms_.data(), w, slot_cross_sums_.data());
+  sub_ref_.cross_sums(kernel_, window_.data(), window_norms_.data(), w, slot_cross_sums_.data());
   reanchor();
 }
 

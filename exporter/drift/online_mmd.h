@@ -2,7 +2,7 @@
 // thresholds, with a step that costs O(N·D + W·D) instead of O(N·W + W²·D).
 //
 // At construction the reference (N rows) is calibrated (ThresholdCalibrator,
-// or the thresholds cache) and split into a sub-reference x of
+// unless a Calibration is given: see calibrate_or_load.h) and split into a sub-reference x of
 // N − (2W−1) rows and an initial test window of W rows; a split whose initial
 // statistic already reaches thresholds[0] is re-drawn. Each step then slides
 // one embedding into the window and returns
@@ -15,6 +15,8 @@
 // against x per step, cached so the leaving slot costs O(1)). The running
 // double sums are re-summed from the cached values every reanchor_interval
 // steps so rounding cannot accumulate.
+//
+// Pure maths: no files, no logging beyond debug lines.
 //
 // Thread contract: not thread-safe; one thread constructs and steps it. The
 // constructor may take a while (see docs/drift.md); run it off the serving
@@ -32,6 +34,7 @@
 #include "exporter/drift/mmd_step.h"
 #include "exporter/drift/permutation_source.h"
 #include "exporter/drift/rbf_kernel.h"
+#include "exporter/drift/sub_reference.h"
 #include "exporter/drift/threshold_calibrator.h"
 #include "shared/common/npy.h"
 
@@ -41,9 +44,10 @@ struct OnlineMmdOptions {
   static constexpr std::size_t kDefaultReanchorInterval = 4096;
 
   MmdParams params;
-  // Thresholds cache file; empty: always calibrate.
-  std::string cache_path;
-  // Bootstrap progress during calibration (not called on a cache hit).
+  // Thresholds calibrated before (DriftDetector::calibration(), e.g. from the
+  // thresholds cache): no bootstrap. Empty: calibrate.
+  std::optional<Calibration> calibration;
+  // Bootstrap progress during calibration (not called with a given calibration).
   CalibrationProgress progress;
   // Recorded permutations replacing the seeded generator (replays of an
   // alibi-detect run): bootstrap [n_bootstraps, N], split attempts [k, N].
@@ -59,6 +63,9 @@ struct ReferenceSplit {
   std::vector<std::int64_t> init_test_inds;  // the initial window, oldest first, W
   std::vector<double> initial_mmds;          // the statistic of each attempt, last accepted
 };
+
+// The source of mmd's bootstrap permutations: the recorded ones, else seeded.
+PermutationSource mmd_bootstrap_source(std::size_t rows, const OnlineMmdOptions& options);
 
 class OnlineMmd : public DriftDetector {
  public:
@@ -99,8 +106,7 @@ class OnlineMmd : public DriftDetector {
   const std::vector<float>& sigmas() const override { return kernel_.effective_sigmas(); }
   const ReferenceSplit& split() const { return split_; }
   bool calibration_from_cache() const override { return from_cache_; }
-  // Bootstrap samples behind each threshold (empty on a cache hit).
-  const std::vector<std::size_t>& bootstrap_survivors() const { return survivors_; }
+  Calibration calibration() const override;
   // Mean of the sub-reference kernel off the diagonal (alibi's k_xx_sub_sum).
   double sub_reference_kernel_mean() const { return sub_kernel_mean_; }
   // The maintained sums: Σ_{i≠j∈window} k and Σ_{i∈x, j∈window} k.
@@ -109,8 +115,6 @@ class OnlineMmd : public DriftDetector {
 
  private:
   void choose_split(const ReferenceKernel& kernel, PermutationSource& split_source);
-  // Σ_{i∈x} k(x_i, y) for the n rows of y into sums[n].
-  void cross_sums(const float* y, const float* y_norms, std::size_t n, double* sums);
   // Slides y into the window given its cross sum; returns the step.
   MmdStep advance(const float* y, float y_norm, double cross);
   void reanchor();
@@ -118,16 +122,14 @@ class OnlineMmd : public DriftDetector {
   std::size_t reference_rows_;
   std::size_t dim_;
   std::size_t window_size_;
-  std::size_t sub_rows_;
+  std::size_t sub_rows_;  // N − (2W − 1)
   std::size_t reanchor_interval_;
   RbfKernel kernel_;
   std::vector<double> thresholds_;
-  std::vector<std::size_t> survivors_;
   bool from_cache_ = false;
   ReferenceSplit split_;
 
-  std::vector<float> sub_ref_;        // [sub_rows, dim]
-  std::vector<float> sub_ref_norms_;  // [sub_rows]
+  SubReference sub_ref_;
   double sub_kernel_mean_ = 0.0;
 
   // The window as a ring of W slots; oldest_ is the slot the next step replaces.
@@ -141,11 +143,8 @@ class OnlineMmd : public DriftDetector {
   std::uint64_t t_ = 0;
   std::size_t steps_since_anchor_ = 0;
 
-  // Scratch, kept to avoid allocating per step.
-  std::vector<float> products_;
+  // Scratch: the products and kernel values of one step against the window.
   std::vector<float> window_products_;
-  std::vector<float> batch_norms_;
-  std::vector<double> batch_cross_;
 };
 
 }  // namespace driftwatch::drift

@@ -13,17 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "exporter/drift/drift_detector.h"
 #include "exporter/drift/mmd_params.h"
 
 namespace driftwatch::drift {
 
-struct CachedCalibration {
-  std::vector<float> sigmas;       // bandwidths as given to RbfKernel (before exp(log))
-  std::vector<double> thresholds;  // W values
-  // Detectors other than mmd: their per-window standardization (mean, then
-  // scale, per window). Empty for mmd, whose file format is unchanged.
-  std::vector<double> standardization;
-};
+// An entry: the detector's Calibration (sigmas, thresholds, standardization).
+using CachedCalibration = Calibration;
 
 // The cache key: FNV-1a 64 over a format tag, the reference shape and bytes,
 // every parameter and `permutation_fingerprint` (PermutationSource::fingerprint

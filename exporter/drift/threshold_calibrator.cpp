@@ -23,20 +23,85 @@ double quantile_type7(std::vector<double> sample, double p) {
   return lo + (h - static_cast<double>(lower)) * (hi - lo);
 }
 
+OffDiagonalSums off_diagonal_sums(const ReferenceKernel& kernel) {
+  const std::size_t n = kernel.n;
+  OffDiagonalSums sums;
+  sums.rows.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* row = kernel.values.data() + i * n;
+    double s = 0.0;
+    for (std::size_t j = 0; j < n; ++j) s += row[j];
+    sums.rows[i] = s - row[i];
+    sums.total += sums.rows[i];
+  }
+  return sums;
+}
+
+void slide_window_statistics(const double* block, std::size_t etw, const double* col_prefix,
+                             std::size_t first, std::size_t window, std::size_t offsets,
+                             double xx_mean, double yy_norm, double xy_norm, double* out,
+                             std::size_t out_stride) {
+  // Off-diagonal sum of the first window, then slide: drop row/column lo,
+  // add row/column hi.
+  const std::size_t end = first + window;
+  double yy = 0.0;
+  for (std::size_t a = first; a < end; ++a)
+    for (std::size_t c = first; c < end; ++c)
+      if (a != c) yy += block[a * etw + c];
+  for (std::size_t off = 0; off < offsets; ++off) {
+    const std::size_t lo = off + first;
+    const std::size_t hi = off + end;
+    const double xy = col_prefix[hi] - col_prefix[lo];
+    out[off * out_stride] = xx_mean + yy * yy_norm - 2.0 * xy * xy_norm;
+    if (off + 1 < offsets) {
+      const double* leaving = block + lo * etw;
+      const double* entering = block + hi * etw;
+      double shared_leaving = 0.0;
+      double shared_entering = 0.0;
+      for (std::size_t c = lo + 1; c < hi; ++c) {
+        shared_leaving += leaving[c];
+        shared_entering += entering[c];
+      }
+      yy += 2.0 * (shared_entering - shared_leaving);
+    }
+  }
+}
+
+CalibrationResult survival_thresholds(const std::vector<double>& stats, std::size_t n_bootstraps,
+                                      std::size_t offsets, double p, const char* what,
+                                      const char* offset_name) {
+  CalibrationResult result;
+  std::vector<std::size_t> alive(n_bootstraps);
+  for (std::size_t b = 0; b < n_bootstraps; ++b) alive[b] = b;
+  std::vector<double> sample;
+  for (std::size_t off = 0; off < offsets; ++off) {
+    if (alive.size() < 2) {
+      throw std::runtime_error(std::string(what) + ": only " + std::to_string(alive.size()) +
+                               " bootstrap samples left at " + offset_name + " " +
+                               std::to_string(off) +
+                               "; raise n_bootstraps (about 10x ert or more)");
+    }
+    sample.clear();
+    for (std::size_t b : alive) sample.push_back(stats[b * offsets + off]);
+    const double threshold = quantile_type7(sample, p);
+    result.thresholds.push_back(threshold);
+    result.survivors.push_back(alive.size());
+    // Samples that would have fired at this offset do not shape later thresholds.
+    std::size_t kept = 0;
+    for (std::size_t b : alive)
+      if (stats[b * offsets + off] < threshold) alive[kept++] = b;
+    alive.resize(kept);
+  }
+  return result;
+}
+
 ThresholdCalibrator::ThresholdCalibrator(const ReferenceKernel& kernel, std::size_t window_size,
                                          double ert)
     : kernel_(kernel), window_size_(window_size), ert_(ert) {
   const std::size_t n = kernel_.n;
   if (window_size_ < 2 || n < 2 * window_size_ + 1)
     throw std::invalid_argument("calibration needs W >= 2 and N >= 2W + 1");
-  offdiag_row_sums_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* row = kernel_.values.data() + i * n;
-    double s = 0.0;
-    for (std::size_t j = 0; j < n; ++j) s += row[j];
-    offdiag_row_sums_[i] = s - row[i];
-    offdiag_total_ += offdiag_row_sums_[i];
-  }
+  offdiag_ = off_diagonal_sums(kernel_);
 }
 
 std::vector<double> ThresholdCalibrator::bootstrap_statistics(
@@ -71,35 +136,14 @@ std::vector<double> ThresholdCalibrator::bootstrap_statistics(
       row_sum -= brow[a];
       block_offdiag += row_sum;
       // Σ over x of K[x][y_a]: all off-diagonal entries of row y_a minus those in y.
-      const double cross = offdiag_row_sums_[static_cast<std::size_t>(y[a])] - row_sum;
+      const double cross = offdiag_.rows[static_cast<std::size_t>(y[a])] - row_sum;
       cross_total += cross;
       col_prefix[a + 1] = col_prefix[a] + cross;
     }
     // Off-diagonal sum over x × x = total − (y × y) − 2 (x × y).
-    const double xx_mean = (offdiag_total_ - block_offdiag - 2.0 * cross_total) * xx_norm;
-
-    // Off-diagonal sum of the first window, then slide: drop row/column w,
-    // add row/column w + W.
-    double yy = 0.0;
-    for (std::size_t a = 0; a < w_size; ++a)
-      for (std::size_t c = 0; c < w_size; ++c)
-        if (a != c) yy += block[a * etw + c];
-    double* out = stats.data() + b * w_size;
-    for (std::size_t w = 0; w < w_size; ++w) {
-      const double xy = col_prefix[w + w_size] - col_prefix[w];
-      out[w] = xx_mean + yy * yy_norm - 2.0 * xy * xy_norm;
-      if (w + 1 < w_size) {
-        const double* leaving = block.data() + w * etw;
-        const double* entering = block.data() + (w + w_size) * etw;
-        double shared_leaving = 0.0;
-        double shared_entering = 0.0;
-        for (std::size_t c = w + 1; c < w + w_size; ++c) {
-          shared_leaving += leaving[c];
-          shared_entering += entering[c];
-        }
-        yy += 2.0 * (shared_entering - shared_leaving);
-      }
-    }
+    const double xx_mean = (offdiag_.total - block_offdiag - 2.0 * cross_total) * xx_norm;
+    slide_window_statistics(block.data(), etw, col_prefix.data(), 0, w_size, w_size, xx_mean,
+                            yy_norm, xy_norm, stats.data() + b * w_size, 1);
     if (progress && ((b + 1) % progress_every == 0 || b + 1 == n_bootstraps))
       progress(b + 1, n_bootstraps);
   }
@@ -108,32 +152,9 @@ std::vector<double> ThresholdCalibrator::bootstrap_statistics(
 
 CalibrationResult ThresholdCalibrator::calibrate(PermutationSource& perms, std::size_t n_bootstraps,
                                                  const CalibrationProgress& progress) const {
-  const std::size_t w_size = window_size_;
   const std::vector<double> stats = bootstrap_statistics(perms, n_bootstraps, progress);
-  const double p = 1.0 - 1.0 / ert_;
-
-  CalibrationResult result;
-  std::vector<std::size_t> alive(n_bootstraps);
-  for (std::size_t b = 0; b < n_bootstraps; ++b) alive[b] = b;
-  std::vector<double> sample;
-  for (std::size_t w = 0; w < w_size; ++w) {
-    if (alive.size() < 2) {
-      throw std::runtime_error("threshold calibration: only " + std::to_string(alive.size()) +
-                               " bootstrap samples left at window offset " + std::to_string(w) +
-                               "; raise n_bootstraps (about 10x ert or more)");
-    }
-    sample.clear();
-    for (std::size_t b : alive) sample.push_back(stats[b * w_size + w]);
-    const double threshold = quantile_type7(sample, p);
-    result.thresholds.push_back(threshold);
-    result.survivors.push_back(alive.size());
-    // Samples that would have fired at this offset do not shape later thresholds.
-    std::size_t kept = 0;
-    for (std::size_t b : alive)
-      if (stats[b * w_size + w] < threshold) alive[kept++] = b;
-    alive.resize(kept);
-  }
-  return result;
+  return survival_thresholds(stats, n_bootstraps, window_size_, 1.0 - 1.0 / ert_,
+                             "threshold calibration", "window offset");
 }
 
 }  // namespace driftwatch::drift

@@ -35,6 +35,31 @@ struct CalibrationResult {
 // Type-7 quantile (numpy's default, alibi's quantile()) at p in [0, 1].
 double quantile_type7(std::vector<double> sample, double p);
 
+// Row sums of the reference kernel matrix without its diagonal, and their total.
+struct OffDiagonalSums {
+  std::vector<double> rows;  // Σ_{j≠i} K[i][j]
+  double total = 0.0;        // Σ_{i≠j} K[i][j]
+};
+OffDiagonalSums off_diagonal_sums(const ReferenceKernel& kernel);
+
+// The bootstrap step both detectors share: in an extended test window y whose
+// kernel block is `block` [etw, etw] (symmetric) and whose cross sums
+// Σ_{x} K[x][y_a] have prefix sums `col_prefix` [etw + 1], the window of
+// `window` rows starting at row `first` slides `offsets` times; out[o *
+// out_stride] receives mmd²_o = xx_mean + yy·yy_norm − 2·xy·xy_norm.
+void slide_window_statistics(const double* block, std::size_t etw, const double* col_prefix,
+                             std::size_t first, std::size_t window, std::size_t offsets,
+                             double xx_mean, double yy_norm, double xy_norm, double* out,
+                             std::size_t out_stride);
+
+// alibi's survival-conditioned thresholds over stats [n_bootstraps, offsets]:
+// thresholds[o] is the type-7 quantile at p of the samples still below every
+// earlier threshold. Throws std::runtime_error, starting with `what` and
+// naming the offset as `offset_name`, if fewer than 2 samples survive.
+CalibrationResult survival_thresholds(const std::vector<double>& stats, std::size_t n_bootstraps,
+                                      std::size_t offsets, double p, const char* what,
+                                      const char* offset_name);
+
 class ThresholdCalibrator {
  public:
   // Keeps a reference to `kernel`, which must outlive the calibrator.
@@ -55,8 +80,7 @@ class ThresholdCalibrator {
   const ReferenceKernel& kernel_;
   std::size_t window_size_;
   double ert_;
-  std::vector<double> offdiag_row_sums_;  // Σ_{j≠i} K[i][j]
-  double offdiag_total_ = 0.0;            // Σ_{i≠j} K[i][j]
+  OffDiagonalSums offdiag_;
 };
 
 }  // namespace driftwatch::drift

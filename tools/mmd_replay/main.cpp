@@ -14,11 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "exporter/drift/blas_kernels.h"
+#include "exporter/drift/calibrate_or_load.h"
 #include "exporter/drift/drift_detector.h"
 #include "exporter/drift/embedding_check.h"
 #include "exporter/drift/multi_window_mmd.h"
 #include "exporter/drift/online_mmd.h"
 #include "exporter/drift/permutation_source.h"
+#include "exporter/drift/reference_file.h"
 #include "shared/common/cli.h"
 #include "shared/common/json_string.h"
 #include "shared/common/npy.h"
@@ -43,7 +46,9 @@ detector drift-exporter runs, and prints JSON lines on stdout:
   kernel would overflow on), as drift-exporter skips and counts it:
            {"row":100, "skipped":"non_finite"}       (or "too_large")
   Numbers that are not finite are written as null.
-REF is a float32 (or float64) .npy [N, D]; STREAM a .npy [M, D].
+REF is a float32 .npy [N, D] of finite embeddings, the rule drift-exporter's
+--reference follows (a float64 file is refused, not narrowed); STREAM a
+float32 or float64 .npy [M, D].
 
 Recorded permutations replace the seeded generator, e.g. those saved from an
 alibi-detect run (tests/data/alibi_mmd): --bootstrap-perms takes int64
@@ -79,7 +84,7 @@ PermutationSource load_perms(const std::string& path, std::size_t n) {
 }
 
 int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
-  const Matrix reference = read_npy_matrix(vm["reference"].as<std::string>());
+  const Matrix reference = read_reference_file(vm["reference"].as<std::string>());
   const Matrix stream = read_npy_matrix(vm["stream"].as<std::string>());
   if (stream.cols != reference.cols) {
     throw std::invalid_argument("stream has dimension " + std::to_string(stream.cols) +
@@ -101,11 +106,12 @@ int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   } else if (options.bootstrap_perms) {
     options.params.n_bootstraps = options.bootstrap_perms->recorded_rows();
   }
-  if (vm.count("cache")) options.cache_path = vm["cache"].as<std::string>();
+  const std::string cache = vm.count("cache") ? vm["cache"].as<std::string>() : std::string();
 
+  if (const auto warning = blas_kernel_warning()) spdlog::warn("mmd: {}", *warning);
   const std::string name = vm["detector"].as<std::string>();
-  std::unique_ptr<DriftDetector> built =
-      make_detector(name, reference.values.data(), reference.rows, reference.cols, options);
+  std::unique_ptr<DriftDetector> built = calibrate_or_load(
+      name, reference.values.data(), reference.rows, reference.cols, options, cache);
   DriftDetector& detector = *built;
 
   std::string header = "{\"sigma\":" + number(detector.sigmas()[0]);

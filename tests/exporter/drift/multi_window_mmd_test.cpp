@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/drift/calibrate_or_load.h"
 #include "exporter/drift/drift_detector.h"
 #include "tests/exporter/drift/test_data.h"
 
@@ -209,20 +210,21 @@ TEST(MultiWindowMmd, ThresholdsComeBackFromTheCacheKeyedByDetectorAndWindows) {
   const std::string path = testing::temp_path("multi_cache");
   std::remove(path.c_str());
   OnlineMmdOptions o = make_options(40, 800, 2);
-  o.cache_path = path;
   o.params.window_size = 8;
-  MultiWindowMmd first(ref.data(), n, dim, {4, 8, 20}, o);
-  EXPECT_FALSE(first.calibration_from_cache());
-  MultiWindowMmd second(ref.data(), n, dim, {4, 8, 20}, o);
-  EXPECT_TRUE(second.calibration_from_cache());
-  EXPECT_EQ(first.thresholds(), second.thresholds());
-  EXPECT_EQ(first.standardization(), second.standardization());
+  const auto multi_window = [&](std::vector<std::size_t> windows) {
+    return calibrate_or_load_multi_window(ref.data(), n, dim, std::move(windows), o, path);
+  };
+  const auto first = multi_window({4, 8, 20});
+  EXPECT_FALSE(first->calibration_from_cache());
+  const auto second = multi_window({4, 8, 20});
+  EXPECT_TRUE(second->calibration_from_cache());
+  EXPECT_EQ(first->thresholds(), second->thresholds());
+  EXPECT_EQ(first->standardization(), second->standardization());
   // Other windows, or mmd on the same file and parameters, miss and recalibrate.
-  MultiWindowMmd other_windows(ref.data(), n, dim, {4, 8, 16}, o);
-  EXPECT_FALSE(other_windows.calibration_from_cache());
-  const auto mmd = make_detector("mmd", ref.data(), n, dim, o);
+  EXPECT_FALSE(multi_window({4, 8, 16})->calibration_from_cache());
+  const auto mmd = calibrate_or_load("mmd", ref.data(), n, dim, o, path);
   EXPECT_FALSE(mmd->calibration_from_cache());
-  const auto multi = make_detector("mmd-multi", ref.data(), n, dim, o);
+  const auto multi = calibrate_or_load("mmd-multi", ref.data(), n, dim, o, path);
   EXPECT_FALSE(multi->calibration_from_cache());
   std::remove(path.c_str());
 }

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <string>
 
-#include "exporter/drift/online_mmd.h"
 #include "tests/exporter/drift/test_data.h"
 
 namespace driftwatch::drift {
@@ -14,16 +13,6 @@ namespace {
 
 constexpr std::size_t kRows = 80;
 constexpr std::size_t kDim = 6;
-
-OnlineMmdOptions options(const std::string& cache) {
-  OnlineMmdOptions o;
-  o.params.window_size = 5;
-  o.params.ert = 20.0;
-  o.params.n_bootstraps = 300;
-  o.params.seed = 11;
-  o.cache_path = cache;
-  return o;
-}
 
 class ThresholdCacheTest : public ::testing::Test {
  protected:
@@ -66,45 +55,6 @@ TEST_F(ThresholdCacheTest, CorruptFileIsIgnored) {
   EXPECT_FALSE(cache.load(7).has_value());
   std::ofstream(path_) << "garbage";
   EXPECT_FALSE(cache.load(7).has_value());
-}
-
-TEST_F(ThresholdCacheTest, DetectorHitReturnsIdenticalThresholdsAndSteps) {
-  OnlineMmd first(reference_.data(), kRows, kDim, options(path_));
-  EXPECT_FALSE(first.calibration_from_cache());
-  OnlineMmd second(reference_.data(), kRows, kDim, options(path_));
-  EXPECT_TRUE(second.calibration_from_cache());
-  EXPECT_EQ(second.thresholds(), first.thresholds());
-  EXPECT_EQ(second.sigmas(), first.sigmas());
-  EXPECT_EQ(second.split().ref_inds, first.split().ref_inds);
-  const auto stream = testing::normal_matrix(30, kDim, 22);
-  for (std::size_t i = 0; i < 30; ++i) {
-    const MmdStep a = first.step(&stream[i * kDim]);
-    const MmdStep b = second.step(&stream[i * kDim]);
-    EXPECT_EQ(a.test_stat, b.test_stat);
-    EXPECT_EQ(a.is_drift, b.is_drift);
-  }
-}
-
-TEST_F(ThresholdCacheTest, ChangedParametersOrReferenceMiss) {
-  OnlineMmd(reference_.data(), kRows, kDim, options(path_));
-  auto changed_ert = options(path_);
-  changed_ert.params.ert = 21.0;
-  EXPECT_FALSE(OnlineMmd(reference_.data(), kRows, kDim, changed_ert).calibration_from_cache());
-  // The file now holds the ert=21 entry; the original parameters miss again.
-  EXPECT_FALSE(OnlineMmd(reference_.data(), kRows, kDim, options(path_)).calibration_from_cache());
-  EXPECT_TRUE(OnlineMmd(reference_.data(), kRows, kDim, options(path_)).calibration_from_cache());
-
-  for (auto change : {0, 1, 2, 3}) {
-    auto o = options(path_);
-    std::vector<float> ref = reference_;
-    if (change == 0) o.params.seed = 12;
-    if (change == 1) o.params.n_bootstraps = 301;
-    if (change == 2) o.params.sigmas = {1.0f};
-    if (change == 3) ref[5] += 1e-3f;
-    EXPECT_FALSE(OnlineMmd(ref.data(), kRows, kDim, o).calibration_from_cache()) << change;
-    // Put the original entry back for the next change.
-    OnlineMmd(reference_.data(), kRows, kDim, options(path_));
-  }
 }
 
 TEST_F(ThresholdCacheTest, KeyCoversEveryInput) {

@@ -150,6 +150,37 @@ TEST(MmdReplay, BadInputFailsWithoutOutput) {
   EXPECT_TRUE(r.lines.empty());
 }
 
+// The reference rule drift-exporter follows (exporter/drift/reference_file.h):
+// float32 only. A float64 copy of the same reference is refused with the
+// dtype named, not narrowed; a float64 stream is still taken.
+TEST(MmdReplay, AFloat64ReferenceIsRefusedAsTheExporterRefusesIt) {
+  const std::string f64 = ::testing::TempDir() + "/mmd_replay_ref_f64.npy";
+  const NpyArray ref = read_npy(kVectors + "/x_ref.npy");
+  write_npy(f64, NpyArray::from_float64(ref.shape, ref.to_float64()));
+  const std::string stream = " --stream " + kVectors + "/stream.npy --ert 50 --window 10";
+  const std::string command = std::string(DW_MMD_REPLAY_BINARY) + " --reference " + f64 + stream +
+                              " 2>&1 >/dev/null";
+  std::string err;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buf[4096];
+    while (std::fgets(buf, sizeof(buf), pipe) != nullptr) err += buf;
+    EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 1);
+  }
+  EXPECT_NE(err.find("<f8"), std::string::npos) << err;
+  EXPECT_NE(err.find("float32"), std::string::npos) << err;
+  EXPECT_TRUE(run_replay(" --reference " + f64 + stream).lines.empty());
+
+  const std::string stream64 = ::testing::TempDir() + "/mmd_replay_stream_f64.npy";
+  const NpyArray rows = read_npy(kVectors + "/stream.npy");
+  write_npy(stream64, NpyArray::from_float64(rows.shape, rows.to_float64()));
+  const Result taken = run_replay("--reference " + kVectors + "/x_ref.npy --stream " + stream64 +
+                                  " --ert 50 --window 10 --n-bootstraps 100");
+  EXPECT_EQ(taken.exit_code, 0);
+  EXPECT_EQ(taken.lines.size(), 301u);
+  std::remove(f64.c_str());
+  std::remove(stream64.c_str());
+}
+
 TEST(MmdReplay, SeededRunIsReproducible) {
   const std::string args = "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
                            "/stream.npy --ert 50 --window 10 --n-bootstraps 300 --seed 4";
