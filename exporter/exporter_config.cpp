@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <cmath>
+#include <chrono>
 #include <sstream>
 
 #include "exporter/drift/drift_detector.h"
@@ -33,9 +33,11 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
     throw ConfigError("--detector '" + c.detector + "' is not a detector (expected " +
                       drift::detector_names_text() + ")");
   }
-  if (c.window < 2) throw ConfigError("--window must be at least 2");
-  if (!(c.ert > 1.0) || !std::isfinite(c.ert)) throw ConfigError("--ert must be above 1");
-  if (c.n_bootstraps < 2) throw ConfigError("--n-bootstraps must be at least 2");
+  try {
+    drift::validate_mmd_params(mmd_params(c));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
   if (c.drift_batch == 0) throw ConfigError("--drift-batch must be at least 1");
   if (c.drift_history == 0 || c.drift_history > 1'000'000) {
     throw ConfigError("--drift-history must be between 1 and 1000000");
@@ -133,6 +135,35 @@ drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& c) {
   o.share_steps = c.drift_share_steps;
   o.on_share = c.drift_on;
   o.off_share = c.drift_off;
+  return o;
+}
+
+drift::MmdParams mmd_params(const ExporterConfig& c) {
+  drift::MmdParams p;
+  p.window_size = c.window;
+  p.ert = c.ert;
+  p.n_bootstraps = c.n_bootstraps;
+  p.sigmas = c.sigmas;
+  p.seed = c.seed;
+  return p;
+}
+
+ExporterOptions exporter_options(const ExporterConfig& c) {
+  ExporterOptions o;
+  o.follower.reader.name = c.ring;
+  o.follower.retry_interval = std::chrono::milliseconds(c.ring_retry_ms);
+  o.fanout.batch_size = c.read_batch;
+  o.drift.reference = c.reference;
+  o.drift.detector = c.detector;
+  o.drift.params = mmd_params(c);
+  o.drift.cache_path = c.cache;
+  o.drift.history = c.drift_history;
+  o.drift.batch = c.drift_batch;
+  o.drift.sustained = sustained_drift_options(c);
+  o.drift.reference_save = c.reference_save;
+  o.http.address = c.listen;
+  o.http.port = c.port;
+  o.routes.ring_name = c.ring;
   return o;
 }
 

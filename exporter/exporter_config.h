@@ -2,6 +2,10 @@
 // Boost.program_options. Each flag also reads DRIFTWATCH_<FLAG> from the
 // environment (upper case, '-' -> '_', e.g. DRIFTWATCH_N_BOOTSTRAPS); a flag
 // on the command line wins over the environment.
+//
+// exporter_options() turns the flat config into the options of every part of
+// the pipeline, in this one place; main.cpp only loads the config and wires
+// the parts.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "exporter/drift/mmd_params.h"
 #include "exporter/drift/sustained_drift.h"
+#include "exporter/drift_stage_options.h"
+#include "exporter/exporter_routes.h"
+#include "exporter/http_server.h"
+#include "exporter/record_fanout.h"
+#include "exporter/ring_follower.h"
 #include "shared/common/cli.h"
 
 namespace driftwatch::exporter {
@@ -54,6 +64,18 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
 
 // The sustained-drift options of the config.
 drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& config);
+// The detector's parameters of the config (validated by drift::validate_mmd_params).
+drift::MmdParams mmd_params(const ExporterConfig& config);
+
+// The options of each part, in pipeline order.
+struct ExporterOptions {
+  RingFollower::Options follower;
+  RecordFanout::Options fanout;
+  DriftStageOptions drift;
+  HttpServer::Options http;  // on_accept_error is wired by main
+  ExporterRoutes::Options routes;
+};
+ExporterOptions exporter_options(const ExporterConfig& config);
 
 // "/metrics"-style summary of the effective configuration for the start log.
 std::string describe(const ExporterConfig& config);

@@ -62,6 +62,21 @@ const Histogram::BucketBoundaries& confidence_buckets() {
   return b;
 }
 
+namespace {
+
+prometheus::Gauge& register_build_info(prometheus::Registry& registry) {
+  prometheus::Gauge& g =
+      BuildGauge()
+          .Name("driftwatch_build_info")
+          .Help("The drift-exporter build (value always 1)")
+          .Register(registry)
+          .Add({{"version", common::project_version()}, {"revision", common::git_revision()}});
+  g.Set(1.0);
+  return g;
+}
+
+}  // namespace
+
 const Histogram::BucketBoundaries& test_stat_buckets() {
   // MMD² estimates: around 0 (negative values land in the first bucket)
   // without drift, thresholds typically 1e-3..1e-1, up to 2 (the RBF bound).
@@ -166,14 +181,11 @@ ExporterMetrics::ExporterMetrics()
                          .Register(*registry_)
                          .Add({})),
       self_process_("", ::getpid()),
-      producer_process_("driftwatch_producer_", 0) {
-  BuildGauge()
-      .Name("driftwatch_build_info")
-      .Help("The drift-exporter build (value always 1)")
-      .Register(*registry_)
-      .Add({{"version", common::project_version()}, {"revision", common::git_revision()}})
-      .Set(1.0);
-}
+      producer_process_("driftwatch_producer_", 0),
+      build_info_(register_build_info(*registry_)),
+      drift_({drift_events_, drift_test_stat_, drift_test_stat_last_, drift_threshold_,
+              detector_step_, detector_ready_},
+             *registry_) {}
 
 void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
   generation_.Set(static_cast<double>(info.generation));
@@ -255,15 +267,6 @@ void ExporterMetrics::observe_record(const ring::RecordFields& f) {
     confidence_.Observe(static_cast<double>(f.confidence));
     class_counter(f.class_index).Increment();
   }
-}
-
-void ExporterMetrics::observe_drift_step(std::uint64_t t, double test_stat, double threshold,
-                                         bool is_drift) {
-  drift_test_stat_.Observe(test_stat);
-  drift_test_stat_last_.Set(test_stat);
-  drift_threshold_.Set(threshold);
-  detector_step_.Set(static_cast<double>(t));
-  if (is_drift) drift_events_.Increment();
 }
 
 std::string ExporterMetrics::render() const {

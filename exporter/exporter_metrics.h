@@ -12,9 +12,13 @@
 //
 // driftwatch_build_info{version,revision} (value 1) says what is running.
 //
+// The drift stage does not see this class: it publishes through drift()
+// (drift_metrics.h), which holds the drift series only.
+//
 // Thread contract: one thread (the pipeline) calls the observe_/set_ and
-// add_ members (add_accept_error: the HTTP thread); render() and registry() may be called from any
-// thread at any time (prometheus-cpp metrics and the registry are thread-safe).
+// add_ members and drift()'s (add_accept_error: the HTTP thread); render()
+// may be called from any thread at any time (prometheus-cpp metrics and the
+// registry are thread-safe).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -30,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/drift_metrics.h"
 #include "exporter/process_collector.h"
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/segment_info.h"
@@ -68,20 +73,14 @@ class ExporterMetrics {
   void add_accept_error() { accept_errors_.Increment(); }
 
   // --- drift -> metrics --------------------------------------------------
-  // One detector step: drift_test_stat (histogram and _last),
-  // drift_threshold, drift_detector_step and, if is_drift, drift_events_total.
-  void observe_drift_step(std::uint64_t t, double test_stat, double threshold, bool is_drift);
-  void set_detector_ready(bool ready) { detector_ready_.Set(ready ? 1.0 : 0.0); }
-  // The threshold the next step will use, published when the detector becomes
-  // ready so that drift_threshold is never a misleading 0.
-  void set_drift_threshold(double threshold) { drift_threshold_.Set(threshold); }
+  // Everything the drift stage may publish, and nothing else.
+  DriftMetrics& drift() { return drift_; }
 
   // --- metrics -> HTTP ---------------------------------------------------
   // The Prometheus text exposition format 0.0.4 of everything registered,
   // plus process_* of this process and driftwatch_producer_process_* of the
   // producer, read from /proc now.
   std::string render() const;
-  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
  private:
   static constexpr std::size_t kHandlers = 6;      // ring::Handler values
@@ -117,6 +116,9 @@ class ExporterMetrics {
   prometheus::Counter& accept_errors_;
   ProcessCollector self_process_;
   ProcessCollector producer_process_;
+  prometheus::Gauge& build_info_;
+  // Registered last, after every family above (the /metrics order).
+  DriftMetrics drift_;
 
   // Resolved label sets; null until first used.
   std::array<prometheus::Counter*, kHandlers * kMethods * kStatusGroups> requests_{};

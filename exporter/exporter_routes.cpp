@@ -45,11 +45,11 @@ std::string clipped(std::string_view s) { return std::string(s.substr(0, 200)); 
 
 }  // namespace
 
-ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const Pipeline& pipeline,
-                               const DriftMonitor* drift, const PredictionHistory* predictions,
+ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring,
+                               const DriftStatus& drift, const PredictionHistory& predictions,
                                Options options)
     : metrics_(metrics),
-      pipeline_(pipeline),
+      ring_(ring),
       drift_(drift),
       predictions_(predictions),
       options_(std::move(options)) {
@@ -63,12 +63,11 @@ ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const Pipeline& p
 }
 
 std::string ExporterRoutes::health_json() const {
-  const char* drift = drift_ ? DriftMonitor::state_name(drift_->state()) : "disabled";
   return fmt::format(
       "{{\"status\":\"ok\",\"ring_attached\":{},\"producer_up\":{},\"generation\":{},"
       "\"records_read\":{},\"records_dropped\":{},\"drift\":\"{}\"}}\n",
-      pipeline_.ring_attached(), pipeline_.producer_up(), pipeline_.generation(),
-      pipeline_.records_read(), pipeline_.records_dropped(), drift);
+      ring_.ring_attached(), ring_.producer_up(), ring_.generation(), ring_.records_read(),
+      ring_.records_dropped(), drift_state_name(drift_.state()));
 }
 
 HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
@@ -81,7 +80,7 @@ HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
           http::status::bad_request, "bad_since",
           "since must be a detector step number (0 or more), got '" + clipped(*text) + "'");
     }
-    const std::uint64_t t = drift_ ? drift_->steps() : 0;
+    const std::uint64_t t = drift_.steps();
     if (ec == std::errc::result_out_of_range || since > t) {
       // Past the newest step: a typo, or a client of an exporter since restarted.
       return json_error(http::status::bad_request, "since_out_of_range",
@@ -89,7 +88,7 @@ HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
                             std::to_string(t) + "; start again from since=0");
     }
   }
-  std::string body = drift_ ? drift_->to_json(since) : std::string("{\"state\":\"disabled\"}");
+  std::string body = drift_.to_json(since);
   body += '\n';
   return make_response(http::status::ok, kJson, std::move(body));
 }
@@ -130,16 +129,14 @@ HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarg
   if (path == "/") {
     return html ? make_response(http::status::ok, kHtml, std::string(pages::kIndexHtml))
                 : make_response(http::status::ok, kJson,
-                                overview_json(options_.ring_name, pipeline_, drift_));
+                                overview_json(options_.ring_name, ring_, drift_));
   }
   if (path == "/drift") {
     return html ? make_response(http::status::ok, kHtml, std::string(pages::kDriftHtml))
                 : drift_json(target);
   }
   if (html) return make_response(http::status::ok, kHtml, std::string(pages::kPredictionsHtml));
-  return make_response(http::status::ok, kJson,
-                       predictions_ ? predictions_->to_json(options_.unix_seconds())
-                                    : std::string("{\"state\":\"disabled\"}\n"));
+  return make_response(http::status::ok, kJson, predictions_.to_json(options_.unix_seconds()));
 }
 
 HttpResponse ExporterRoutes::operator()(const HttpRequest& request) const {

@@ -2,7 +2,7 @@
 // request (no socket), so it is testable without a network.
 //
 //   GET /              the overview page (HTML; JSON with Accept: application/json)
-//   GET /drift         DriftMonitor::to_json() (JSON; ?since=STEP: only steps after STEP);
+//   GET /drift         DriftStatus::to_json() (JSON; ?since=STEP: only steps after STEP);
 //                      the live figure with Accept: text/html or ?format=html
 //   GET /predictions   the predictions page (HTML; JSON with ?format=json or Accept)
 //   GET /pages/charts.js  the pages' drawing script
@@ -12,21 +12,22 @@
 //   method on a known path 405. Pages and their JSON are gzipped for clients
 //   that accept it (the pages stay far below 100 KB that way).
 //
-// Thread contract: operator() may run on any thread, concurrently; it only
-// reads thread-safe state of the metrics, pipeline, drift monitor and
-// prediction history.
+// It reads snapshots only: the metrics registry, RingStatus, DriftStatus and
+// PredictionHistory (each thread-safe), never the pipeline's stages.
+//
+// Thread contract: operator() may run on any thread, concurrently.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include "exporter/drift_monitor.h"
+#include "exporter/drift_status.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/http_query.h"
 #include "exporter/http_server.h"
-#include "exporter/pipeline.h"
 #include "exporter/prediction_history.h"
+#include "exporter/ring_status.h"
 
 namespace driftwatch::exporter {
 
@@ -40,10 +41,8 @@ class ExporterRoutes {
     std::function<std::int64_t()> unix_seconds;
   };
 
-  // `drift` may be null (no detector configured at all), `predictions` too.
-  ExporterRoutes(const ExporterMetrics& metrics, const Pipeline& pipeline,
-                 const DriftMonitor* drift, const PredictionHistory* predictions = nullptr,
-                 Options options = {});
+  ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring, const DriftStatus& drift,
+                 const PredictionHistory& predictions, Options options = {});
 
   HttpResponse operator()(const HttpRequest& request) const;
 
@@ -53,9 +52,9 @@ class ExporterRoutes {
   std::string health_json() const;
 
   const ExporterMetrics& metrics_;
-  const Pipeline& pipeline_;
-  const DriftMonitor* drift_;
-  const PredictionHistory* predictions_;
+  const RingStatus& ring_;
+  const DriftStatus& drift_;
+  const PredictionHistory& predictions_;
   Options options_;
 };
 

@@ -1,6 +1,7 @@
 // drift-exporter: reads the driftwatch ring and serves its metrics.
-// Wiring only: config -> ring follower -> metrics (+ prediction history) ->
-// drift monitor -> pipeline thread, and the HTTP server on the main thread.
+// Wiring only: config -> ring follower -> record fan-out -> {metrics (+
+// prediction history), drift stage} on the reading thread, and the HTTP
+// server, reading their snapshots, on the main thread.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -13,13 +14,13 @@
 #include <thread>
 
 #include "exporter/drift/blas_kernels.h"
-#include "exporter/drift_monitor.h"
+#include "exporter/drift_stage.h"
 #include "exporter/exporter_config.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/exporter_routes.h"
 #include "exporter/http_server.h"
-#include "exporter/pipeline.h"
 #include "exporter/prediction_history.h"
+#include "exporter/record_fanout.h"
 #include "exporter/ring_follower.h"
 #include "shared/common/blas_kernels_env.h"
 #include "shared/ring/ring_error.h"
@@ -41,43 +42,25 @@ int main(int argc, char** argv) {
   // does them fastest and leaves the other cores to the server.
   driftwatch::drift::set_blas_threads(config.blas_threads);
 
+  // A degraded BLAS is worth one warning per process, where a detector runs.
+  if (!config.reference.empty()) {
+    if (const auto warning = driftwatch::drift::blas_kernel_warning())
+      spdlog::warn("mmd: {}", *warning);
+  }
+
   try {
+    dx::ExporterOptions options = dx::exporter_options(config);
     dx::ExporterMetrics metrics;
-
-    dx::DriftMonitorOptions drift_options;
-    drift_options.reference = config.reference;
-    drift_options.detector = config.detector;
-    drift_options.params.window_size = config.window;
-    drift_options.params.ert = config.ert;
-    drift_options.params.n_bootstraps = config.n_bootstraps;
-    drift_options.params.sigmas = config.sigmas;
-    drift_options.params.seed = config.seed;
-    drift_options.cache_path = config.cache;
-    drift_options.history = config.drift_history;
-    drift_options.batch = config.drift_batch;
-    drift_options.sustained = dx::sustained_drift_options(config);
-    drift_options.reference_save = config.reference_save;
-    dx::DriftMonitor drift(drift_options, metrics);
-
-    dx::RingFollower::Options follower_options;
-    follower_options.ring_name = config.ring;
-    follower_options.retry_interval = std::chrono::milliseconds(config.ring_retry_ms);
-    dx::RingFollower follower(follower_options);
-
-    dx::Pipeline::Options pipeline_options;
-    pipeline_options.batch_size = config.read_batch;
     dx::PredictionHistory predictions;
-    dx::Pipeline pipeline(follower, metrics, &drift, pipeline_options, &predictions);
+    dx::DriftStage drift(options.drift, metrics.drift());
+    dx::RingFollower follower(options.follower);
+    dx::RecordFanout fanout(follower, metrics, predictions, drift, options.fanout);
 
     boost::asio::io_context ioc{1};
-    dx::HttpServer::Options http_options;
-    http_options.address = config.listen;
-    http_options.port = config.port;
-    http_options.on_accept_error = [&metrics] { metrics.add_accept_error(); };
-    dx::ExporterRoutes::Options route_options;
-    route_options.ring_name = config.ring;
-    dx::ExporterRoutes routes(metrics, pipeline, &drift, &predictions, route_options);
-    dx::HttpServer server(ioc, http_options, routes);
+    options.http.on_accept_error = [&metrics] { metrics.add_accept_error(); };
+    dx::ExporterRoutes routes(metrics, fanout.status(), drift.status(), predictions,
+                              options.routes);
+    dx::HttpServer server(ioc, options.http, routes);
     server.start();
     const auto endpoint = server.local_endpoint();
     std::cout << "listening on " << endpoint.address().to_string() << ":" << endpoint.port()
@@ -96,7 +79,7 @@ int main(int argc, char** argv) {
 
     std::thread reader([&] {
       try {
-        pipeline.run();
+        fanout.run();
       } catch (const std::exception& e) {
         // Only a segment that can never be read gets here.
         spdlog::critical("ring {}: {}", config.ring, e.what());
@@ -105,10 +88,10 @@ int main(int argc, char** argv) {
       }
     });
     ioc.run();
-    pipeline.stop();
+    fanout.stop();
     reader.join();
-    spdlog::info("drift-exporter stopped after {} records ({} dropped)", pipeline.records_read(),
-                 pipeline.records_dropped());
+    spdlog::info("drift-exporter stopped after {} records ({} dropped)",
+                 fanout.status().records_read(), fanout.status().records_dropped());
     return exit_code;
   } catch (const dx::DriftConfigError& e) {
     spdlog::critical("{}", e.what());

@@ -24,17 +24,17 @@ constexpr Link kLinks[] = {
 
 }  // namespace
 
-std::string overview_json(const std::string& ring_name, const Pipeline& pipeline,
-                          const DriftMonitor* drift) {
-  const ring::SegmentInfo producer = pipeline.producer();
-  const bool attached = pipeline.ring_attached();
+std::string overview_json(const std::string& ring_name, const RingStatus& ring,
+                          const DriftStatus& drift) {
+  const ring::SegmentInfo producer = ring.producer();
+  const bool attached = ring.ring_attached();
   std::string out = "{\"ring\":{\"name\":";
   common::append_json_string(out, ring_name);
   out += fmt::format(
       ",\"attached\":{},\"producer_up\":{},\"producer_pid\":{},\"generation\":{},"
       "\"slot_count\":{},\"records_read\":{},\"records_dropped\":{},\"lag\":{}}}",
-      attached, pipeline.producer_up(), producer.producer_pid, pipeline.generation(),
-      producer.slot_count, pipeline.records_read(), pipeline.records_dropped(), pipeline.lag());
+      attached, ring.producer_up(), producer.producer_pid, ring.generation(), producer.slot_count,
+      ring.records_read(), ring.records_dropped(), ring.lag());
   out += ",\"model\":";
   if (!attached) {
     out += "null";
@@ -51,7 +51,7 @@ std::string overview_json(const std::string& ring_name, const Pipeline& pipeline
     out += "]}";
   }
   out += ",\"detector\":";
-  out += drift ? drift->to_json(0, false) : std::string("{\"state\":\"disabled\"}");
+  out += drift.to_json(0, false);
   out += ",\"links\":[";
   bool first = true;
   for (const Link& link : kLinks) {

@@ -5,13 +5,12 @@
 
 #include <string>
 
-#include "exporter/drift_monitor.h"
-#include "exporter/pipeline.h"
+#include "exporter/drift_status.h"
+#include "exporter/ring_status.h"
 
 namespace driftwatch::exporter {
 
-// `drift` may be null (no detector configured at all).
-std::string overview_json(const std::string& ring_name, const Pipeline& pipeline,
-                          const DriftMonitor* drift);
+std::string overview_json(const std::string& ring_name, const RingStatus& ring,
+                          const DriftStatus& drift);
 
 }  // namespace driftwatch::exporter

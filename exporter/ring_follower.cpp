@@ -32,22 +32,17 @@ bool RingFollower::producer_alive() const {
 
 void RingFollower::try_attach() {
   next_attempt_ = std::chrono::steady_clock::now() + options_.retry_interval;
-  ring::RingReader::Options o;
-  o.name = options_.ring_name;
-  o.from_start = options_.from_start;
-  o.stall_timeout = options_.stall_timeout;
-  o.generation_check_interval = options_.generation_check_interval;
   try {
-    reader_ = std::make_unique<ring::RingReader>(o);
+    reader_ = std::make_unique<ring::RingReader>(options_.reader);
   } catch (const ring::RingError& e) {
     using Kind = ring::RingError::Kind;
     if (e.kind() == Kind::kWrongMagic || e.kind() == Kind::kUnsupportedVersion) throw;
     if (!announced_missing_) {
-      spdlog::warn("ring {} not readable yet ({}); retrying every {} ms", options_.ring_name,
+      spdlog::warn("ring {} not readable yet ({}); retrying every {} ms", options_.reader.name,
                    e.what(), options_.retry_interval.count());
       announced_missing_ = true;
     } else {
-      spdlog::debug("ring {} still not readable: {}", options_.ring_name, e.what());
+      spdlog::debug("ring {} still not readable: {}", options_.reader.name, e.what());
     }
     return;
   }
@@ -55,7 +50,7 @@ void RingFollower::try_attach() {
   spdlog::info(
       "following ring {}: generation {}, producer pid {}, model {} {}, {} classes, embedding "
       "dim {}, {} slots",
-      options_.ring_name, info.generation, info.producer_pid, info.model_name, info.model_version,
+      options_.reader.name, info.generation, info.producer_pid, info.model_name, info.model_version,
       info.class_names.size(), info.embedding_dim, info.slot_count);
   last_lost_ = 0;
   last_generation_ = reader_->generation();
@@ -64,7 +59,7 @@ void RingFollower::try_attach() {
 
 void RingFollower::note_generation(BatchResult& result) {
   if (reader_->generation() == last_generation_) return;
-  spdlog::info("producer restarted: ring {} generation {} -> {} (pid {})", options_.ring_name,
+  spdlog::info("producer restarted: ring {} generation {} -> {} (pid {})", options_.reader.name,
                last_generation_, reader_->generation(), reader_->info().producer_pid);
   last_generation_ = reader_->generation();
   // Only the latest change in a batch matters: info() describes it.

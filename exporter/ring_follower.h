@@ -1,8 +1,8 @@
-// RingFollower: stage 1 of the exporter pipeline (ring -> metrics -> drift ->
-// HTTP). It owns the RingReader, reads records in batches and reports what
-// the metrics stage needs besides the records: how many were lost, whether
-// the producer changed (first attach or a new generation), the lag, and
-// whether the producer process is alive.
+// RingFollower: stage 1 of the exporter pipeline (ring follower -> record
+// fan-out -> {metrics, drift} -> HTTP). It owns the RingReader, reads records in batches and
+// reports what the metrics stage needs besides the records: how many were lost, whether the
+// producer changed (first attach or a new generation), the lag, and whether the producer process is
+// alive.
 //
 // The exporter must run whatever the start order: a ring that does not exist
 // yet (the server starts later) is retried every retry_interval, never
@@ -33,14 +33,11 @@ namespace driftwatch::exporter {
 class RingFollower {
  public:
   struct Options {
-    std::string ring_name = "/driftwatch";
+    // The ring and how to read it, as RingReader takes them. from_start:
+    // benchmarks and tests; the exporter itself resumes at the head.
+    ring::RingReader::Options reader{"/driftwatch"};
     // How often a missing or unreadable ring is tried again.
     std::chrono::milliseconds retry_interval{1000};
-    // Start at the oldest record still in the ring instead of at the head
-    // (benchmarks and tests; the exporter itself resumes at the head).
-    bool from_start = false;
-    std::chrono::milliseconds stall_timeout{50};
-    std::chrono::milliseconds generation_check_interval{200};
   };
 
   // What one poll_batch() call saw besides the records.

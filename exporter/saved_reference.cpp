@@ -7,13 +7,13 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "exporter/drift_monitor.h"
+#include "exporter/drift_stage_options.h"
 #include "shared/common/npy.h"
 
 namespace driftwatch::exporter {
 
-std::optional<SavedReference> load_saved_reference(const std::string& path,
-                                                   std::size_t expected_rows) {
+std::optional<ReferenceRows> load_saved_reference(const std::string& path,
+                                                  std::size_t expected_rows) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::nullopt;
   const std::string fix = "; delete it to learn a new reference from traffic";
@@ -32,7 +32,7 @@ std::optional<SavedReference> load_saved_reference(const std::string& path,
                            "for warmup:" +
                            std::to_string(expected_rows) + fix);
   }
-  SavedReference saved;
+  ReferenceRows saved;
   saved.count = array.shape[0];
   saved.dim = array.shape[1];
   saved.rows = array.to_float32();

@@ -17,7 +17,8 @@
 
 namespace driftwatch::exporter {
 
-struct SavedReference {
+// A reference's embeddings, as calibration takes them.
+struct ReferenceRows {
   std::vector<float> rows;  // [count, dim] row-major
   std::size_t count = 0;
   std::size_t dim = 0;
@@ -27,8 +28,8 @@ struct SavedReference {
 // DriftConfigError when it exists but is unreadable, not float32 [N, D], or
 // holds another row count than `expected_rows` (the reason says to delete it
 // to learn a new reference).
-std::optional<SavedReference> load_saved_reference(const std::string& path,
-                                                   std::size_t expected_rows);
+std::optional<ReferenceRows> load_saved_reference(const std::string& path,
+                                                  std::size_t expected_rows);
 
 // Writes [count, dim] to `path` atomically. Throws std::runtime_error (with
 // the path and the reason) when it cannot.

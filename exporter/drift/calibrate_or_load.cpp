@@ -47,9 +47,11 @@ auto load_or_calibrate(const std::string& cache_path, std::uint64_t key, const E
 
 }  // namespace
 
-std::unique_ptr<MultiWindowMmd> calibrate_or_load_multi_window(
-    const float* reference, std::size_t rows, std::size_t dim, std::vector<std::size_t> windows,
-    OnlineMmdOptions options, const std::string& cache_path) {
+std::unique_ptr<MultiWindowMmd> calibrate_or_load_multi_window(const float* reference,
+                                                               std::size_t rows, std::size_t dim,
+                                                               std::vector<std::size_t> windows,
+                                                               OnlineMmdOptions options,
+                                                               const std::string& cache_path) {
   const auto build = [&](const OnlineMmdOptions& o) {
     return std::make_unique<MultiWindowMmd>(reference, rows, dim, windows, o);
   };
@@ -73,15 +75,16 @@ std::unique_ptr<DriftDetector> calibrate_or_load(const std::string& name, const 
                                           default_multi_windows(options.params.window_size),
                                           std::move(options), cache_path);
   }
-  if (cache_path.empty() || name != "mmd") return make_detector(name, reference, rows, dim, options);
+  if (cache_path.empty() || name != "mmd")
+    return make_detector(name, reference, rows, dim, options);
   validate_mmd_params(options.params, rows);
   const std::uint64_t key = calibration_key(reference, rows, dim, options.params,
                                             mmd_bootstrap_source(rows, options).fingerprint());
-  return load_or_calibrate(cache_path, key, EntryShape{options.params.window_size, 0},
-                           std::move(options), [&](const OnlineMmdOptions& o) {
-                             return std::unique_ptr<DriftDetector>(
-                                 std::make_unique<OnlineMmd>(reference, rows, dim, o));
-                           });
+  return load_or_calibrate(
+      cache_path, key, EntryShape{options.params.window_size, 0}, std::move(options),
+      [&](const OnlineMmdOptions& o) {
+        return std::unique_ptr<DriftDetector>(std::make_unique<OnlineMmd>(reference, rows, dim, o));
+      });
 }
 
 }  // namespace driftwatch::drift

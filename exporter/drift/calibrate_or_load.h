@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-
 #include <vector>
 
 #include "exporter/drift/drift_detector.h"
@@ -34,8 +33,10 @@ std::unique_ptr<DriftDetector> calibrate_or_load(const std::string& name, const 
                                                  const std::string& cache_path);
 
 // mmd-multi with the given windows (ascending) rather than the defaults.
-std::unique_ptr<MultiWindowMmd> calibrate_or_load_multi_window(
-    const float* reference, std::size_t rows, std::size_t dim, std::vector<std::size_t> windows,
-    OnlineMmdOptions options, const std::string& cache_path);
+std::unique_ptr<MultiWindowMmd> calibrate_or_load_multi_window(const float* reference,
+                                                               std::size_t rows, std::size_t dim,
+                                                               std::vector<std::size_t> windows,
+                                                               OnlineMmdOptions options,
+                                                               const std::string& cache_path);
 
 }  // namespace driftwatch::drift

@@ -94,7 +94,9 @@ OnlineMmd::OnlineMmd(const float* reference, std::size_t rows, std::size_t dim,
   recompute_from_scratch();
 }
 
-Calibration OnlineMmd::calibration() const { return Calibration{kernel_.sigmas(), thresholds_, {}}; }
+Calibration OnlineMmd::calibration() const {
+  return Calibration{kernel_.sigmas(), thresholds_, {}};
+}
 
 void OnlineMmd::choose_split(const ReferenceKernel& kernel, PermutationSource& split_source) {
   const std::size_t n = reference_rows_;

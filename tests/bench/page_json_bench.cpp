@@ -1,4 +1,4 @@
-// What the pages' JSON costs the exporter, in process: DriftMonitor::to_json
+// What the pages' JSON costs the exporter, in process: DriftStatus::to_json
 // with a full 5000-step history (what a script polling /drift gets),
 // to_json(since) with the last 100 steps (what the /drift page fetches each
 // second at 100 steps/s), the gzipped full form, and
@@ -8,7 +8,8 @@
 //   build-*/tests/bench/page-json-bench
 #include <benchmark/benchmark.h>
 
-#include "exporter/drift_monitor.h"
+#include "exporter/drift_stage.h"
+#include "exporter/exporter_metrics.h"
 #include "exporter/http_query.h"
 #include "exporter/prediction_history.h"
 #include "shared/common/npy.h"
@@ -26,17 +27,17 @@ struct ReadyMonitor {
     const std::string ref = dir.file("ref.npy");
     driftwatch::common::write_npy(ref, driftwatch::common::NpyArray::from_float32(
                                            {1000, kDim}, testing::gaussian_rows(1000, kDim, 0, 1)));
-    dx::DriftMonitorOptions o;
+    dx::DriftStageOptions o;
     o.reference = ref;
     o.params.window_size = 20;
     o.params.ert = 300;
     o.params.n_bootstraps = 1000;
     o.history = 5000;
-    monitor = std::make_unique<dx::DriftMonitor>(o, metrics);
+    monitor = std::make_unique<dx::DriftStage>(o, metrics.drift());
     testing::eventually(
         [&] {
-          monitor->feed(nullptr, 0);
-          return monitor->state() == dx::DriftMonitor::State::kReady;
+          monitor->tick();
+          return monitor->status().state() == dx::DriftStage::State::kReady;
         },
         std::chrono::seconds(120));
     const std::vector<float> rows = testing::gaussian_rows(6000, kDim, 0, 2);
@@ -51,7 +52,7 @@ struct ReadyMonitor {
   }
   testing::TempDir dir;
   dx::ExporterMetrics metrics;
-  std::unique_ptr<dx::DriftMonitor> monitor;
+  std::unique_ptr<dx::DriftStage> monitor;
 };
 
 ReadyMonitor& ready() {
@@ -60,7 +61,7 @@ ReadyMonitor& ready() {
 }
 
 void BM_DriftJsonFullHistory(benchmark::State& state) {
-  const dx::DriftMonitor& m = *ready().monitor;
+  const dx::DriftStatus& m = ready().monitor->status();
   std::size_t bytes = 0;
   for (auto _ : state) bytes = m.to_json().size();
   state.counters["bytes"] = static_cast<double>(bytes);
@@ -68,7 +69,7 @@ void BM_DriftJsonFullHistory(benchmark::State& state) {
 BENCHMARK(BM_DriftJsonFullHistory)->Unit(benchmark::kMicrosecond);
 
 void BM_DriftJsonFullHistoryGzipped(benchmark::State& state) {
-  const dx::DriftMonitor& m = *ready().monitor;
+  const dx::DriftStatus& m = ready().monitor->status();
   std::size_t bytes = 0;
   for (auto _ : state) bytes = dx::gzip(m.to_json()).size();
   state.counters["bytes"] = static_cast<double>(bytes);
@@ -76,7 +77,7 @@ void BM_DriftJsonFullHistoryGzipped(benchmark::State& state) {
 BENCHMARK(BM_DriftJsonFullHistoryGzipped)->Unit(benchmark::kMicrosecond);
 
 void BM_DriftJsonSinceLast100(benchmark::State& state) {
-  const dx::DriftMonitor& m = *ready().monitor;
+  const dx::DriftStatus& m = ready().monitor->status();
   const std::uint64_t since = m.steps() - 100;
   std::size_t bytes = 0;
   for (auto _ : state) bytes = m.to_json(since).size();

@@ -140,10 +140,10 @@ TEST_F(ExporterMetricsTest, ExportsModelInfoAndGeneration) {
 
 TEST(ExporterMetrics, CountsDriftStepsEventsAndTheLastStatistic) {
   ExporterMetrics m;
-  m.observe_drift_step(1, 0.0123, 0.02, false);
-  m.observe_drift_step(2, 0.0345, 0.02, true);
-  m.observe_drift_step(3, -0.001, 0.015, false);
-  m.set_detector_ready(true);
+  m.drift().observe_step(1, 0.0123, 0.02, false);
+  m.drift().observe_step(2, 0.0345, 0.02, true);
+  m.drift().observe_step(3, -0.001, 0.015, false);
+  m.drift().set_ready(true);
   const std::string text = m.render();
   EXPECT_TRUE(has_line(text, "drift_events_total 1")) << text;
   EXPECT_TRUE(has_line(text, "drift_test_stat_last -0.001"));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "exporter/record_fanout.h"
 #include "shared/common/npy.h"
 #include "tests/exporter/exporter_test_support.h"
 
@@ -49,7 +50,7 @@ struct Harness {
   explicit Harness(std::size_t steps, std::size_t history = 5000)
       : follower([&] {
           RingFollower::Options o;
-          o.ring_name = dir.file("missing-ring");
+          o.reader.name = dir.file("missing-ring");
           return o;
         }()),
         drift(
@@ -57,7 +58,7 @@ struct Harness {
               const std::string ref = dir.file("ref.npy");
               common::write_npy(ref, common::NpyArray::from_float32(
                                          {200, kDim}, testing::gaussian_rows(200, kDim, 0, 1)));
-              DriftMonitorOptions o;
+              DriftStageOptions o;
               o.reference = ref;
               o.params.window_size = 10;
               o.params.ert = 50;
@@ -65,14 +66,14 @@ struct Harness {
               o.history = history;
               return o;
             }(),
-            metrics),
-        pipeline(follower, metrics, &drift, Pipeline::Options{}, &predictions),
+            metrics.drift()),
+        fanout(follower, metrics, predictions, drift, RecordFanout::Options{}),
         routes(
-            metrics, pipeline, &drift, &predictions,
+            metrics, fanout.status(), drift.status(), predictions,
             ExporterRoutes::Options{"/dw-test-ring", [] { return std::int64_t{1'700'000'000}; }}) {
     const bool ready = testing::eventually([&] {
-      drift.feed(nullptr, 0);
-      return drift.state() == DriftMonitor::State::kReady;
+      drift.tick();
+      return drift.status().state() == DriftStage::State::kReady;
     });
     EXPECT_TRUE(ready);
     const auto records = records_for(testing::gaussian_rows(steps, kDim, 0, 7));
@@ -90,9 +91,9 @@ struct Harness {
   TempDir dir;
   ExporterMetrics metrics;
   RingFollower follower;
-  DriftMonitor drift;
   PredictionHistory predictions;
-  Pipeline pipeline;
+  DriftStage drift;
+  RecordFanout fanout;
   ExporterRoutes routes;
 };
 

@@ -20,9 +20,9 @@ using testing::writer_options;
 
 RingFollower::Options follow(const std::string& path) {
   RingFollower::Options o;
-  o.ring_name = path;
+  o.reader.name = path;
   o.retry_interval = std::chrono::milliseconds(10);
-  o.generation_check_interval = std::chrono::milliseconds(10);
+  o.reader.generation_check_interval = std::chrono::milliseconds(10);
   return o;
 }
 

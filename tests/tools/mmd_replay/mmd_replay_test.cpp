@@ -158,8 +158,8 @@ TEST(MmdReplay, AFloat64ReferenceIsRefusedAsTheExporterRefusesIt) {
   const NpyArray ref = read_npy(kVectors + "/x_ref.npy");
   write_npy(f64, NpyArray::from_float64(ref.shape, ref.to_float64()));
   const std::string stream = " --stream " + kVectors + "/stream.npy --ert 50 --window 10";
-  const std::string command = std::string(DW_MMD_REPLAY_BINARY) + " --reference " + f64 + stream +
-                              " 2>&1 >/dev/null";
+  const std::string command =
+      std::string(DW_MMD_REPLAY_BINARY) + " --reference " + f64 + stream + " 2>&1 >/dev/null";
   std::string err;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     char buf[4096];

@@ -1,6 +1,6 @@
-// DriftMonitor: reference validation, calibration off the pipeline thread,
+// DriftStage: reference validation, calibration off the pipeline thread,
 // warmup, dimension checks against the producer, steps into metrics and /drift.
-#include "exporter/drift_monitor.h"
+#include "exporter/drift_stage.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 
+#include "exporter/exporter_metrics.h"
 #include "shared/common/npy.h"
 #include "tests/exporter/exporter_test_support.h"
 
@@ -22,8 +23,8 @@ using testing::TempDir;
 
 constexpr std::size_t kDim = 8;
 
-DriftMonitorOptions fast_options(const std::string& reference) {
-  DriftMonitorOptions o;
+DriftStageOptions fast_options(const std::string& reference) {
+  DriftStageOptions o;
   o.reference = reference;
   o.params.window_size = 10;
   o.params.ert = 50;
@@ -41,10 +42,10 @@ std::string write_reference(const TempDir& dir, std::size_t rows, std::size_t di
   return path;
 }
 
-std::string error_of(const DriftMonitorOptions& options) {
+std::string error_of(const DriftStageOptions& options) {
   ExporterMetrics metrics;
   try {
-    DriftMonitor monitor(options, metrics);
+    DriftStage monitor(options, metrics.drift());
   } catch (const DriftConfigError& e) {
     return e.what();
   }
@@ -63,23 +64,23 @@ std::vector<ring::Record> records_for(const std::vector<float>& rows, std::size_
   return out;
 }
 
-bool wait_ready(DriftMonitor& m) {
+bool wait_ready(DriftStage& m) {
   return testing::eventually([&] {
-    m.feed(nullptr, 0);  // the pipeline's idle call adopts a finished calibration
-    return m.state() == DriftMonitor::State::kReady;
+    m.tick();  // the pipeline's per-iteration call adopts a finished calibration
+    return m.status().state() == DriftStage::State::kReady;
   });
 }
 
-TEST(DriftMonitor, WithoutAReferenceIsDisabledAndSaysSo) {
+TEST(DriftStage, WithoutAReferenceIsDisabledAndSaysSo) {
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options(""), metrics);
-  EXPECT_EQ(m.state(), DriftMonitor::State::kDisabled);
-  EXPECT_NE(m.to_json().find("\"state\":\"disabled\""), std::string::npos);
+  DriftStage m(fast_options(""), metrics.drift());
+  EXPECT_EQ(m.status().state(), DriftStage::State::kDisabled);
+  EXPECT_NE(m.status().to_json().find("\"state\":\"disabled\""), std::string::npos);
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 0"));
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_enabled 0"));
 }
 
-TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
+TEST(DriftStage, RejectsAReferenceOfTheWrongDtype) {
   TempDir dir;
   const std::string path = dir.file("f64.npy");
   common::write_npy(path, common::NpyArray::from_float64({50, 4}, std::vector<double>(200, 0.5)));
@@ -88,7 +89,7 @@ TEST(DriftMonitor, RejectsAReferenceOfTheWrongDtype) {
   EXPECT_NE(e.find("float32"), std::string::npos) << e;
 }
 
-TEST(DriftMonitor, RejectsAReferenceThatIsNotTwoDimensional) {
+TEST(DriftStage, RejectsAReferenceThatIsNotTwoDimensional) {
   TempDir dir;
   const std::string path = dir.file("3d.npy");
   common::write_npy(path,
@@ -98,13 +99,13 @@ TEST(DriftMonitor, RejectsAReferenceThatIsNotTwoDimensional) {
   EXPECT_NE(e.find("2-D"), std::string::npos) << e;
 }
 
-TEST(DriftMonitor, RejectsAReferenceTooSmallForTheWindow) {
+TEST(DriftStage, RejectsAReferenceTooSmallForTheWindow) {
   TempDir dir;
   const std::string e = error_of(fast_options(write_reference(dir, 15, 4)));
   EXPECT_NE(e.find("window size 10"), std::string::npos) << e;
 }
 
-TEST(DriftMonitor, RejectsAMissingReferenceFileAndBadWarmupSpecs) {
+TEST(DriftStage, RejectsAMissingReferenceFileAndBadWarmupSpecs) {
   TempDir dir;
   EXPECT_NE(error_of(fast_options(dir.file("nope.npy"))).find("nope.npy"), std::string::npos);
   EXPECT_NE(error_of(fast_options("warmup:abc")).find("warmup:N"), std::string::npos);
@@ -112,12 +113,12 @@ TEST(DriftMonitor, RejectsAMissingReferenceFileAndBadWarmupSpecs) {
   EXPECT_NE(error_of(fast_options("warmup:12")).find("window size"), std::string::npos);
 }
 
-TEST(DriftMonitor, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
+TEST(DriftStage, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
   TempDir dir;
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
   m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m)) << m.to_json();
+  ASSERT_TRUE(wait_ready(m)) << m.status().to_json();
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 1"));
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_enabled 1"));
 
@@ -129,12 +130,13 @@ TEST(DriftMonitor, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
   records.back().embedding.resize(kDim - 1);  // wrong dimension
   m.feed(records.data(), records.size());
 
-  EXPECT_EQ(m.steps(), 40u);
+  EXPECT_EQ(m.status().steps(), 40u);
   const std::string text = metrics.render();
   EXPECT_EQ(sample_value(text, "drift_detector_step"), 40.0) << text;
   EXPECT_EQ(sample_value(text, "drift_test_stat_count"), 40.0);
-  EXPECT_EQ(sample_value(text, "drift_events_total"), static_cast<double>(m.drift_events()));
-  const std::string json = m.to_json();
+  EXPECT_EQ(sample_value(text, "drift_events_total"),
+            static_cast<double>(m.status().drift_events()));
+  const std::string json = m.status().to_json();
   EXPECT_NE(json.find("\"state\":\"ready\""), std::string::npos) << json;
   // Only the last 16 steps are kept: t = 25 .. 40.
   EXPECT_NE(json.find("{\"t\":25,"), std::string::npos) << json;
@@ -143,110 +145,113 @@ TEST(DriftMonitor, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
   EXPECT_NE(json.find("\"size\":200,\"dim\":8"), std::string::npos) << json;
 }
 
-TEST(DriftMonitor, ShiftedEmbeddingsRaiseDriftEvents) {
+TEST(DriftStage, ShiftedEmbeddingsRaiseDriftEvents) {
   TempDir dir;
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
   m.on_producer(testing::producer_info(kDim));
   ASSERT_TRUE(wait_ready(m));
   auto shifted = records_for(gaussian_rows(60, kDim, 1.5f, 11), kDim);
   m.feed(shifted.data(), shifted.size());
   // Once the window holds mostly shifted rows, nearly every step is a drift step.
-  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+  EXPECT_GE(m.status().drift_events(), 40u) << m.status().to_json();
   EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
 }
 
 // --detector mmd-multi: same metrics and /drift document, its own rows check.
-TEST(DriftMonitor, MultiWindowDetectorFeedsTheSameMetrics) {
+TEST(DriftStage, MultiWindowDetectorFeedsTheSameMetrics) {
   TempDir dir;
-  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  DriftStageOptions o = fast_options(write_reference(dir, 200, kDim));
   o.detector = "mmd-multi";
   ExporterMetrics metrics;
-  DriftMonitor m(o, metrics);
+  DriftStage m(o, metrics.drift());
   m.on_producer(testing::producer_info(kDim));
   ASSERT_TRUE(wait_ready(m));
-  EXPECT_NE(m.to_json().find("\"detector\":\"mmd-multi\""), std::string::npos);
+  EXPECT_NE(m.status().to_json().find("\"detector\":\"mmd-multi\""), std::string::npos);
   auto shifted = records_for(gaussian_rows(60, kDim, 1.5f, 11), kDim);
   m.feed(shifted.data(), shifted.size());
-  EXPECT_EQ(m.steps(), 60u);
-  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+  EXPECT_EQ(m.status().steps(), 60u);
+  EXPECT_GE(m.status().drift_events(), 40u) << m.status().to_json();
   EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
   // Windows 5, 10, 25 need N >= 51, where mmd's W = 10 needs 21.
   o.reference = write_reference(dir, 40, kDim);
   EXPECT_NE(error_of(o).find("window size 25"), std::string::npos) << error_of(o);
 }
 
-TEST(DriftMonitor, PausesWhileTheProducerWritesAnotherDimension) {
+TEST(DriftStage, PausesWhileTheProducerWritesAnotherDimension) {
   TempDir dir;
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
   m.on_producer(testing::producer_info(kDim + 4));
-  EXPECT_EQ(m.state(), DriftMonitor::State::kError);
-  const std::string json = m.to_json();
+  EXPECT_EQ(m.status().state(), DriftStage::State::kError);
+  const std::string json = m.status().to_json();
   EXPECT_NE(json.find("D=8"), std::string::npos) << json;
   EXPECT_NE(json.find("D=12"), std::string::npos) << json;
   // A producer with the right dimension resumes it.
   m.on_producer(testing::producer_info(kDim));
-  EXPECT_TRUE(wait_ready(m)) << m.to_json();
+  EXPECT_TRUE(wait_ready(m)) << m.status().to_json();
 }
 
-TEST(DriftMonitor, WarmupCollectsTheFirstSuccessfulRecordsThenCalibrates) {
+TEST(DriftStage, WarmupCollectsTheFirstSuccessfulRecordsThenCalibrates) {
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options("warmup:100"), metrics);
-  EXPECT_EQ(m.state(), DriftMonitor::State::kWarmup);
+  DriftStage m(fast_options("warmup:100"), metrics.drift());
+  EXPECT_EQ(m.status().state(), DriftStage::State::kWarmup);
   m.on_producer(testing::producer_info(kDim));
   auto first = records_for(gaussian_rows(60, kDim, 0.0f, 5), kDim);
   m.feed(first.data(), first.size());
-  EXPECT_EQ(m.state(), DriftMonitor::State::kWarmup);
-  EXPECT_NE(m.to_json().find("\"warmup_collected\":60"), std::string::npos) << m.to_json();
+  EXPECT_EQ(m.status().state(), DriftStage::State::kWarmup);
+  EXPECT_NE(m.status().to_json().find("\"warmup_collected\":60"), std::string::npos)
+      << m.status().to_json();
   auto second = records_for(gaussian_rows(60, kDim, 0.0f, 6), kDim);
   m.feed(second.data(), second.size());
-  EXPECT_NE(m.state(), DriftMonitor::State::kWarmup);
-  ASSERT_TRUE(wait_ready(m)) << m.to_json();
-  EXPECT_NE(m.to_json().find("\"source\":\"warmup\",\"path\":null,\"size\":100,\"dim\":8"),
+  EXPECT_NE(m.status().state(), DriftStage::State::kWarmup);
+  ASSERT_TRUE(wait_ready(m)) << m.status().to_json();
+  EXPECT_NE(m.status().to_json().find("\"source\":\"warmup\",\"path\":null,\"size\":100,\"dim\":8"),
             std::string::npos)
-      << m.to_json();
+      << m.status().to_json();
   // Records that arrived while calibrating were not tested.
-  EXPECT_EQ(m.steps(), 0u);
+  EXPECT_EQ(m.status().steps(), 0u);
 }
 
-TEST(DriftMonitor, SecondStartReadsTheThresholdsFromTheCache) {
+TEST(DriftStage, SecondStartReadsTheThresholdsFromTheCache) {
   TempDir dir;
-  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  DriftStageOptions o = fast_options(write_reference(dir, 200, kDim));
   o.cache_path = dir.file("thresholds.cache");
   std::string thresholds_first;
   {
     ExporterMetrics metrics;
-    DriftMonitor m(o, metrics);
+    DriftStage m(o, metrics.drift());
     ASSERT_TRUE(wait_ready(m));
-    EXPECT_NE(m.to_json().find("\"from_cache\":false"), std::string::npos);
+    EXPECT_NE(m.status().to_json().find("\"from_cache\":false"), std::string::npos);
   }
   ExporterMetrics metrics;
-  DriftMonitor m(o, metrics);
+  DriftStage m(o, metrics.drift());
   ASSERT_TRUE(wait_ready(m));
-  EXPECT_NE(m.to_json().find("\"from_cache\":true"), std::string::npos) << m.to_json();
+  EXPECT_NE(m.status().to_json().find("\"from_cache\":true"), std::string::npos)
+      << m.status().to_json();
 }
 
-TEST(DriftMonitor, PublishesTheThresholdAsSoonAsItIsReady) {
+TEST(DriftStage, PublishesTheThresholdAsSoonAsItIsReady) {
   TempDir dir;
   ExporterMetrics metrics;
-  DriftMonitor m(fast_options(write_reference(dir, 200, kDim)), metrics);
+  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
   m.on_producer(testing::producer_info(kDim));
   ASSERT_TRUE(wait_ready(m));
-  EXPECT_EQ(m.steps(), 0u);
+  EXPECT_EQ(m.status().steps(), 0u);
   const auto threshold = sample_value(metrics.render(), "drift_threshold");
   ASSERT_TRUE(threshold.has_value());
   EXPECT_GT(*threshold, 0.0);
-  EXPECT_NE(m.to_json().find("\"share\":0,\"active\":false,\"episodes\":0"), std::string::npos)
-      << m.to_json();
+  EXPECT_NE(m.status().to_json().find("\"share\":0,\"active\":false,\"episodes\":0"),
+            std::string::npos)
+      << m.status().to_json();
 }
 
-TEST(DriftMonitor, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
+TEST(DriftStage, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
   TempDir dir;
   ExporterMetrics metrics;
-  DriftMonitorOptions o = fast_options(write_reference(dir, 200, kDim));
+  DriftStageOptions o = fast_options(write_reference(dir, 200, kDim));
   o.sustained.share_steps = 40;
-  DriftMonitor m(o, metrics);
+  DriftStage m(o, metrics.drift());
   m.on_producer(testing::producer_info(kDim));
   ASSERT_TRUE(wait_ready(m));
   auto clean = records_for(gaussian_rows(30, kDim, 0.0f, 21), kDim);
@@ -262,7 +267,7 @@ TEST(DriftMonitor, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
   EXPECT_GE(sample_value(text, "drift_share").value_or(0), 0.5) << text;
   EXPECT_EQ(sample_value(text, "drift_detector_last_step_timestamp_seconds"), 1'800'000'079.0)
       << text;
-  const std::string json = m.to_json();
+  const std::string json = m.status().to_json();
   EXPECT_NE(json.find("\"active\":true,\"episodes\":1,\"recent_episodes\":[{\"start_step\":"),
             std::string::npos)
       << json;
@@ -270,19 +275,20 @@ TEST(DriftMonitor, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
   EXPECT_NE(json.find("\"end_step\":null"), std::string::npos) << json;
 }
 
-TEST(DriftMonitor, WarmupReferenceIsSavedAndReusedInsteadOfRelearned) {
+TEST(DriftStage, WarmupReferenceIsSavedAndReusedInsteadOfRelearned) {
   TempDir dir;
-  DriftMonitorOptions o = fast_options("warmup:100");
+  DriftStageOptions o = fast_options("warmup:100");
   o.reference_save = dir.file("warmup-ref.npy");
   {
     ExporterMetrics metrics;
-    DriftMonitor m(o, metrics);
+    DriftStage m(o, metrics.drift());
     m.on_producer(testing::producer_info(kDim));
     auto normal = records_for(gaussian_rows(100, kDim, 0.0f, 5), kDim);
     m.feed(normal.data(), normal.size());
-    ASSERT_TRUE(wait_ready(m)) << m.to_json();
-    EXPECT_NE(m.to_json().find("\"reused_saved\":false,\"save_error\":null"), std::string::npos)
-        << m.to_json();
+    ASSERT_TRUE(wait_ready(m)) << m.status().to_json();
+    EXPECT_NE(m.status().to_json().find("\"reused_saved\":false,\"save_error\":null"),
+              std::string::npos)
+        << m.status().to_json();
   }
   const common::NpyArray saved = common::read_npy(o.reference_save);
   ASSERT_EQ(saved.shape, (std::vector<std::size_t>{100, kDim}));
@@ -290,20 +296,21 @@ TEST(DriftMonitor, WarmupReferenceIsSavedAndReusedInsteadOfRelearned) {
 
   // Restarted during a drift: the drifted records are tested, not learned.
   ExporterMetrics metrics;
-  DriftMonitor m(o, metrics);
-  EXPECT_NE(m.state(), DriftMonitor::State::kWarmup);
+  DriftStage m(o, metrics.drift());
+  EXPECT_NE(m.status().state(), DriftStage::State::kWarmup);
   m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m)) << m.to_json();
-  EXPECT_NE(m.to_json().find("\"reused_saved\":true"), std::string::npos) << m.to_json();
+  ASSERT_TRUE(wait_ready(m)) << m.status().to_json();
+  EXPECT_NE(m.status().to_json().find("\"reused_saved\":true"), std::string::npos)
+      << m.status().to_json();
   auto drifted = records_for(gaussian_rows(60, kDim, 1.5f, 6), kDim);
   m.feed(drifted.data(), drifted.size());
-  EXPECT_EQ(m.steps(), 60u);
-  EXPECT_GE(m.drift_events(), 40u) << m.to_json();
+  EXPECT_EQ(m.status().steps(), 60u);
+  EXPECT_GE(m.status().drift_events(), 40u) << m.status().to_json();
 }
 
-TEST(DriftMonitor, RejectsASavedReferenceOfAnotherSize) {
+TEST(DriftStage, RejectsASavedReferenceOfAnotherSize) {
   TempDir dir;
-  DriftMonitorOptions o = fast_options("warmup:120");
+  DriftStageOptions o = fast_options("warmup:120");
   o.reference_save = write_reference(dir, 100, kDim);
   const std::string e = error_of(o);
   EXPECT_NE(e.find("holds 100 embeddings"), std::string::npos) << e;
@@ -312,13 +319,13 @@ TEST(DriftMonitor, RejectsASavedReferenceOfAnotherSize) {
 
 // The log lines a monitor writes while it is built (the default logger,
 // swapped for a ring buffer for the call).
-std::string start_log(const DriftMonitorOptions& options) {
+std::string start_log(const DriftStageOptions& options) {
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
   {
     ExporterMetrics metrics;
-    DriftMonitor m(options, metrics);
+    DriftStage m(options, metrics.drift());
   }
   spdlog::set_default_logger(previous);
   std::string text;
@@ -326,8 +333,8 @@ std::string start_log(const DriftMonitorOptions& options) {
   return text;
 }
 
-TEST(DriftMonitor, WarnsAtStartWhenBootstrapsAreBelowTenTimesTheErt) {
-  DriftMonitorOptions o = fast_options("warmup:100");  // ert 50
+TEST(DriftStage, WarnsAtStartWhenBootstrapsAreBelowTenTimesTheErt) {
+  DriftStageOptions o = fast_options("warmup:100");  // ert 50
   o.params.n_bootstraps = 499;
   const std::string few = start_log(o);
   EXPECT_NE(few.find("--n-bootstraps 499 is below 10 x --ert"), std::string::npos) << few;
@@ -348,7 +355,7 @@ namespace {
 // One NaN used to blind the detector for ~4,000 steps. Non-finite and huge
 // embeddings never reach it: counted, skipped, and the next good record is a
 // normal step with a finite statistic, the same as if the bad ones never came.
-TEST(DriftMonitor, NonFiniteOrHugeEmbeddingsAreRejectedCountedAndDetectionGoesOn) {
+TEST(DriftStage, NonFiniteOrHugeEmbeddingsAreRejectedCountedAndDetectionGoesOn) {
   TempDir dir;
   const std::string ref = write_reference(dir, 200, kDim);
   const std::vector<float> good = gaussian_rows(300, kDim, 0.0f, 21);
@@ -378,21 +385,22 @@ TEST(DriftMonitor, NonFiniteOrHugeEmbeddingsAreRejectedCountedAndDetectionGoesOn
   ASSERT_GT(huge, 5u);
 
   ExporterMetrics clean_metrics, dirty_metrics;
-  DriftMonitor a(fast_options(ref), clean_metrics), b(fast_options(ref), dirty_metrics);
-  for (DriftMonitor* m : {&a, &b}) {
+  DriftStage a(fast_options(ref), clean_metrics.drift()),
+      b(fast_options(ref), dirty_metrics.drift());
+  for (DriftStage* m : {&a, &b}) {
     m->on_producer(testing::producer_info(kDim));
     ASSERT_TRUE(wait_ready(*m));
   }
   a.feed(clean.data(), clean.size());
   b.feed(dirty.data(), dirty.size());
-  EXPECT_EQ(b.steps(), clean.size());
+  EXPECT_EQ(b.status().steps(), clean.size());
   // Identical thresholds, share, steps and statistics (only the calibration
   // time before "from_cache" may differ).
   const auto after_timing = [](const std::string& json) {
     return json.substr(json.find("\"from_cache\""));
   };
-  EXPECT_EQ(after_timing(b.to_json()), after_timing(a.to_json()));
-  EXPECT_EQ(b.to_json().find("null,\"threshold\""), std::string::npos);
+  EXPECT_EQ(after_timing(b.status().to_json()), after_timing(a.status().to_json()));
+  EXPECT_EQ(b.status().to_json().find("null,\"threshold\""), std::string::npos);
   const std::string text = dirty_metrics.render();
   EXPECT_EQ(sample_value(text, R"(drift_embeddings_rejected_total{reason="non_finite"})"),
             static_cast<double>(nan))
@@ -402,7 +410,7 @@ TEST(DriftMonitor, NonFiniteOrHugeEmbeddingsAreRejectedCountedAndDetectionGoesOn
   EXPECT_TRUE(std::isfinite(sample_value(text, "drift_test_stat_last").value_or(NAN)));
 }
 
-TEST(DriftMonitor, RejectsAReferenceWithANonFiniteValueNamingTheRow) {
+TEST(DriftStage, RejectsAReferenceWithANonFiniteValueNamingTheRow) {
   TempDir dir;
   std::vector<float> rows = gaussian_rows(200, kDim, 0, 1);
   rows[17 * kDim + 3] = std::nanf("");

@@ -1,6 +1,6 @@
-// Pipeline and ExporterRoutes: records from a ring writer through metrics and
-// drift to the HTTP answers, in process (no sockets).
-#include "exporter/pipeline.h"
+// RecordFanout and ExporterRoutes: records from a ring writer through metrics
+// and drift to the HTTP answers, in process (no sockets).
+#include "exporter/record_fanout.h"
 
 #include <gtest/gtest.h>
 
@@ -20,19 +20,19 @@ struct Harness {
   explicit Harness(const std::string& path, std::size_t batch = 8)
       : follower([&] {
           RingFollower::Options o;
-          o.ring_name = path;
+          o.reader.name = path;
           o.retry_interval = std::chrono::milliseconds(1);
-          o.generation_check_interval = std::chrono::milliseconds(1);
+          o.reader.generation_check_interval = std::chrono::milliseconds(1);
           return o;
         }()),
-        drift(DriftMonitorOptions{}, metrics),
-        pipeline(follower, metrics, &drift, Pipeline::Options{batch, {}, {}}),
-        routes(metrics, pipeline, &drift) {}
+        drift(DriftStageOptions{}, metrics.drift()),
+        fanout(follower, metrics, predictions, drift, RecordFanout::Options{batch, {}, {}}),
+        routes(metrics, fanout.status(), drift.status(), predictions) {}
 
   std::size_t drain() {
     std::size_t total = 0;
     for (int idle = 0; idle < 50;) {
-      const std::size_t n = pipeline.run_once();
+      const std::size_t n = fanout.run_once();
       total += n;
       if (n == 0) {
         ++idle;
@@ -51,16 +51,17 @@ struct Harness {
 
   ExporterMetrics metrics;
   RingFollower follower;
-  DriftMonitor drift;
-  Pipeline pipeline;
+  PredictionHistory predictions;
+  DriftStage drift;
+  RecordFanout fanout;
   ExporterRoutes routes;
 };
 
-TEST(Pipeline, CountsEveryRecordOfTheRingInBatches) {
+TEST(RecordFanout, CountsEveryRecordOfTheRingInBatches) {
   TempDir dir;
   ring::RingWriter writer(testing::writer_options(dir.file("ring"), 4));
   Harness h(dir.file("ring"), 8);
-  h.pipeline.run_once();  // attaches at the head
+  h.fanout.run_once();  // attaches at the head
   for (int i = 0; i < 50; ++i) writer.write(predict_ok(i % 2, 0.8f), nullptr, 0);
   for (int i = 0; i < 5; ++i) writer.write(request_failed(422), nullptr, 0);
   EXPECT_EQ(h.drain(), 55u);
@@ -75,11 +76,11 @@ TEST(Pipeline, CountsEveryRecordOfTheRingInBatches) {
       has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 5)"));
 }
 
-TEST(Pipeline, AttributesRecordsToTheProducerThatWroteThem) {
+TEST(RecordFanout, AttributesRecordsToTheProducerThatWroteThem) {
   TempDir dir;
   auto first = std::make_unique<ring::RingWriter>(testing::writer_options(dir.file("ring"), 4));
   Harness h(dir.file("ring"));
-  h.pipeline.run_once();
+  h.fanout.run_once();
   for (int i = 0; i < 3; ++i) first->write(predict_ok(1, 0.8f), nullptr, 0);
   first.reset();
   auto options = testing::writer_options(dir.file("ring"), 4);
@@ -92,7 +93,7 @@ TEST(Pipeline, AttributesRecordsToTheProducerThatWroteThem) {
   EXPECT_TRUE(has_line(text, R"(predicted_class_total{class_name="Trouser"} 3)")) << text;
   EXPECT_TRUE(has_line(text, R"(predicted_class_total{class_name="pear"} 4)"));
   EXPECT_TRUE(has_line(text, "ring_producer_generation " + std::to_string(second.generation())));
-  EXPECT_EQ(h.pipeline.generation(), second.generation());
+  EXPECT_EQ(h.fanout.status().generation(), second.generation());
 }
 
 TEST(ExporterRoutes, ServesMetricsInTheTextFormat) {
@@ -109,7 +110,7 @@ TEST(ExporterRoutes, ServesMetricsInTheTextFormat) {
 TEST(ExporterRoutes, HealthzAnswersBeforeTheRingExists) {
   TempDir dir;
   Harness h(dir.file("missing"));
-  h.pipeline.run_once();
+  h.fanout.run_once();
   const HttpResponse res = h.get("/healthz");
   EXPECT_EQ(res.result(), http::status::ok);
   EXPECT_NE(res.body().find("\"ring_attached\":false"), std::string::npos) << res.body();

@@ -1,12 +1,13 @@
-#include "exporter/drift_signal_metrics.h"
+#include "exporter/drift_metrics.h"
 
 namespace driftwatch::exporter {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 
-DriftSignalMetrics::DriftSignalMetrics(prometheus::Registry& registry)
-    : share_(BuildGauge()
+DriftMetrics::DriftMetrics(StepSeries steps, prometheus::Registry& registry)
+    : steps_(steps),
+      share_(BuildGauge()
                  .Name("drift_share")
                  .Help("Fraction of the last --drift-share-steps detector steps with is_drift")
                  .Register(registry)
@@ -41,7 +42,16 @@ DriftSignalMetrics::DriftSignalMetrics(prometheus::Registry& registry)
       rejected_non_finite_(rejected_family_.Add({{"reason", "non_finite"}})),
       rejected_too_large_(rejected_family_.Add({{"reason", "too_large"}})) {}
 
-void DriftSignalMetrics::add_rejected(drift::EmbeddingProblem problem) {
+void DriftMetrics::observe_step(std::uint64_t t, double test_stat, double threshold,
+                                bool is_drift) {
+  steps_.test_stat.Observe(test_stat);
+  steps_.test_stat_last.Set(test_stat);
+  steps_.threshold.Set(threshold);
+  steps_.step.Set(static_cast<double>(t));
+  if (is_drift) steps_.events.Increment();
+}
+
+void DriftMetrics::add_rejected(drift::EmbeddingProblem problem) {
   if (problem == drift::EmbeddingProblem::kNonFinite) rejected_non_finite_.Increment();
   if (problem == drift::EmbeddingProblem::kTooLarge) rejected_too_large_.Increment();
 }
