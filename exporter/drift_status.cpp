@@ -17,6 +17,16 @@ void append_string_or_null(std::string& out, const std::string& s) {
   }
 }
 
+template <typename T>
+void append_number_list(std::string& out, const std::vector<T>& values) {
+  out += '[';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    common::append_json_number(out, values[i]);
+  }
+  out += ']';
+}
+
 }  // namespace
 
 const char* drift_state_name(DriftState s) {
@@ -122,12 +132,7 @@ std::string DriftStatus::to_json(std::uint64_t since, bool with_steps) const {
   if (sigmas.empty()) {
     out += "null";
   } else {
-    out += '[';
-    for (std::size_t i = 0; i < sigmas.size(); ++i) {
-      if (i) out += ',';
-      common::append_json_number(out, sigmas[i]);
-    }
-    out += ']';
+    append_number_list(out, sigmas);
   }
   out += ",\"sigma_source\":";
   common::append_json_string(out, o.params.sigmas.empty() ? "median_heuristic" : "given");
@@ -137,12 +142,9 @@ std::string DriftStatus::to_json(std::uint64_t since, bool with_steps) const {
   out += fmt::format("\"bootstraps_done\":{},\"seconds\":", bootstraps_done_);
   common::append_json_number(out, calibration_seconds_);
   out += fmt::format(",\"from_cache\":{}", from_cache_ ? "true" : "false");
-  out += ",\"thresholds\":[";
-  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    if (i) out += ',';
-    common::append_json_number(out, thresholds_[i]);
-  }
-  out += "]}";
+  out += ",\"thresholds\":";
+  append_number_list(out, thresholds_);
+  out += '}';
   out += ",\"sustained\":";
   sustained_.append_json(out);
   out += fmt::format(",\"t\":{},\"drift_events\":{},\"history\":{},\"steps\":[",

@@ -271,16 +271,10 @@ MmdStep MultiWindowMmd::advance(const float* y, float y_norm, double cross) {
   return decide(t_, current_statistic(), thresholds_);
 }
 
-MmdStep MultiWindowMmd::step(const float* x) {
-  return sub_ref_.step(kernel_, x, [this](const float* y, float norm, double cross) {
-    return advance(y, norm, cross);
-  });
-}
+MmdStep MultiWindowMmd::step(const float* x) { return sub_ref_.step(kernel_, x, *this); }
 
 void MultiWindowMmd::step_batch(const float* x, std::size_t n, MmdStep* out) {
-  sub_ref_.step_batch(kernel_, x, n, out, [this](const float* y, float norm, double cross) {
-    return advance(y, norm, cross);
-  });
+  sub_ref_.step_batch(kernel_, x, n, out, *this);
 }
 
 double MultiWindowMmd::threshold_at(std::uint64_t t) const { return threshold_for(thresholds_, t); }

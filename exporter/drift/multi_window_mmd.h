@@ -101,6 +101,7 @@ class MultiWindowMmd : public DriftDetector {
   void recompute_from_scratch();
 
  private:
+  friend class SubReference;  // calls advance() from its batching loop
   MmdStep advance(const float* y, float y_norm, double cross);
   void reanchor();
 

@@ -186,16 +186,10 @@ MmdStep OnlineMmd::advance(const float* y, float y_norm, double cross) {
   return decide(t_, current_statistic(), thresholds_);
 }
 
-MmdStep OnlineMmd::step(const float* x) {
-  return sub_ref_.step(kernel_, x, [this](const float* y, float norm, double cross) {
-    return advance(y, norm, cross);
-  });
-}
+MmdStep OnlineMmd::step(const float* x) { return sub_ref_.step(kernel_, x, *this); }
 
 void OnlineMmd::step_batch(const float* x, std::size_t n, MmdStep* out) {
-  sub_ref_.step_batch(kernel_, x, n, out, [this](const float* y, float norm, double cross) {
-    return advance(y, norm, cross);
-  });
+  sub_ref_.step_batch(kernel_, x, n, out, *this);
 }
 
 std::vector<MmdStep> OnlineMmd::step_batch(const float* x, std::size_t n) {

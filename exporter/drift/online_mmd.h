@@ -114,6 +114,7 @@ class OnlineMmd : public DriftDetector {
   double cross_kernel_sum() const { return cross_sum_; }
 
  private:
+  friend class SubReference;  // calls advance() from its batching loop
   void choose_split(const ReferenceKernel& kernel, PermutationSource& split_source);
   // Slides y into the window given its cross sum; returns the step.
   MmdStep advance(const float* y, float y_norm, double cross);

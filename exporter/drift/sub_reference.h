@@ -6,7 +6,8 @@
 // of new embeddings, from one sgemv for a single row or one sgemm for a
 // batch (the product that makes step_batch several times faster per row).
 // step_batch() is the batching loop both detectors share: norms and cross
-// sums of up to kMaxBatch rows at once, then the detector's own advance().
+// sums of up to kMaxBatch rows at once, then the detector's own
+// advance(y, norm, cross) (a detector befriends SubReference for it).
 //
 // Thread contract: not thread-safe; owned and used by one detector.
 #pragma once
@@ -38,20 +39,20 @@ class SubReference {
   void cross_sums(const RbfKernel& kernel, const float* y, const float* y_norms, std::size_t n,
                   double* sums);
 
-  // One embedding: its norm and cross sum, then advance(y, norm, cross).
-  template <typename Advance>
-  MmdStep step(const RbfKernel& kernel, const float* y, Advance&& advance) {
+  // One embedding: its norm and cross sum, then detector.advance(y, norm, cross).
+  template <typename Detector>
+  MmdStep step(const RbfKernel& kernel, const float* y, Detector& detector) {
     float norm = 0.0f;
     squared_norms(y, 1, dim_, &norm);
     double cross = 0.0;
     cross_sums(kernel, y, &norm, 1, &cross);
-    return advance(y, norm, cross);
+    return detector.advance(y, norm, cross);
   }
 
-  // n embeddings in order, out[i] = advance(row i, its norm, its cross sum).
-  template <typename Advance>
+  // n embeddings in order, out[i] = detector.advance(row i, its norm, its cross sum).
+  template <typename Detector>
   void step_batch(const RbfKernel& kernel, const float* x, std::size_t n, MmdStep* out,
-                  Advance&& advance) {
+                  Detector& detector) {
     for (std::size_t begin = 0; begin < n; begin += kMaxBatch) {
       const std::size_t count = std::min(kMaxBatch, n - begin);
       const float* rows = x + begin * dim_;
@@ -60,7 +61,7 @@ class SubReference {
       squared_norms(rows, count, dim_, batch_norms_.data());
       cross_sums(kernel, rows, batch_norms_.data(), count, batch_cross_.data());
       for (std::size_t i = 0; i < count; ++i)
-        out[begin + i] = advance(rows + i * dim_, batch_norms_[i], batch_cross_[i]);
+        out[begin + i] = detector.advance(rows + i * dim_, batch_norms_[i], batch_cross_[i]);
     }
   }
 

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "exporter/record_fanout.h"
+#include "exporter/drift_stage.h"
 #include "shared/common/npy.h"
 #include "tests/exporter/exporter_test_support.h"
 
@@ -45,15 +45,10 @@ std::vector<ring::Record> records_for(const std::vector<float>& rows) {
 }
 
 // Routes over a ready detector that has taken `steps` steps (no ring: the
-// follower looks for one that never appears).
+// ring status is that of a follower that never attached).
 struct Harness {
   explicit Harness(std::size_t steps, std::size_t history = 5000)
-      : follower([&] {
-          RingFollower::Options o;
-          o.reader.name = dir.file("missing-ring");
-          return o;
-        }()),
-        drift(
+      : drift(
             [&] {
               const std::string ref = dir.file("ref.npy");
               common::write_npy(ref, common::NpyArray::from_float32(
@@ -67,9 +62,8 @@ struct Harness {
               return o;
             }(),
             metrics.drift()),
-        fanout(follower, metrics, predictions, drift, RecordFanout::Options{}),
         routes(
-            metrics, fanout.status(), drift.status(), predictions,
+            metrics, ring, drift.status(), predictions,
             ExporterRoutes::Options{"/dw-test-ring", [] { return std::int64_t{1'700'000'000}; }}) {
     const bool ready = testing::eventually([&] {
       drift.tick();
@@ -90,10 +84,9 @@ struct Harness {
 
   TempDir dir;
   ExporterMetrics metrics;
-  RingFollower follower;
+  RingStatus ring;
   PredictionHistory predictions;
   DriftStage drift;
-  RecordFanout fanout;
   ExporterRoutes routes;
 };
 

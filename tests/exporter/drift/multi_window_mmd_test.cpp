@@ -17,19 +17,11 @@
 namespace driftwatch::drift {
 namespace {
 
-OnlineMmdOptions make_options(double ert, std::size_t boots, std::uint64_t seed) {
-  OnlineMmdOptions o;
-  o.params.window_size = 4;  // unused by MultiWindowMmd, which takes its windows
-  o.params.ert = ert;
-  o.params.n_bootstraps = boots;
-  o.params.seed = seed;
-  return o;
-}
+using testing::rbf;
 
-double rbf(const float* a, const float* b, std::size_t dim, double sigma) {
-  double d = 0;
-  for (std::size_t k = 0; k < dim; ++k) d += (double(a[k]) - b[k]) * (double(a[k]) - b[k]);
-  return std::exp(-d / (2 * sigma * sigma));
+OnlineMmdOptions make_options(double ert, std::size_t boots, std::uint64_t seed) {
+  // W is unused by MultiWindowMmd, which takes its windows.
+  return testing::mmd_options(4, ert, boots, seed);
 }
 
 // mmd² of x against the newest w rows of `window`, from the definition.

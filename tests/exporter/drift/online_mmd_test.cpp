@@ -11,21 +11,8 @@
 namespace driftwatch::drift {
 namespace {
 
-OnlineMmdOptions make_options(std::size_t window, double ert, std::size_t boots,
-                              std::uint64_t seed) {
-  OnlineMmdOptions o;
-  o.params.window_size = window;
-  o.params.ert = ert;
-  o.params.n_bootstraps = boots;
-  o.params.seed = seed;
-  return o;
-}
-
-double rbf(const float* a, const float* b, std::size_t dim, double sigma) {
-  double d = 0;
-  for (std::size_t k = 0; k < dim; ++k) d += (double(a[k]) - b[k]) * (double(a[k]) - b[k]);
-  return std::exp(-d / (2 * sigma * sigma));
-}
+using testing::rbf;
+constexpr auto make_options = testing::mmd_options;
 
 TEST(OnlineMmd, StatisticMatchesTheDefinitionEveryStep) {
   const std::size_t n = 50, dim = 4, w = 5;
