@@ -16,12 +16,11 @@ namespace {
 using testing::gaussian_rows;
 using testing::TempDir;
 
+// W = 5, ert = 20, 200 bootstraps: a reference needs 11 rows.
 DriftStageOptions options(const std::string& reference) {
   DriftStageOptions o;
   o.reference = reference;
-  o.params.window_size = 5;
-  o.params.ert = 20;
-  o.params.n_bootstraps = 200;
+  o.params = drift::MmdParams{5, 20.0, 200, {}, 0};
   return o;
 }
 

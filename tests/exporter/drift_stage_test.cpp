@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "exporter/exporter_metrics.h"
@@ -71,6 +72,26 @@ bool wait_ready(DriftStage& m) {
   });
 }
 
+// A stage on a fresh 200-row reference with its producer (D = kDim)
+// attached, waited for until calibrated (`ready` says whether it got there).
+struct ReadyStage {
+  explicit ReadyStage(const std::function<void(DriftStageOptions&)>& adjust = {})
+      : stage(
+            [&] {
+              DriftStageOptions o = fast_options(write_reference(dir, 200, kDim));
+              if (adjust) adjust(o);
+              return o;
+            }(),
+            metrics.drift()) {
+    stage.on_producer(testing::producer_info(kDim));
+    ready = wait_ready(stage);
+  }
+  TempDir dir;
+  ExporterMetrics metrics;
+  DriftStage stage;
+  bool ready = false;
+};
+
 TEST(DriftStage, WithoutAReferenceIsDisabledAndSaysSo) {
   ExporterMetrics metrics;
   DriftStage m(fast_options(""), metrics.drift());
@@ -114,11 +135,10 @@ TEST(DriftStage, RejectsAMissingReferenceFileAndBadWarmupSpecs) {
 }
 
 TEST(DriftStage, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
-  TempDir dir;
-  ExporterMetrics metrics;
-  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
-  m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m)) << m.status().to_json();
+  ReadyStage s;
+  DriftStage& m = s.stage;
+  ExporterMetrics& metrics = s.metrics;
+  ASSERT_TRUE(s.ready) << m.status().to_json();
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_ready 1"));
   EXPECT_TRUE(has_line(metrics.render(), "drift_detector_enabled 1"));
 
@@ -146,16 +166,14 @@ TEST(DriftStage, CalibratesInTheBackgroundThenStepsIntoMetricsAndHistory) {
 }
 
 TEST(DriftStage, ShiftedEmbeddingsRaiseDriftEvents) {
-  TempDir dir;
-  ExporterMetrics metrics;
-  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
-  m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m));
+  ReadyStage s;
+  DriftStage& m = s.stage;
+  ASSERT_TRUE(s.ready);
   auto shifted = records_for(gaussian_rows(60, kDim, 1.5f, 11), kDim);
   m.feed(shifted.data(), shifted.size());
   // Once the window holds mostly shifted rows, nearly every step is a drift step.
   EXPECT_GE(m.status().drift_events(), 40u) << m.status().to_json();
-  EXPECT_GE(sample_value(metrics.render(), "drift_events_total").value_or(0), 40.0);
+  EXPECT_GE(sample_value(s.metrics.render(), "drift_events_total").value_or(0), 40.0);
 }
 
 // --detector mmd-multi: same metrics and /drift document, its own rows check.
@@ -232,13 +250,11 @@ TEST(DriftStage, SecondStartReadsTheThresholdsFromTheCache) {
 }
 
 TEST(DriftStage, PublishesTheThresholdAsSoonAsItIsReady) {
-  TempDir dir;
-  ExporterMetrics metrics;
-  DriftStage m(fast_options(write_reference(dir, 200, kDim)), metrics.drift());
-  m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m));
+  ReadyStage s;
+  DriftStage& m = s.stage;
+  ASSERT_TRUE(s.ready);
   EXPECT_EQ(m.status().steps(), 0u);
-  const auto threshold = sample_value(metrics.render(), "drift_threshold");
+  const auto threshold = sample_value(s.metrics.render(), "drift_threshold");
   ASSERT_TRUE(threshold.has_value());
   EXPECT_GT(*threshold, 0.0);
   EXPECT_NE(m.status().to_json().find("\"share\":0,\"active\":false,\"episodes\":0"),
@@ -247,13 +263,10 @@ TEST(DriftStage, PublishesTheThresholdAsSoonAsItIsReady) {
 }
 
 TEST(DriftStage, SustainedShiftStartsOneEpisodeWithItsStartStepAndTime) {
-  TempDir dir;
-  ExporterMetrics metrics;
-  DriftStageOptions o = fast_options(write_reference(dir, 200, kDim));
-  o.sustained.share_steps = 40;
-  DriftStage m(o, metrics.drift());
-  m.on_producer(testing::producer_info(kDim));
-  ASSERT_TRUE(wait_ready(m));
+  ReadyStage s([](DriftStageOptions& o) { o.sustained.share_steps = 40; });
+  DriftStage& m = s.stage;
+  ExporterMetrics& metrics = s.metrics;
+  ASSERT_TRUE(s.ready);
   auto clean = records_for(gaussian_rows(30, kDim, 0.0f, 21), kDim);
   m.feed(clean.data(), clean.size());
   EXPECT_EQ(sample_value(metrics.render(), "drift_active"), 0.0);
