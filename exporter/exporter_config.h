@@ -23,6 +23,7 @@
 #include "exporter/record_fanout.h"
 #include "exporter/ring_follower.h"
 #include "shared/common/cli.h"
+#include "shared/ring/segment_info.h"
 
 namespace driftwatch::exporter {
 
@@ -32,7 +33,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ExporterConfig {
-  std::string ring = "/driftwatch";
+  std::string ring = ring::kDefaultRingName;
   std::string listen = "127.0.0.1";
   std::uint16_t port = 9400;
   std::string reference;  // "" (drift off), a .npy path, or warmup:N

@@ -35,7 +35,7 @@ class RingFollower {
   struct Options {
     // The ring and how to read it, as RingReader takes them. from_start:
     // benchmarks and tests; the exporter itself resumes at the head.
-    ring::RingReader::Options reader{"/driftwatch"};
+    ring::RingReader::Options reader{ring::kDefaultRingName};
     // How often a missing or unreadable ring is tried again.
     std::chrono::milliseconds retry_interval{1000};
   };
