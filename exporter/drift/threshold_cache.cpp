@@ -147,8 +147,11 @@ bool ThresholdCache::store(std::uint64_t key, const CachedCalibration& calibrati
     out << text;
     out.flush();
     if (!out) {
+      const std::string reason = std::strerror(errno);
+      out.close();
+      std::remove(tmp.c_str());  // a full disk keeps no partial file behind
       spdlog::warn("thresholds cache {}: cannot write ({}); continuing without a cache", path_,
-                   std::strerror(errno));
+                   reason);
       return false;
     }
   }
