@@ -47,6 +47,11 @@ class Skip(Exception):
     """The case cannot run here (for example: not root, no mount)."""
 
 
+class LatencyNotUnchanged(AssertionError):
+    """A latency comparison failed. The machine is shared: the case runs once more, and
+    fails only if the second run fails too (a server that really stalls fails both)."""
+
+
 class Tools:
     """Paths of the binaries and data, from the command line (CMake passes them)."""
 
@@ -509,8 +514,10 @@ def assert_latency_unchanged(baseline, phase, what, ratio=10.0):
     b, f = median(baseline), median(phase)
     log(f"{what}: median per-second p99 {f:.2f} ms vs baseline {b:.2f} ms ({f / b:.2f}x, "
         f"limit {ratio}x)")
-    assert f <= ratio * b, (f"{what}: median per-second p99 {f:.2f} ms is over {ratio}x the "
-                            f"baseline {b:.2f} ms (baseline seconds {baseline}, phase {phase})")
+    if f > ratio * b:
+        raise LatencyNotUnchanged(f"{what}: median per-second p99 {f:.2f} ms is over {ratio}x the "
+                                  f"baseline {b:.2f} ms (baseline seconds {baseline}, phase "
+                                  f"{phase})")
 
 
 # --------------------------------------------------------------------------
@@ -561,7 +568,13 @@ def run_cases(cases, argv=None):
         start = time.monotonic()
         log(f"== {name}")
         try:
-            cases[name](tools)
+            try:
+                cases[name](tools)
+            except LatencyNotUnchanged as e:
+                # Only latency is retried, once; counts and states never are.
+                log(f"{name}: {e}; load average {open('/proc/loadavg').read().split()[0]}: "
+                    f"running the case once more")
+                cases[name](tools)
         except Skip as e:
             log(f"SKIP {name}: {e}")
             skipped += 1
