@@ -25,7 +25,6 @@ import selectors
 import socket
 import struct
 import sys
-import threading
 import time
 
 import harness

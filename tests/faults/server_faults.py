@@ -15,6 +15,7 @@ What the system promises, and each case asserts:
   says so, no segment or staging file left behind, and an existing
   generation under the same name left intact for its readers.
 """
+import base64
 import json
 import os
 import re
@@ -31,7 +32,7 @@ def _images(st, tools):
     picks = []
     for i, (rows, cols, pixels) in enumerate(harness.idx_images(tools.idx, range(40))):
         png = harness.png_gray(rows, cols, pixels)
-        body = len(json.dumps({"image": __import__("base64").b64encode(png).decode()}))
+        body = len(json.dumps({"image": base64.b64encode(png).decode()}))
         if all(body != b for _, b in picks):
             path = st.path(f"image-{i}.png")
             with open(path, "wb") as f:
