@@ -133,40 +133,4 @@ DecodeResult decode_image(const std::uint8_t* data, std::size_t size, std::uint6
   return r;
 }
 
-std::string encode_jpeg(const Image& image, int quality) {
-  if (image.channels != 1 && image.channels != 3) return {};
-  tjhandle tj = tjInitCompress();
-  if (!tj) return {};
-  unsigned char* buf = nullptr;
-  unsigned long len = 0;
-  const bool gray = image.channels == 1;
-  std::string result;
-  if (tjCompress2(tj, image.pixels.data(), image.width, 0, image.height,
-                  gray ? TJPF_GRAY : TJPF_RGB, &buf, &len, gray ? TJSAMP_GRAY : TJSAMP_420, quality,
-                  TJFLAG_ACCURATEDCT) == 0) {
-    result.assign(reinterpret_cast<const char*>(buf), len);
-  }
-  tjFree(buf);
-  tjDestroy(tj);
-  return result;
-}
-
-std::string encode_png(const Image& image) {
-  if (image.channels != 1 && image.channels != 3) return {};
-  png_image img;
-  std::memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  img.width = static_cast<png_uint_32>(image.width);
-  img.height = static_cast<png_uint_32>(image.height);
-  img.format = image.channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&img, nullptr, &size, 0, image.pixels.data(), 0, nullptr))
-    return {};
-  std::string out(size, '\0');
-  if (!png_image_write_to_memory(&img, out.data(), &size, 0, image.pixels.data(), 0, nullptr))
-    return {};
-  out.resize(size);
-  return out;
-}
-
 }  // namespace driftwatch::server

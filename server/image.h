@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "shared/common/image_encoder.h"
+
 namespace driftwatch::server {
 
 // 8-bit interleaved pixels, row-major, `channels` (1 = gray, 3 = RGB) per pixel.
@@ -50,9 +52,14 @@ struct DecodeOptions {
 DecodeResult decode_image(const std::uint8_t* data, std::size_t size, std::uint64_t max_pixels,
                           Image& out, const DecodeOptions& options = {});
 
-// For tests, tools and the demo: encoders with the same libraries.
-// channels is 1 or 3. Return an empty string on failure.
-std::string encode_jpeg(const Image& image, int quality);
-std::string encode_png(const Image& image);
+// For tests, tools and the demo: the common encoders (same libraries) for an
+// Image. Throw std::runtime_error on failure.
+inline std::string encode_jpeg(const Image& image, int quality) {
+  return common::encode_jpeg({image.pixels.data(), image.width, image.height, image.channels},
+                             quality);
+}
+inline std::string encode_png(const Image& image) {
+  return common::encode_png({image.pixels.data(), image.width, image.height, image.channels});
+}
 
 }  // namespace driftwatch::server

@@ -12,7 +12,7 @@
 
 #include "shared/common/base64.h"
 #include "shared/common/idx_file.h"
-#include "tools/loadgen/png_encoder.h"
+#include "shared/common/image_encoder.h"
 
 namespace driftwatch::loadgen {
 
@@ -96,8 +96,11 @@ PayloadSource PayloadSource::from_idx(const std::string& path, std::uint64_t see
   std::vector<std::string> images;
   images.reserve(idx.count);
   for (std::size_t i = 0; i < idx.count; ++i) {
-    images.push_back(encode_png_gray8(static_cast<std::uint32_t>(idx.cols),
-                                      static_cast<std::uint32_t>(idx.rows), idx.image(i)));
+    // Unfiltered rows: the body sizes (and the server's decoding work) loadgen
+    // has always sent.
+    images.push_back(common::encode_png(
+        {idx.image(i), static_cast<int>(idx.cols), static_cast<int>(idx.rows), 1},
+        common::PngRowFilter::kNone));
   }
   seeded_shuffle(images, seed);
   return PayloadSource(std::move(images));

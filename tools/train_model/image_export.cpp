@@ -1,20 +1,17 @@
 #include "tools/train_model/image_export.h"
 
-#include <png.h>
-#include <turbojpeg.h>
-
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <stdexcept>
+
+#include "shared/common/image_encoder.h"
 
 namespace driftwatch::train_model {
 namespace {
 
-void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path);
 }
@@ -27,11 +24,6 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
   return z ^ (z >> 31);
 }
 
-void png_append(png_structp png, png_bytep data, png_size_t n) {
-  auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + n);
-}
-
 }  // namespace
 
 std::optional<ImageFormat> parse_image_format(const std::string& name) {
@@ -42,48 +34,6 @@ std::optional<ImageFormat> parse_image_format(const std::string& name) {
 
 const char* image_format_extension(ImageFormat f) {
   return f == ImageFormat::kJpeg ? "jpg" : "png";
-}
-
-std::vector<std::uint8_t> encode_jpeg_gray(const std::uint8_t* pixels, std::size_t rows,
-                                           std::size_t cols, int quality) {
-  std::unique_ptr<void, int (*)(tjhandle)> tj(tjInitCompress(), tjDestroy);
-  if (!tj) throw std::runtime_error("tjInitCompress failed");
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  const int rc = tjCompress2(tj.get(), pixels, static_cast<int>(cols), 0, static_cast<int>(rows),
-                             TJPF_GRAY, &buf, &size, TJSAMP_GRAY, quality, TJFLAG_ACCURATEDCT);
-  if (rc != 0) {
-    const std::string err = tjGetErrorStr2(tj.get());
-    tjFree(buf);
-    throw std::runtime_error("JPEG encoding failed: " + err);
-  }
-  std::vector<std::uint8_t> out(buf, buf + size);
-  tjFree(buf);
-  return out;
-}
-
-std::vector<std::uint8_t> encode_png_gray(const std::uint8_t* pixels, std::size_t rows,
-                                          std::size_t cols) {
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  if (!png) throw std::runtime_error("png_create_write_struct failed");
-  png_infop info = png_create_info_struct(png);
-  std::vector<std::uint8_t> out;
-  std::vector<png_bytep> row_ptrs(rows);
-  // libpng reports errors by longjmp; nothing with a destructor is created
-  // between setjmp and the calls that may jump.
-  if (!info || setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    throw std::runtime_error("PNG encoding failed");
-  }
-  png_set_write_fn(png, &out, png_append, nullptr);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(cols), static_cast<png_uint_32>(rows), 8,
-               PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
-  for (std::size_t y = 0; y < rows; ++y) row_ptrs[y] = const_cast<png_bytep>(pixels + y * cols);
-  png_set_rows(png, info, row_ptrs.data());
-  png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return out;
 }
 
 std::vector<std::string> export_images(const Dataset& data, const ExportOptions& opt) {
@@ -106,10 +56,11 @@ std::vector<std::string> export_images(const Dataset& data, const ExportOptions&
     img.assign(images.image(i), images.image(i) + images.image_size());
     apply_image_transform(opt.transform, img.data(), images.rows, images.cols,
                           mix_seed(opt.seed, i));
-    const auto bytes =
-        opt.format == ImageFormat::kJpeg
-            ? encode_jpeg_gray(img.data(), images.rows, images.cols, opt.jpeg_quality)
-            : encode_png_gray(img.data(), images.rows, images.cols);
+    const common::ImageView view{img.data(), static_cast<int>(images.cols),
+                                 static_cast<int>(images.rows), 1};
+    const std::string bytes = opt.format == ImageFormat::kJpeg
+                                  ? common::encode_jpeg(view, opt.jpeg_quality)
+                                  : common::encode_png(view);
     std::string path = opt.dir + "/" + std::to_string(i) + "_" +
                        std::to_string(data.labels.labels[i]) + "." +
                        image_format_extension(opt.format);

@@ -1,5 +1,6 @@
 // Writes test-set images as grayscale JPEG or PNG files named
-// <index>_<label>.jpg|png, optionally transformed (see image_transform.h).
+// <index>_<label>.jpg|png, optionally transformed (see image_transform.h),
+// with the common encoders (shared/common/image_encoder.h).
 // Used by the tests, the demo and load generation; needs neither the model
 // nor LibTorch.
 //
@@ -31,12 +32,6 @@ struct ExportOptions {
   std::uint64_t seed = 0;  // transform randomness; image i uses a seed derived from (seed, i)
   int jpeg_quality = 95;
 };
-
-// Encoders for one 8-bit grayscale image; throw std::runtime_error on failure.
-std::vector<std::uint8_t> encode_jpeg_gray(const std::uint8_t* pixels, std::size_t rows,
-                                           std::size_t cols, int quality);
-std::vector<std::uint8_t> encode_png_gray(const std::uint8_t* pixels, std::size_t rows,
-                                          std::size_t cols);
 
 // Creates opt.dir if needed and writes the files; returns their paths in
 // index order. Throws std::runtime_error (count larger than the set, I/O).
