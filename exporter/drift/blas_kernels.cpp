@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "shared/common/blas_kernels_env.h"
+
 namespace driftwatch::drift {
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
@@ -14,15 +16,11 @@ std::string blas_core_name() {
 }
 
 std::optional<std::string> blas_kernel_warning() {
+  // The same rule as the start-up re-exec, so the warning never names
+  // kernels that the re-exec would not pick.
+  const char* suggestion = best_blas_core_type();
+  if (suggestion == nullptr) return std::nullopt;
   const std::string core = blas_core_name();
-  const char* suggestion = nullptr;
-  if (__builtin_cpu_supports("avx512f")) {
-    suggestion = "SkylakeX";
-  } else if (__builtin_cpu_supports("avx2")) {
-    suggestion = "Haswell";
-  } else {
-    return std::nullopt;
-  }
   // The kernel families that use AVX2 or better.
   for (const char* fast : {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"}) {
     if (core == fast) return std::nullopt;

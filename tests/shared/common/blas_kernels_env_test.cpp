@@ -20,13 +20,28 @@ std::string run_probe(const std::string& env) {
 }
 
 std::string expected_core() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-    return "SkylakeX";
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
-  return "(unset)";
+  const char* core = driftwatch::best_blas_core_type();
+  return core ? core : "(unset)";
+}
+
+std::string core_for(const driftwatch::CpuFeatures& cpu) {
+  const char* core = driftwatch::blas_core_type_for(cpu);
+  return core ? core : "(none)";
+}
+
+TEST(BlasKernelsEnv, AsksForEveryInstructionSetTheKernelsAreBuiltFor) {
+  driftwatch::CpuFeatures skylake_x{true, true, true, true, true, true};
+  EXPECT_EQ(core_for(skylake_x), "SkylakeX");
+  driftwatch::CpuFeatures xeon_phi = skylake_x;  // AVX-512 F only, no BW/DQ/VL
+  xeon_phi.avx512bw = xeon_phi.avx512dq = xeon_phi.avx512vl = false;
+  EXPECT_EQ(core_for(xeon_phi), "Haswell");
+  driftwatch::CpuFeatures haswell{};
+  haswell.avx2 = haswell.fma = true;
+  EXPECT_EQ(core_for(haswell), "Haswell");
+  driftwatch::CpuFeatures avx2_only{};
+  avx2_only.avx2 = true;
+  EXPECT_EQ(core_for(avx2_only), "(none)");
+  EXPECT_EQ(core_for(driftwatch::CpuFeatures{}), "(none)");
 }
 
 TEST(BlasKernelsEnv, SelectsKernelsForThisCpuWhenUnset) {
