@@ -1,8 +1,6 @@
 // make-reference: reference embeddings for the drift detector. Runs the same
 // decoding, preprocessing and model as infer-server over a folder of images
 // or an IDX file and writes the embeddings as float32 [N, D] .npy.
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "server/preprocess.h"
 #include "shared/common/cli.h"
 #include "shared/common/npy.h"
+#include "shared/common/progress_bar.h"
 #include "tools/make_reference/image_source.h"
 
 namespace po = boost::program_options;
@@ -22,42 +21,17 @@ using namespace driftwatch;
 
 namespace {
 
-// A one-line progress bar on stderr: redrawn in place on a terminal, a line
-// per 10% otherwise (logs stay readable).
-class ProgressBar {
- public:
-  explicit ProgressBar(std::size_t total) : total_(total), tty_(isatty(STDERR_FILENO) != 0) {}
-  void update(std::size_t done) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool last = done >= total_;
-    if (tty_) {
-      if (!last && now - last_draw_ < std::chrono::milliseconds(100)) return;
-    } else {
-      const std::size_t decile = total_ ? done * 10 / total_ : 10;
-      if (!last && decile == last_decile_) return;
-      last_decile_ = decile;
-    }
-    last_draw_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = secs > 0 ? done / secs : 0;
-    const double frac = total_ ? static_cast<double>(done) / total_ : 1.0;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(frac * kWidth);
-    std::string bar(filled, '=');
-    if (filled < kWidth) bar += '>' + std::string(kWidth - filled - 1, ' ');
-    const double eta = rate > 0 ? (total_ - done) / rate : 0;
-    std::fprintf(stderr, "%s[%s] %zu/%zu %5.1f%% %7.0f img/s ETA %4.0fs%s", tty_ ? "\r" : "",
-                 bar.c_str(), done, total_, 100 * frac, rate, eta, tty_ && !last ? "" : "\n");
-    std::fflush(stderr);
-  }
-
- private:
-  std::size_t total_;
-  bool tty_;
-  std::size_t last_decile_ = static_cast<std::size_t>(-1);
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_draw_{};
-};
+// What follows the count on make-reference's bar: share done, rate, time left.
+std::string progress_detail(std::size_t done, std::size_t total,
+                            std::chrono::steady_clock::duration elapsed) {
+  const double secs = std::chrono::duration<double>(elapsed).count();
+  const double rate = secs > 0 ? done / secs : 0;
+  const double frac = total ? static_cast<double>(done) / total : 1.0;
+  const double eta = rate > 0 ? (total - done) / rate : 0;
+  char text[96];
+  std::snprintf(text, sizeof text, "%5.1f%% %7.0f img/s ETA %4.0fs", 100 * frac, rate, eta);
+  return text;
+}
 
 }  // namespace
 
@@ -126,7 +100,8 @@ int main(int argc, char** argv) {
     std::vector<server::ModelOutput> outputs;
     server::Image image;
     std::size_t skipped = 0;
-    ProgressBar progress(total);
+    const auto started = std::chrono::steady_clock::now();
+    common::ProgressBar progress(stderr, common::ProgressBar::is_tty(stderr), "", total, started);
     for (std::size_t i = 0; i < total;) {
       input.clear();
       std::size_t in_batch = 0;
@@ -148,8 +123,10 @@ int main(int argc, char** argv) {
           embeddings.insert(embeddings.end(), outputs[b].embedding.begin(),
                             outputs[b].embedding.end());
       }
-      progress.update(i);
+      const auto now = std::chrono::steady_clock::now();
+      if (progress.due(i, now)) progress.update(i, progress_detail(i, total, now - started), now);
     }
+    progress.finish();
     const std::size_t rows = embeddings.size() / dim;
     if (rows == 0) throw std::runtime_error("no image could be read");
     common::write_npy(out, common::NpyArray::from_float32({rows, dim}, embeddings));

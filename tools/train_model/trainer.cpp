@@ -12,6 +12,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "shared/common/progress_bar.h"
 #include "tools/train_model/progress.h"
 
 namespace driftwatch::train_model {
@@ -125,14 +126,14 @@ TrainResult train_demo_model(const TrainOptions& opt, const Dataset& train, cons
   const std::int64_t steps_per_epoch = (n + opt.batch_size - 1) / opt.batch_size;
   const double total_steps = static_cast<double>(steps_per_epoch * opt.epochs);
   std::int64_t global_step = 0;
-  const bool tty = ProgressBar::is_tty(stderr);
+  const bool tty = common::ProgressBar::is_tty(stderr);
   TrainResult result;
 
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    ProgressBar bar(stderr, tty,
-                    "epoch " + std::to_string(epoch) + "/" + std::to_string(opt.epochs),
-                    static_cast<std::size_t>(steps_per_epoch), start);
+    common::ProgressBar bar(stderr, tty,
+                            "epoch " + std::to_string(epoch) + "/" + std::to_string(opt.epochs),
+                            static_cast<std::size_t>(steps_per_epoch), start);
     const auto perm = torch::randperm(n, torch::kLong);
     double loss_sum = 0;
     std::int64_t seen = 0;
@@ -155,8 +156,10 @@ TrainResult train_demo_model(const TrainOptions& opt, const Dataset& train, cons
       seen += idx.size(0);
       const auto now = std::chrono::steady_clock::now();
       const double elapsed = Seconds(now - start).count();
-      bar.update(static_cast<std::size_t>(step + 1), loss_sum / static_cast<double>(seen),
-                 elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0, now);
+      bar.update(static_cast<std::size_t>(step + 1),
+                 epoch_progress_detail(loss_sum / static_cast<double>(seen),
+                                       elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0),
+                 now);
     }
     bar.finish();
     const double epoch_seconds = Seconds(std::chrono::steady_clock::now() - start).count();

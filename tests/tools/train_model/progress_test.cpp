@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <string>
 
+#include "shared/common/progress_bar.h"
+
 namespace driftwatch::train_model {
 namespace {
 
+using common::ProgressBar;
 using Clock = ProgressBar::Clock;
 using std::chrono::milliseconds;
 
@@ -24,8 +27,9 @@ TEST(ProgressBar, PlainModePrintsAtMostOneLinePerIntervalAndTheLastStep) {
   std::FILE* f = std::tmpfile();
   const Clock::time_point t0{};
   ProgressBar bar(f, /*tty=*/false, "epoch 1/2", 100, t0);
-  for (int step = 1; step < 100; ++step) bar.update(step, 0.5, 1000, t0 + milliseconds(step * 100));
-  bar.update(100, 0.25, 2000, t0 + milliseconds(10000));
+  for (int step = 1; step < 100; ++step)
+    bar.update(step, epoch_progress_detail(0.5, 1000), t0 + milliseconds(step * 100));
+  bar.update(100, epoch_progress_detail(0.25, 2000), t0 + milliseconds(10000));
   bar.finish();
   const std::string out = contents(f);
   std::fclose(f);
@@ -44,9 +48,10 @@ TEST(ProgressBar, TtyModeRedrawsInPlace) {
   std::FILE* f = std::tmpfile();
   const Clock::time_point t0{};
   ProgressBar bar(f, /*tty=*/true, "e", 10, t0);
-  bar.update(1, 1.0, 10, t0 + milliseconds(50));    // too soon: skipped
-  bar.update(2, 1.0, 10, t0 + milliseconds(150));   // drawn
-  bar.update(10, 0.5, 10, t0 + milliseconds(160));  // last step: always drawn
+  bar.update(1, epoch_progress_detail(1.0, 10), t0 + milliseconds(50));   // too soon: skipped
+  bar.update(2, epoch_progress_detail(1.0, 10), t0 + milliseconds(150));  // drawn
+  bar.update(10, epoch_progress_detail(0.5, 10),
+             t0 + milliseconds(160));  // last step: always drawn
   bar.finish();
   const std::string out = contents(f);
   std::fclose(f);
