@@ -21,6 +21,7 @@
 #include "exporter/drift/rbf_kernel.h"
 #include "exporter/drift/threshold_calibrator.h"
 #include "shared/common/blas_kernels_env.h"
+#include "tests/support/random_data.h"
 
 namespace {
 
@@ -30,13 +31,7 @@ constexpr double kErt = 300.0;
 constexpr std::size_t kBootstraps = 1000;
 constexpr std::size_t kStreamRows = 4096;
 
-std::vector<float> normal_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> m(rows * cols);
-  for (float& v : m) v = normal(rng);
-  return m;
-}
+using dwtest::normal_matrix;
 
 OnlineMmdOptions options_for(std::size_t window) {
   OnlineMmdOptions o;

@@ -23,27 +23,12 @@
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/ring_writer.h"
 #include "shared/ring/segment_info.h"
+#include "tests/support/random_data.h"
+#include "tests/support/temp_dir.h"
 
 namespace driftwatch::exporter::testing {
 
-// A fresh directory under the temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("dw_exporter_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = dwtest::TempDir;
 
 inline const std::vector<std::string>& fashion_classes() {
   static const std::vector<std::string> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
@@ -112,11 +97,7 @@ inline ring::RecordFields request_failed(std::uint16_t status,
 // Gaussian embeddings [rows, dim], mean `shift` in every coordinate.
 inline std::vector<float> gaussian_rows(std::size_t rows, std::size_t dim, float shift,
                                         std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(rows * dim);
-  for (float& x : v) x = normal(rng) + shift;
-  return v;
+  return dwtest::normal_matrix(rows, dim, seed, shift);
 }
 
 // The value of the sample whose line starts with `series` followed by a

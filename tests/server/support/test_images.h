@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "server/image.h"
+#include "tests/support/files.h"     // read_file, write_file
+#include "tests/support/temp_dir.h"  // TempDir, make_temp_dir
 
 namespace dwtest {
 
@@ -22,23 +24,5 @@ driftwatch::server::Image synthetic_image(int width, int height, int channels, s
 
 // A syntactically valid PNG header claiming width x height (no real pixels).
 std::string png_claiming(std::uint32_t width, std::uint32_t height);
-
-std::string read_file(const std::string& path);
-void write_file(const std::string& path, const std::string& bytes);
-// A fresh directory under /tmp.
-std::string make_temp_dir(const std::string& prefix);
-
-// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) : path_(make_temp_dir(prefix)) {}
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace dwtest

@@ -14,61 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/error_of.h"
+#include "tests/support/idx_writer.h"
+#include "tests/support/temp_dir.h"
+
 namespace driftwatch::common {
 namespace {
 
+using dwtest::error_of;
+using dwtest::TempDir;
+using dwtest::write_idx;
 using ::testing::HasSubstr;
-
-// A fresh directory per test, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("dw_idx_file_" + std::to_string(getpid()) + "_" + info->name());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Big-endian IDX header (magic, dims) followed by data; gzip-compressed or
-// plain; the whole byte string cut to keep_bytes when that is smaller.
-void write_idx(const std::string& path, std::uint32_t magic, const std::vector<std::uint32_t>& dims,
-               const std::vector<std::uint8_t>& data, bool gzip = true,
-               std::size_t keep_bytes = SIZE_MAX) {
-  std::vector<std::uint8_t> bytes;
-  for (const std::uint32_t v : [&] {
-         std::vector<std::uint32_t> words{magic};
-         words.insert(words.end(), dims.begin(), dims.end());
-         return words;
-       }()) {
-    for (int shift = 24; shift >= 0; shift -= 8)
-      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
-  }
-  bytes.insert(bytes.end(), data.begin(), data.end());
-  if (keep_bytes < bytes.size()) bytes.resize(keep_bytes);
-  if (gzip) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    if (!bytes.empty()) {
-      ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-                static_cast<int>(bytes.size()));
-    }
-    ASSERT_EQ(gzclose(f), Z_OK);
-  } else {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-  }
-}
 
 // Pixel (i, y, x) of the synthetic images: distinct per image and position.
 std::vector<std::uint8_t> synthetic_pixels(std::size_t count, std::size_t rows, std::size_t cols) {
@@ -77,20 +33,8 @@ std::vector<std::uint8_t> synthetic_pixels(std::size_t count, std::size_t rows, 
   return px;
 }
 
-// Runs f and returns the what() of the runtime_error it must throw.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
-
 TEST(IdxReader, ReadsGzipImagesWithShapeAndPixels) {
-  ScratchDir dir;
+  TempDir dir;
   const auto px = synthetic_pixels(3, 5, 4);
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {3, 5, 4}, px);
   const IdxImages images = read_idx_images(dir.file("img.gz"));
@@ -102,20 +46,20 @@ TEST(IdxReader, ReadsGzipImagesWithShapeAndPixels) {
 }
 
 TEST(IdxReader, ReadsUncompressedFilesToo) {
-  ScratchDir dir;
+  TempDir dir;
   const std::vector<std::uint8_t> px = {1, 2, 3, 4};
   write_idx(dir.file("img"), kIdxImagesMagic, {1, 2, 2}, px, /*gzip=*/false);
   EXPECT_EQ(read_idx_images(dir.file("img")).pixels, px);
 }
 
 TEST(IdxReader, ReadsLabels) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {4}, {0, 9, 3, 3});
   EXPECT_EQ(read_idx_labels(dir.file("lab.gz")).labels, (std::vector<std::uint8_t>{0, 9, 3, 3}));
 }
 
 TEST(IdxReader, RejectsBadMagicNamingBothValues) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {2}, {1, 2});
   const std::string err = error_of([&] { read_idx_images(dir.file("lab.gz")); });
   EXPECT_THAT(err, HasSubstr("lab.gz"));
@@ -128,7 +72,7 @@ TEST(IdxReader, RejectsBadMagicNamingBothValues) {
 }
 
 TEST(IdxReader, RejectsTruncatedHeader) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {2, 28, 28}, {}, true, /*keep_bytes=*/10);
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
               HasSubstr("truncated header"));
@@ -138,7 +82,7 @@ TEST(IdxReader, RejectsTruncatedHeader) {
 }
 
 TEST(IdxReader, RejectsTruncatedData) {
-  ScratchDir dir;
+  TempDir dir;
   const auto px = synthetic_pixels(2, 28, 28);
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {3, 28, 28}, px);  // header says 3 images
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
@@ -149,20 +93,20 @@ TEST(IdxReader, RejectsTruncatedData) {
 }
 
 TEST(IdxReader, RejectsTrailingBytes) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("lab.gz"), kIdxLabelsMagic, {2}, {1, 2, 3});
   EXPECT_THAT(error_of([&] { read_idx_labels(dir.file("lab.gz")); }), HasSubstr("trailing bytes"));
 }
 
 TEST(IdxReader, RejectsImplausibleDimensionsBeforeAllocating) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {0xFFFFFFFFu, 28, 28}, {});
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
               HasSubstr("implausible image count"));
 }
 
 TEST(IdxReader, RejectsCorruptGzip) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {4, 28, 28}, synthetic_pixels(4, 28, 28));
   // Flip bytes in the middle of the deflate stream.
   std::fstream f(dir.file("img.gz"), std::ios::in | std::ios::out | std::ios::binary);
@@ -179,7 +123,7 @@ TEST(IdxReader, RejectsMissingFile) {
 
 // From loadgen: --max-images reads only the first images of a file.
 TEST(IdxReader, MaxImagesKeepsTheFirstOnes) {
-  ScratchDir dir;
+  TempDir dir;
   const auto px = synthetic_pixels(10, 2, 2);
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {10, 2, 2}, px);
   const IdxImages first = read_idx_images(dir.file("img.gz"), 3);
@@ -189,26 +133,26 @@ TEST(IdxReader, MaxImagesKeepsTheFirstOnes) {
 }
 
 TEST(IdxReader, MaxImagesStillRejectsTruncatedData) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {10, 2, 2}, synthetic_pixels(2, 2, 2));
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz"), 3); }),
               HasSubstr("truncated image data"));
 }
 
 TEST(IdxReader, NamesTheExpectedKindOfFileOnBadMagic) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("lab"), kIdxLabelsMagic, {2}, {1, 2}, /*gzip=*/false);
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("lab")); }), HasSubstr("not an IDX3"));
 }
 
 TEST(IdxReader, RejectsAFileShorterThanItsMagic) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("short"), kIdxImagesMagic, {}, {}, /*gzip=*/false, /*keep_bytes=*/3);
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("short")); }), HasSubstr("truncated header"));
 }
 
 TEST(IdxReader, RejectsImageDataOver4GiBWithoutWrapping) {
-  ScratchDir dir;
+  TempDir dir;
   // 2^24 images of 2^24 x 2^24 pixels: the product wraps to 0 in 64 bits.
   write_idx(dir.file("img.gz"), kIdxImagesMagic, {1u << 24, 1u << 24, 1u << 24}, {});
   EXPECT_THAT(error_of([&] { read_idx_images(dir.file("img.gz")); }),
@@ -238,7 +182,7 @@ TEST(IdxReader, ReadsTheInstalledFashionMnistTestImages) {
 #endif
 #ifndef DW_UNDER_ASAN
 TEST(IdxReader, AHeaderClaimingGigabytesCostsOnlyWhatTheFileHolds) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("claims.idx"), kIdxImagesMagic, {64, 4096, 4096}, {1, 2, 3, 4},
             /*gzip=*/false);
   write_idx(dir.file("claims_labels.idx"), kIdxLabelsMagic, {1u << 24}, {1, 2}, /*gzip=*/false);

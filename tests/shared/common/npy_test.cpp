@@ -13,22 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/random_data.h"
+#include "tests/support/temp_dir.h"
+
 namespace driftwatch::common {
 namespace {
 
-std::vector<float> normal_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> m(rows * cols);
-  for (float& v : m) v = normal(rng);
-  return m;
-}
+using dwtest::normal_matrix;
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("dw_npy_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
+std::string temp_path(const std::string& name) { return dwtest::temp_path(name, "dw_npy"); }
 
 std::string header_bytes(unsigned major, const std::string& dict) {
   std::string out("\x93NUMPY", 6);

@@ -12,23 +12,18 @@
 
 #include "shared/ring/ring_reader.h"
 #include "shared/ring/ring_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace driftwatch::ring::testing {
 
-// A unique ring path under the temp dir, removed when the test ends.
+// A ring path in a fresh temp dir, removed when the test ends.
 class TempRingPath {
  public:
-  TempRingPath() {
-    static int counter = 0;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("dw_ring_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
-                .string();
-  }
-  ~TempRingPath() { std::filesystem::remove(path_); }
   const std::string& str() const { return path_; }
 
  private:
-  std::string path_;
+  dwtest::TempDir dir_{"dw_ring_test"};
+  std::string path_ = dir_.file("ring");
 };
 
 // The writer's test seam: a write that calls `hook(sequence)` half way

@@ -15,14 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 #include "tests/tools/loadgen/fake_predict_server.h"
 #include "tests/tools/loadgen/test_files.h"
 
 namespace driftwatch::loadgen {
 namespace {
 
+using dwtest::TempDir;
 using testing::FakePredictServer;
-using testing::TempDir;
 
 struct RunResult {
   int exit_code = -1;
@@ -63,7 +65,7 @@ class LoadgenIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
     idx_path_ = dir_.file("images.idx3.gz");
-    testing::write_gzip_file(idx_path_, testing::make_idx3(50, 28, 28));
+    dwtest::write_gzip_file(idx_path_, testing::make_idx3(50, 28, 28));
   }
 
   std::vector<std::string> base_args(unsigned short port) const {

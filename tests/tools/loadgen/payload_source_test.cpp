@@ -6,13 +6,15 @@
 #include <stdexcept>
 
 #include "shared/common/base64.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 #include "tests/tools/loadgen/test_files.h"
 
 namespace driftwatch::loadgen {
 namespace {
 
 using common::base64_encode;
-using testing::TempDir;
+using dwtest::TempDir;
 
 TEST(PayloadSource, BodyIsPredictJsonWithBase64Image) {
   const PayloadSource p = PayloadSource::from_images({"abc"});
@@ -62,10 +64,10 @@ TEST(PayloadSource, ImagesCycleInOrderBetweenErrors) {
 TEST(PayloadSource, ImageDirTakesOnlyImagesShuffledBySeed) {
   TempDir dir;
   for (int i = 0; i < 20; ++i)
-    testing::write_file(dir.file(std::to_string(i) + ".jpg"), "j" + std::to_string(i));
-  testing::write_file(dir.file("x.PNG"), "png");
-  testing::write_file(dir.file("y.JPEG"), "jpeg");
-  testing::write_file(dir.file("notes.txt"), "text");
+    dwtest::write_file(dir.file(std::to_string(i) + ".jpg"), "j" + std::to_string(i));
+  dwtest::write_file(dir.file("x.PNG"), "png");
+  dwtest::write_file(dir.file("y.JPEG"), "jpeg");
+  dwtest::write_file(dir.file("notes.txt"), "text");
   const PayloadSource a = PayloadSource::from_image_dir(dir.path(), 7);
   const PayloadSource b = PayloadSource::from_image_dir(dir.path(), 7);
   const PayloadSource c = PayloadSource::from_image_dir(dir.path(), 8);
@@ -84,7 +86,7 @@ TEST(PayloadSource, ImageDirTakesOnlyImagesShuffledBySeed) {
 
 TEST(PayloadSource, IdxImagesBecomePngBodies) {
   TempDir dir;
-  testing::write_gzip_file(dir.file("i.gz"), testing::make_idx3(6, 28, 28));
+  dwtest::write_gzip_file(dir.file("i.gz"), testing::make_idx3(6, 28, 28));
   const PayloadSource p = PayloadSource::from_idx(dir.file("i.gz"), 1, 4);
   EXPECT_EQ(p.image_count(), 4u);
   const std::string png_prefix = "{\"image\": \"" + base64_encode("\x89PNG\r\n").substr(0, 8);
@@ -97,7 +99,7 @@ TEST(PayloadSource, ClearErrorsForMissingInputs) {
                std::runtime_error);  // empty
   EXPECT_THROW(PayloadSource::from_image_dir(dir.file("nope"), 1), std::runtime_error);
   EXPECT_THROW(PayloadSource::from_image_file(dir.file("nope.jpg")), std::runtime_error);
-  testing::write_file(dir.file("empty.jpg"), "");
+  dwtest::write_file(dir.file("empty.jpg"), "");
   EXPECT_THROW(PayloadSource::from_image_file(dir.file("empty.jpg")), std::runtime_error);
   EXPECT_THROW(PayloadSource::from_idx(dir.file("nope.gz"), 1, 0), std::runtime_error);
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "shared/ring/ring_writer.h"
+#include "tests/support/temp_dir.h"
 #include "tools/ringtail/live_stats.h"
 #include "tools/ringtail/record_filter.h"
 #include "tools/ringtail/record_format.h"
@@ -28,20 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("dw_ringtail_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using dwtest::TempDir;
 
 // The test's environment without what would change ringtail's behaviour
 // (NO_COLOR, DRIFTWATCH_<FLAG>), plus `extra` ("NAME=VALUE" each).

@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "tests/support/error_of.h"
+#include "tests/support/idx_writer.h"
+#include "tests/support/temp_dir.h"
 #include "tests/tools/train_model/test_util.h"
 
 namespace driftwatch::train_model {
@@ -13,36 +16,25 @@ namespace {
 
 using common::kIdxImagesMagic;
 using common::kIdxLabelsMagic;
+using dwtest::error_of;
+using dwtest::TempDir;
+using dwtest::write_idx;
 using ::testing::HasSubstr;
-using testing::ScratchDir;
-using testing::write_idx;
-
-// Runs f and returns the what() of the runtime_error it must throw.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 TEST(ReadFashionMnist, RejectsImageAndLabelCountMismatch) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {2, 2, 2},
             {1, 2, 3, 4, 5, 6, 7, 8});
   write_idx(dir.file("t10k-labels-idx1-ubyte.gz"), kIdxLabelsMagic, {3}, {1, 2, 3});
-  EXPECT_THAT(error_of([&] { read_fashion_mnist(dir.path().string(), "t10k"); }),
+  EXPECT_THAT(error_of([&] { read_fashion_mnist(dir.path(), "t10k"); }),
               HasSubstr("holds 2 images but"));
 }
 
 TEST(ReadFashionMnist, RejectsLabelOutsideTheTenClasses) {
-  ScratchDir dir;
+  TempDir dir;
   write_idx(dir.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {2, 1, 1}, {1, 2});
   write_idx(dir.file("t10k-labels-idx1-ubyte.gz"), kIdxLabelsMagic, {2}, {1, 10});
-  EXPECT_THAT(error_of([&] { read_fashion_mnist(dir.path().string(), "t10k"); }),
+  EXPECT_THAT(error_of([&] { read_fashion_mnist(dir.path(), "t10k"); }),
               HasSubstr("label 10 at index 1"));
 }
 

@@ -11,6 +11,8 @@
 #include <iterator>
 #include <memory>
 
+#include "tests/support/idx_writer.h"
+#include "tests/support/temp_dir.h"
 #include "tests/tools/train_model/test_util.h"
 
 namespace driftwatch::train_model {
@@ -18,7 +20,7 @@ namespace {
 
 using common::kIdxImagesMagic;
 using common::kIdxLabelsMagic;
-using testing::ScratchDir;
+using dwtest::TempDir;
 
 struct Decoded {
   int width = 0;
@@ -71,11 +73,11 @@ Decoded decode_png(const std::string& path) {
 class ImageExport : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::write_idx(dir_.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {kCount, 28, 28},
-                       testing::synthetic_pixels(kCount, 28, 28));
-    testing::write_idx(dir_.file("t10k-labels-idx1-ubyte.gz"), kIdxLabelsMagic, {kCount},
-                       {3, 0, 9, 5});
-    data_ = read_fashion_mnist(dir_.path().string(), "t10k");
+    dwtest::write_idx(dir_.file("t10k-images-idx3-ubyte.gz"), kIdxImagesMagic, {kCount, 28, 28},
+                      testing::synthetic_pixels(kCount, 28, 28));
+    dwtest::write_idx(dir_.file("t10k-labels-idx1-ubyte.gz"), kIdxLabelsMagic, {kCount},
+                      {3, 0, 9, 5});
+    data_ = read_fashion_mnist(dir_.path(), "t10k");
   }
 
   ExportOptions options(ImageFormat format, ImageTransform t = ImageTransform::kNone,
@@ -90,7 +92,7 @@ class ImageExport : public ::testing::Test {
   }
 
   static constexpr std::uint32_t kCount = 4;
-  ScratchDir dir_;
+  TempDir dir_;
   Dataset data_;
 };
 
@@ -142,7 +144,7 @@ TEST(ImageExportRealData, JpegAndPngOfFashionMnistTestImages) {
                                "/t10k-images-idx3-ubyte.gz")) {
     GTEST_SKIP() << "Fashion-MNIST not installed";
   }
-  ScratchDir dir;
+  TempDir dir;
   const Dataset test = read_fashion_mnist(testing::kFashionMnistDir, "t10k");
   ExportOptions o;
   o.count = 20;
