@@ -4,12 +4,13 @@
 
 #include <atomic>
 #include <cstdio>
-#include <fstream>
+#include <optional>
 #include <thread>
 
 #include "shared/common/npy.h"
 #include "tests/exporter/exporter_process.h"
 #include "tests/exporter/exporter_test_support.h"
+#include "tests/support/child_process.h"
 
 #ifndef DW_EXPORTER_BIN
 #error "DW_EXPORTER_BIN must name the drift-exporter binary"
@@ -311,23 +312,15 @@ TEST(ExporterE2eStartup, RefusesAReferenceOfTheWrongDtypeWithOneClearLine) {
   TempDir dir;
   const std::string ref = dir.file("ref64.npy");
   common::write_npy(ref, common::NpyArray::from_float64({100, 4}, std::vector<double>(400, 1.0)));
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, STDOUT_FILENO);
-    const int log = ::open(dir.file("err.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(log, STDERR_FILENO);
-    ::execl(DW_EXPORTER_BIN, DW_EXPORTER_BIN, "--port", "0", "--ring", dir.file("ring").c_str(),
-            "--reference", ref.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  dwtest::ChildProcess child(DW_EXPORTER_BIN,
+                             {"--port", "0", "--ring", dir.file("ring"), "--reference", ref},
+                             dir.file("err.log"));
+  const std::optional<int> ended = child.wait(std::chrono::minutes(5));
+  ASSERT_TRUE(ended.has_value());
+  const int status = *ended;
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
-  std::ifstream in(dir.file("err.log"));
-  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string err = child.log();
   EXPECT_NE(err.find("float32"), std::string::npos) << err;
 }
 

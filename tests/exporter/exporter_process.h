@@ -2,11 +2,7 @@
 // HTTP client for scraping it. Used by the end-to-end tests.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 // GCC 12 with -O2 and sanitizers reports a false -Wmaybe-uninitialized
 // inside Beast's parser (boost::optional content length); the state is kept
@@ -20,12 +16,11 @@
 #include <boost/beast/http.hpp>
 #pragma GCC diagnostic pop
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "tests/support/child_process.h"
 
 namespace driftwatch::exporter::testing {
 
@@ -66,107 +61,44 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target) {
   return http_request(port, target);
 }
 
-// Starts `binary args...` with stdout on a pipe (the "listening on" line,
-// which drift-exporter and infer-server both print) and stderr in
-// `log_path`; SIGTERM and reaps it on destruction.
+// Starts `binary args...` (dwtest::ChildProcess: stdout read for the
+// "listening on" line, which drift-exporter and infer-server both print;
+// stderr in `log_path`); throws when no such line comes. SIGTERM and reaps
+// it on destruction.
 class ExporterProcess {
  public:
   ExporterProcess(const std::string& binary, const std::vector<std::string>& args,
                   const std::string& log_path)
-      : log_path_(log_path) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (log >= 0) ::dup2(log, STDERR_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(binary.c_str()));
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
+      : child_(binary, args, log_path) {
+    if (!child_.spawned()) throw std::runtime_error("cannot start " + binary);
+    const int port = child_.wait_for_port(std::chrono::seconds(20));
+    if (port <= 0) {
+      stop(SIGKILL);
+      throw std::runtime_error("drift-exporter printed no 'listening on' line; stdout: " +
+                               child_.stdout_text() + "\nstderr: " + log());
     }
-    ::close(fds[1]);
-    out_ = fds[0];
-    port_ = read_port();
-    // Keeps reading stdout so that a chatty child never blocks on a full pipe.
-    drain_ = std::thread([fd = out_] {
-      char buf[4096];
-      while (::read(fd, buf, sizeof buf) > 0) {
-      }
-    });
+    port_ = static_cast<std::uint16_t>(port);
   }
   ~ExporterProcess() {
-    if (pid_ > 0) stop(SIGTERM);
-    if (drain_.joinable()) drain_.join();  // EOF once the child is gone
-    if (out_ >= 0) ::close(out_);
+    if (child_.pid() > 0) stop(SIGTERM);
   }
   ExporterProcess(const ExporterProcess&) = delete;
   ExporterProcess& operator=(const ExporterProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
 
   // Sends `signal` and reaps the process; returns its wait status.
-  int stop(int signal) {
-    if (pid_ <= 0) return exit_status_;
-    ::kill(pid_, signal);
-    ::waitpid(pid_, &exit_status_, 0);
-    pid_ = -1;
-    return exit_status_;
-  }
+  int stop(int signal) { return child_.stop(signal, std::chrono::minutes(5)).value_or(-1); }
 
-  std::string log() const {
-    std::ifstream in(log_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string log() const { return child_.log(); }
 
   // VmRSS of the running process in KiB (0 if unknown).
-  long rss_kib() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return 0;
-  }
+  long rss_kib() const { return child_.rss_kib(); }
 
  private:
-  std::uint16_t read_port() {
-    std::string text;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[256];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) break;
-      text.append(buf, static_cast<std::size_t>(n));
-      const auto at = text.find("listening on ");
-      const auto eol = at == std::string::npos ? std::string::npos : text.find('\n', at);
-      if (eol != std::string::npos) {
-        const std::string addr = text.substr(at + 13, eol - at - 13);
-        return static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-      }
-    }
-    stop(SIGKILL);
-    throw std::runtime_error("drift-exporter printed no 'listening on' line; stdout: " + text +
-                             "\nstderr: " + log());
-  }
-
-  std::string log_path_;
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int exit_status_ = 0;
+  dwtest::ChildProcess child_;
   std::uint16_t port_ = 0;
-  std::thread drain_;
 };
 
 }  // namespace driftwatch::exporter::testing

@@ -1,12 +1,16 @@
-// Runs the real infer-server binary for a test: on port 0, reads the bound
-// port from its stdout line "listening on ADDR:PORT", stderr to a log file.
+// Runs the real infer-server binary for a test (dwtest::ChildProcess): on
+// port 0, the bound port read from its stdout line "listening on ADDR:PORT",
+// stderr to a log file.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "tests/support/child_process.h"
 
 namespace dwtest {
 
@@ -15,15 +19,14 @@ class ServerProcess {
   // `args` are passed after the binary; --port 0 is added unless given.
   ServerProcess(const std::string& binary, std::vector<std::string> args,
                 const std::string& log_path);
-  ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   bool started() const { return port_ > 0; }
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  const std::string& log_path() const { return log_path_; }
-  std::string log() const;
+  pid_t pid() const { return child_->pid(); }
+  const std::string& log_path() const { return child_->log_path(); }
+  std::string log() const { return child_->log(); }
 
   // Polls GET /readyz until 200.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(120));
@@ -33,9 +36,8 @@ class ServerProcess {
   int wait_exit(std::chrono::milliseconds timeout);
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;  // SIGKILLed and reaped on destruction
   int port_ = 0;
-  std::string log_path_;
 };
 
 }  // namespace dwtest
