@@ -27,6 +27,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/support/browser_env.sh
+source "$root/tests/support/browser_env.sh"  # listening_port
 build=${1:-$root/build/release}
 reps=${2:-5}
 secs=${3:-5}
@@ -97,27 +99,14 @@ start_exporter() {
   pids+=($!)
   exporter_pid=$!
 }
-exporter_port() {
-  local p=""
-  for _ in $(seq 1 600); do
-    p=$(sed -n 's/.*listening on [^:]*:\([0-9]*\).*/\1/p' "$work/exporter.out" "$work/exporter.err" | head -1)
-    [ -n "$p" ] && break
-    sleep 0.1
-  done
-  echo "$p"
-}
+exporter_port() { listening_port 600 "$work/exporter.out" "$work/exporter.err"; }
 start_server() {  # $@: extra flags
   # shellcheck disable=SC2086
   LD_PRELOAD=$preload "$build/server/infer-server" --model "$work/food11.pt" --ring "/$shm" \
     --port 0 --log-level info $server_flags "$@" > "$work/server.out" 2> "$work/server.err" &
   pids+=($!)
   server_pid=$!
-  server_port=""
-  for _ in $(seq 1 300); do
-    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/server.out" | head -1)
-    [ -n "$server_port" ] && break
-    sleep 0.1
-  done
+  server_port=$(listening_port 300 "$work/server.out")
 }
 wait_ready() {
   for _ in $(seq 1 1200); do

@@ -12,38 +12,20 @@ writer_bin=$2
 out=$3
 docs_images=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-chromium=${CHROMIUM:-/usr/bin/chromium}
+# shellcheck source=tests/support/browser_env.sh
+source "$here/../../support/browser_env.sh"
 
-if ! command -v node >/dev/null 2>&1; then echo "SKIP: node is not installed"; exit 77; fi
-if [ ! -x "$chromium" ]; then echo "SKIP: $chromium is not installed"; exit 77; fi
-
-# playwright-core (no bundled browsers) from npm, once, at the locked version;
-# --prefer-offline takes it from the npm cache when it is there.
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-  (cd "$here" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
-fi
-
+require_browser "$here"
 mkdir -p "$out"
-work=$(mktemp -d /tmp/exporter-pages-test-XXXXXX)
-exporter_pid=""
-cleanup() {
-  if [ -n "$exporter_pid" ]; then kill -TERM "$exporter_pid" 2>/dev/null || true; wait "$exporter_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir exporter-pages-test
 
 dim=16
 "$writer_bin" reference "$work/ref.npy" "$dim" 500
 "$exporter_bin" --port 0 --ring "$work/ring" --ring-retry-ms 50 --reference "$work/ref.npy" \
   --window 20 --ert 300 --n-bootstraps 300 --drift-batch 1 --drift-share-steps 100 \
   > "$work/stdout.txt" 2> "$out/exporter.log" &
-exporter_pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/stdout.txt" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+background_pids+=($!)
+port=$(listening_port 300 "$work/stdout.txt")
 [ -n "$port" ] || { echo "FAIL: drift-exporter did not start"; cat "$out/exporter.log"; exit 1; }
 
 node "$here/pages.mjs" "http://127.0.0.1:$port" "$writer_bin" "$work/ring" "$dim" "$out"
