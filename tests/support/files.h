@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -31,6 +32,16 @@ inline void write_gzip_file(const std::string& path, const std::string& bytes) {
       bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
   if (gzclose(file) != Z_OK || written != static_cast<int>(bytes.size()))
     throw std::runtime_error("gzip write failed for " + path);
+}
+
+// Everything written to `f` so far, e.g. a std::tmpfile() that code under
+// test printed to. Flushes and rewinds it.
+inline std::string stream_contents(std::FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string s;
+  for (int c; (c = std::fgetc(f)) != EOF;) s += static_cast<char>(c);
+  return s;
 }
 
 }  // namespace dwtest

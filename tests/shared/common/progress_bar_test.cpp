@@ -5,19 +5,13 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/support/files.h"
+
 namespace driftwatch::common {
 namespace {
 
 using Clock = ProgressBar::Clock;
 using std::chrono::milliseconds;
-
-std::string contents(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string s;
-  for (int c; (c = std::fgetc(f)) != EOF;) s += static_cast<char>(c);
-  return s;
-}
 
 TEST(ProgressBar, WithoutALabelTheLineStartsAtTheBar) {
   std::FILE* f = std::tmpfile();
@@ -28,7 +22,7 @@ TEST(ProgressBar, WithoutALabelTheLineStartsAtTheBar) {
   bar.update(3, "100.0%", t0 + milliseconds(10));
   bar.update(3, "", t0 + milliseconds(20));
   bar.finish();
-  EXPECT_EQ(contents(f),
+  EXPECT_EQ(dwtest::stream_contents(f),
             "[##############################] 3/3 100.0%\n"
             "[##############################] 3/3\n");
   std::fclose(f);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "shared/common/progress_bar.h"
+#include "tests/support/files.h"
 
 namespace driftwatch::train_model {
 namespace {
@@ -14,14 +15,6 @@ namespace {
 using common::ProgressBar;
 using Clock = ProgressBar::Clock;
 using std::chrono::milliseconds;
-
-std::string contents(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string s;
-  for (int c; (c = std::fgetc(f)) != EOF;) s += static_cast<char>(c);
-  return s;
-}
 
 TEST(ProgressBar, PlainModePrintsAtMostOneLinePerIntervalAndTheLastStep) {
   std::FILE* f = std::tmpfile();
@@ -31,7 +24,7 @@ TEST(ProgressBar, PlainModePrintsAtMostOneLinePerIntervalAndTheLastStep) {
     bar.update(step, epoch_progress_detail(0.5, 1000), t0 + milliseconds(step * 100));
   bar.update(100, epoch_progress_detail(0.25, 2000), t0 + milliseconds(10000));
   bar.finish();
-  const std::string out = contents(f);
+  const std::string out = dwtest::stream_contents(f);
   std::fclose(f);
   // 9.9 s of updates at a 5 s interval: one line at 5.0 s, then the last step.
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
@@ -53,7 +46,7 @@ TEST(ProgressBar, TtyModeRedrawsInPlace) {
   bar.update(10, epoch_progress_detail(0.5, 10),
              t0 + milliseconds(160));  // last step: always drawn
   bar.finish();
-  const std::string out = contents(f);
+  const std::string out = dwtest::stream_contents(f);
   std::fclose(f);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\r'), 2) << out;
   EXPECT_EQ(out.back(), '\n');
