@@ -21,6 +21,8 @@ import sys
 
 import yaml
 
+from command_flags import flag
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMPOSE = os.path.join(ROOT, "compose", "docker-compose.yaml")
 SERVICES = {"infer-server", "drift-exporter", "prometheus", "alertmanager", "grafana", "cadvisor"}
@@ -40,15 +42,6 @@ def cmd_list(c):
     if c is None:
         return []
     return c if isinstance(c, list) else c.split()
-
-
-def flag(args, name):
-    for i, a in enumerate(args):
-        if a.startswith(f"--{name}="):
-            return a.split("=", 1)[1]
-        if a == f"--{name}" and i + 1 < len(args):
-            return args[i + 1]
-    return None
 
 
 def volume_mounts(svc):

@@ -18,18 +18,11 @@ import sys
 
 import yaml
 
+from command_flags import flag
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K8S = os.path.join(ROOT, "compose", "kubernetes")
 EXPORTER_PORT = 9400
-
-
-def flag(args, name):
-    for i, a in enumerate(args or []):
-        if a.startswith(f"--{name}="):
-            return a.split("=", 1)[1]
-        if a == f"--{name}" and i + 1 < len(args):
-            return args[i + 1]
-    return None
 
 
 def quantity_bytes(q):
