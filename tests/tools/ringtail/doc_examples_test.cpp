@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "shared/ring/ring_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace driftwatch::ringtail {
 namespace {
@@ -329,10 +330,8 @@ TEST(RingtailDocs, RunAddsCountOnlyToEndlessExamples) {
 }
 
 TEST(RingtailDocs, EveryExampleRunsAgainstATestRing) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dw_ringtail_docs_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string ring = (dir / "ring").string();
+  const dwtest::TempDir dir("dw_ringtail_docs");
+  const std::string ring = dir.file("ring");
   LiveWriter writer(ring);
   const std::string bin_dir = fs::path(RINGTAIL_BINARY).parent_path().string();
   const std::vector<std::string> env{"PATH=" + bin_dir + ":/usr/local/bin:/usr/bin:/bin",
@@ -363,7 +362,6 @@ TEST(RingtailDocs, EveryExampleRunsAgainstATestRing) {
     EXPECT_EQ(o.status, 0) << where << command << "\n" << o.output;
     EXPECT_FALSE(o.output.empty()) << where << command << ": printed nothing";
   }
-  fs::remove_all(dir);
 }
 
 }  // namespace
