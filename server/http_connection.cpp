@@ -1,5 +1,6 @@
 #include "server/http_connection.h"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <string>
 
 #include "shared/ring/route_table.h"
 
@@ -205,15 +207,20 @@ void HttpConnection::do_write(Reply&& reply) {
       method_, handler_,
       request_id_ != 0 ? request_id_ : ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed),
       body_bytes_);
-  record.finish(reply.status, started_, Clock::now());
+  const Clock::time_point finished = Clock::now();
+  record.finish(reply.status, started_, finished);
   ctx_.sink.write(record.fields(), record.embedding().data(), record.embedding().size());
-  if (reply.status >= 500) {
-    spdlog::warn("{} {} -> {} ({})", ring::method_label(method_), ring::handler_label(handler_),
-                 reply.status, res->body().substr(0, 200));
-  } else {
+  std::uint64_t held_back = 0;
+  if (reply.status < 500) {
     spdlog::debug("{} {} -> {} in {:.3f} ms", ring::method_label(method_),
                   ring::handler_label(handler_), reply.status,
                   record.fields().latency_total_ns / 1e6);
+  } else if (ctx_.server_error_log.admit(
+                 std::chrono::nanoseconds(finished.time_since_epoch()).count(), &held_back)) {
+    spdlog::warn("{} {} -> {} ({}){}", ring::method_label(method_), ring::handler_label(handler_),
+                 reply.status, res->body().substr(0, 200),
+                 held_back == 0 ? std::string()
+                                : fmt::format("; {} more 5xx since the last such line", held_back));
   }
 
   response_ = std::move(res);

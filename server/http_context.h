@@ -8,6 +8,7 @@
 
 #include "server/record_sink.h"
 #include "server/routes.h"
+#include "shared/common/log_limiter.h"
 
 namespace driftwatch::server {
 
@@ -31,6 +32,9 @@ struct HttpContext {
   std::atomic<std::uint32_t> connections{0};
   std::atomic<std::uint32_t> in_flight{0};  // requests read and not yet answered
   std::atomic<bool> stopping{false};        // replies close their connection
+  // 5xx answers are logged at most once a second (a connection storm answered
+  // 503, or a model failing every request, would write a line per request).
+  common::LogLimiter server_error_log{std::chrono::seconds(1)};
 };
 
 }  // namespace driftwatch::server

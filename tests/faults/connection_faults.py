@@ -147,6 +147,12 @@ def idle_connections_at_the_limit(tools):
             f"(503 records {rejected:.0f})")
         assert acc == r["answers"] + len(refused)
         assert rejected == len(refused)
+        # The storm costs the server's log a line a second, not a line a refusal.
+        storm_lines = [line for line in (server.stdout() + server.stderr()).splitlines()
+                       if "too_many_connections" in line]
+        log(f"log lines about the {len(refused)} refusals: {len(storm_lines)}")
+        assert 1 <= len(storm_lines) <= 40, \
+            f"{len(storm_lines)} log lines for {len(refused)} refused connections"
         secs = lg.seconds()
         base = p99_in(secs, 1, int(flood_at))
         assert_latency_unchanged(base, p99_in(secs, int(settled_at) + 1, int(closed_at)),
