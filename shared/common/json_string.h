@@ -9,6 +9,7 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace driftwatch::common {
 
@@ -55,21 +56,12 @@ inline std::string json_quoted(std::string_view s) {
   return out;
 }
 
-// Appends `v` in the shortest form that reads back exactly, or null when it
-// is NaN or infinite (JSON has neither; "nan" would break every parser).
-inline void append_json_number(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
-// The float overload: shortest form of the float, not of its double value
-// (0.1f prints 0.1, not 0.10000000149011612).
-inline void append_json_number(std::string& out, float v) {
+// Appends `v` in the shortest form that reads back exactly as a T (so 0.1f
+// prints 0.1, not the 0.10000000149011612 of its double value), or null when
+// it is NaN or infinite (JSON has neither; "nan" would break every parser).
+template <typename T>
+inline void append_json_number(std::string& out, T v) {
+  static_assert(std::is_floating_point_v<T>, "integers print exactly with std::to_string");
   if (!std::isfinite(v)) {
     out += "null";
     return;
