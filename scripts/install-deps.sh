@@ -17,7 +17,8 @@ $SUDO apt-get install -y --no-install-recommends \
   python3 python3-torch python3-torchvision python3-pil python3-numpy python3-yaml \
   prometheus prometheus-alertmanager docker-compose \
   wrk curl jq chromium \
-  clang clang-format libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev \
+  nats-server libnats-dev
 # Node.js and npm (for the browser test and the demo's photographs): the
 # machine's own when present, else Debian's.
 if ! command -v npm >/dev/null 2>&1; then

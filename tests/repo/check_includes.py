@@ -23,6 +23,7 @@ ALLOWED = {
     "shared/net/": ["shared/net/"],
     "server/": ["server/", "shared/"],
     "exporter/drift/": ["exporter/drift/", "shared/common/"],
+    "exporter/fleet/": ["exporter/fleet/", "shared/common/"],
     "exporter/": ["exporter/", "shared/"],
     "tools/ringtail/": ["tools/ringtail/", "shared/"],
     "tools/loadgen/": ["tools/loadgen/", "shared/"],
