@@ -39,6 +39,7 @@
 #include "shared/common/blas_kernels_env.h"
 #include "shared/common/cli.h"
 #include "shared/common/npy.h"
+#include "tests/bench/row_streams.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;
@@ -59,17 +60,7 @@ std::vector<std::size_t> parse_sizes(const std::string& text) {
   return out;
 }
 
-struct Pool {
-  std::vector<float> values;
-  std::size_t n = 0;
-  std::size_t dim = 0;
-};
-
-Pool load_pool(const std::string& path) {
-  const auto a = driftwatch::common::read_npy(path);
-  if (a.shape.size() != 2) throw std::runtime_error(path + ": expected [N, D]");
-  return Pool{a.to_float32(), a.shape[0], a.shape[1]};
-}
+using Pool = dwbench::RowPool;
 
 // How drifted (or null) rows are made from N(0, I) or pool rows.
 struct Drift {
@@ -81,34 +72,12 @@ struct Drift {
 };
 
 // One run's rows: a generator seeded by (setting, run, purpose) only.
-class Rows {
+class Rows : public dwbench::RowStream {
  public:
-  Rows(std::size_t dim, const Drift& drift, std::uint64_t seed)
-      : dim_(dim), drift_(drift), rng_(seed) {}
-  const float* next(std::size_t n) {
-    buf_.resize(n * dim_);
-    if (drift_.pool) {
-      std::uniform_int_distribution<std::size_t> pick(0, drift_.pool->n - 1);
-      for (std::size_t i = 0; i < n; ++i)
-        std::copy_n(drift_.pool->values.data() + pick(rng_) * dim_, dim_,
-                    buf_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
-    } else {
-      for (float& x : buf_) x = normal_(rng_);
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      float* r = buf_.data() + i * dim_;
-      for (std::size_t d = 0; d < drift_.shift_dims; ++d) r[d] += drift_.shift;
-      if (drift_.double_variance) r[0] *= static_cast<float>(std::sqrt(2.0));
-    }
-    return buf_.data();
+  Rows(std::size_t dim, const Drift& drift, std::uint64_t seed) : RowStream(drift.pool, dim, seed) {
+    set_shift(drift.shift_dims, std::vector<float>(drift.shift_dims, drift.shift));
+    set_double_variance(drift.double_variance);
   }
-
- private:
-  std::size_t dim_;
-  Drift drift_;
-  std::mt19937_64 rng_;
-  std::normal_distribution<float> normal_{0.0f, 1.0f};
-  std::vector<float> buf_;
 };
 
 std::uint64_t run_seed(std::uint64_t setting, std::size_t run, std::uint64_t purpose) {
@@ -280,8 +249,8 @@ int main(int argc, char** argv) try {
   }
 
   Pool pool, drift_pool;
-  if (!pool_path.empty()) pool = load_pool(pool_path);
-  if (!drift_pool_path.empty()) drift_pool = load_pool(drift_pool_path);
+  if (!pool_path.empty()) pool = dwbench::load_rows(pool_path);
+  if (!drift_pool_path.empty()) drift_pool = dwbench::load_rows(drift_pool_path);
   std::vector<Drift> drifts;
   Drift null_drift{"none", 0, 0.0f, false, pool_path.empty() ? nullptr : &pool};
   if (pool_path.empty()) {
@@ -296,7 +265,7 @@ int main(int argc, char** argv) try {
   Pool reference_file;
   if (!reference_path.empty()) {
     if (pool_path.empty()) throw std::runtime_error("--reference needs --pool");
-    reference_file = load_pool(reference_path);
+    reference_file = dwbench::load_rows(reference_path);
     sizes = {reference_file.n};
   }
   if (!pool_path.empty()) dims = {pool.dim};

@@ -34,67 +34,16 @@
 #include "shared/common/blas_kernels_env.h"
 #include "shared/common/cli.h"
 #include "shared/common/npy.h"
+#include "tests/bench/row_streams.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch::drift;
 
 namespace {
 
-struct Rows {
-  std::vector<float> values;
-  std::size_t n = 0;
-  std::size_t dim = 0;
-  const float* row(std::size_t i) const { return values.data() + i * dim; }
-};
-
-Rows load(const std::string& path) {
-  const auto a = driftwatch::common::read_npy(path);
-  if (a.shape.size() != 2) throw std::runtime_error(path + ": expected [N, D]");
-  return Rows{a.to_float32(), a.shape[0], a.shape[1]};
-}
-
-Rows gaussian(std::size_t n, std::size_t dim, std::mt19937_64& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Rows r{std::vector<float>(n * dim), n, dim};
-  for (float& x : r.values) x = normal(rng);
-  return r;
-}
-
-// Draws rows of the null (or the drifted) distribution, in batches.
-class Stream {
- public:
-  Stream(const Rows* pool, std::size_t dim, std::uint64_t seed)
-      : pool_(pool), dim_(dim), rng_(seed) {}
-  // Optional mean shift of `sigma` per-dimension standard deviations in the
-  // first `dims` dimensions.
-  void set_shift(std::size_t dims, std::vector<float> delta) {
-    shift_dims_ = dims;
-    delta_ = std::move(delta);
-  }
-  const float* next(std::size_t n) {
-    buf_.resize(n * dim_);
-    if (pool_) {
-      std::uniform_int_distribution<std::size_t> pick(0, pool_->n - 1);
-      for (std::size_t i = 0; i < n; ++i)
-        std::copy_n(pool_->row(pick(rng_)), dim_,
-                    buf_.begin() + static_cast<std::ptrdiff_t>(i * dim_));
-    } else {
-      for (float& x : buf_) x = normal_(rng_);
-    }
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t d = 0; d < shift_dims_; ++d) buf_[i * dim_ + d] += delta_[d];
-    return buf_.data();
-  }
-
- private:
-  const Rows* pool_;
-  std::size_t dim_;
-  std::mt19937_64 rng_;
-  std::normal_distribution<float> normal_{0.0f, 1.0f};
-  std::size_t shift_dims_ = 0;
-  std::vector<float> delta_;
-  std::vector<float> buf_;
-};
+using dwbench::load_rows;
+using Rows = dwbench::RowPool;
+using Stream = dwbench::RowStream;
 
 double quantile(std::vector<double> v, double q) {
   if (v.empty()) return NAN;
@@ -161,11 +110,12 @@ int main(int argc, char** argv) try {
   set_blas_threads(1);
 
   std::mt19937_64 rng(data_seed);
-  const Rows reference = reference_path.empty() ? gaussian(n_ref, dim, rng) : load(reference_path);
+  const Rows reference =
+      reference_path.empty() ? dwbench::gaussian_rows(n_ref, dim, rng) : load_rows(reference_path);
   dim = reference.dim;
   Rows pool, drift_pool;
-  if (!pool_path.empty()) pool = load(pool_path);
-  if (!drift_pool_path.empty()) drift_pool = load(drift_pool_path);
+  if (!pool_path.empty()) pool = load_rows(pool_path);
+  if (!drift_pool_path.empty()) drift_pool = load_rows(drift_pool_path);
 
   OnlineMmdOptions o;
   o.params.window_size = window;
