@@ -184,6 +184,19 @@ std::uint64_t dropped(const std::vector<std::unique_ptr<fleet::RecordPublisher>>
   return n;
 }
 
+// {"reason":count,...} over all publishers, reasons with a count only.
+std::string dropped_json(const std::vector<std::unique_ptr<fleet::RecordPublisher>>& pubs) {
+  std::string j = "{";
+  for (std::size_t r = 0; r < static_cast<std::size_t>(fleet::DropReason::kCount); ++r) {
+    std::uint64_t n = 0;
+    for (const auto& p : pubs) n += p->stats().dropped[r];
+    if (n == 0) continue;
+    j += std::string(j.size() > 1 ? "," : "") + "\"" +
+         fleet::drop_reason_name(static_cast<fleet::DropReason>(r)) + "\":" + std::to_string(n);
+  }
+  return j + "}";
+}
+
 // Drains `want` records from a durable consumer, handing each batch's
 // embeddings (contiguous) to `step`; returns the seconds from the first
 // record to the last.
@@ -303,7 +316,7 @@ std::string calibration(std::size_t replicas, std::size_t dim, std::size_t n_ref
   j += ",\"ert\":" + num(ert) + ",\"ticks\":" + std::to_string(ticks);
   j += ",\"calibration_seconds\":" + num(calib_s) + ",\"run_seconds\":" + num(run_s);
   j += ",\"published\":" + std::to_string(published(pubs)) +
-       ",\"publish_dropped\":" + std::to_string(dropped(pubs)) +
+       ",\"publish_dropped\":" + dropped_json(pubs) +
        ",\"publishers_settled\":" + (all_settled ? "true" : "false");
   j += ",\"consumed\":" + std::to_string(consumed) +
        ",\"gap_records\":" + std::to_string(source_stats.gap_records) +
