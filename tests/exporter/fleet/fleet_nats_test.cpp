@@ -331,6 +331,22 @@ TEST(FleetNats, MessagesThatAreNotFleetRecordsAreSkippedAndCounted) {
   EXPECT_EQ(s.gap_records, 0u) << "a skipped message is not a gap";
 }
 
+TEST(FleetNats, ASubjectNoStreamListensOnIsDroppedAsNoStreamNotWaitedFor) {
+  dwtest::NatsServer server;
+  PublisherOptions po = publisher_options(server.url(), "pod-a");
+  po.subject = "elsewhere.records";  // the stream holds driftwatch.> only
+  po.ack_timeout_ms = 500;
+  RecordPublisher p(po);
+  for (std::uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(offer(p, i));
+  ASSERT_TRUE(wait_for([&] { return settled(p); }, std::chrono::seconds(20)));
+  const PublisherStats s = p.stats();
+  EXPECT_EQ(s.published, 0u);
+  EXPECT_EQ(s.dropped[static_cast<std::size_t>(DropReason::kNoStream)] +
+                s.dropped[static_cast<std::size_t>(DropReason::kAckTimeout)],
+            20u);
+  EXPECT_GT(s.dropped[static_cast<std::size_t>(DropReason::kNoStream)], 0u);
+}
+
 TEST(FleetNats, BadOptionsAreRefusedAtConstruction) {
   PublisherOptions po = publisher_options("http://127.0.0.1:4222", "pod-a");
   EXPECT_THROW(RecordPublisher{po}, std::invalid_argument);
