@@ -25,21 +25,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace dwtest {
 
 class NatsServer {
  public:
-  NatsServer() {
-    std::string templ = (std::filesystem::temp_directory_path() / "dw_nats_XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = templ;
-    start();
-  }
-  ~NatsServer() {
-    kill();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  NatsServer() : tmp_("dw_nats"), dir_(tmp_.path()) { start(); }
+  ~NatsServer() { kill(); }  // before tmp_ removes the store
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
 
@@ -119,6 +112,7 @@ class NatsServer {
     pid_ = -1;
   }
 
+  TempDir tmp_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
