@@ -3,6 +3,7 @@
 // killed). Each test bounds its waits; none needs more than a few seconds.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
+#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "exporter/fleet/fleet_collectors.h"
 #include "exporter/fleet/jetstream_source.h"
 #include "exporter/fleet/record_publisher.h"
 #include "tests/support/nats_server.h"
@@ -345,6 +347,32 @@ TEST(FleetNats, ASubjectNoStreamListensOnIsDroppedAsNoStreamNotWaitedFor) {
                 s.dropped[static_cast<std::size_t>(DropReason::kAckTimeout)],
             20u);
   EXPECT_GT(s.dropped[static_cast<std::size_t>(DropReason::kNoStream)], 0u);
+}
+
+TEST(FleetNats, CollectorsServeTheCountersAtScrapeTime) {
+  dwtest::NatsServer server;
+  RecordPublisher p(publisher_options(server.url(), "pod-a"));
+  for (std::uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(offer(p, i));
+  ASSERT_TRUE(wait_for([&] { return settled(p); }, std::chrono::seconds(20)));
+  JetStreamSource src(source_options(server.url()));
+  ASSERT_EQ(consume(src, 5, std::chrono::seconds(20)).size(), 5u);
+  const std::string pub = prometheus::TextSerializer().Serialize(PublisherCollector(p).Collect());
+  const std::string fleet = prometheus::TextSerializer().Serialize(SourceCollector(src).Collect());
+  for (const char* line :
+       {"publish_records_total 5\n", "publish_dropped_total{reason=\"buffer_full\"} 0\n",
+        "publish_dropped_total{reason=\"shutdown\"} 0\n", "publish_buffer_records 0\n",
+        "publish_inflight_records 0\n", "publish_connected 1\n"}) {
+    EXPECT_NE(pub.find(line), std::string::npos) << line << " in\n" << pub;
+  }
+  for (const char* line : {"fleet_source_records_total 5\n", "fleet_source_gap_records_total 0\n",
+                           "fleet_source_redelivered_total 0\n",
+                           "fleet_source_rejected_total{reason=\"bad_magic\"} 0\n",
+                           "fleet_source_rejected_total{reason=\"not_jetstream\"} 0\n",
+                           "fleet_source_fetch_errors_total 0\n",
+                           "fleet_source_pending_records 0\n", "fleet_source_connected 1\n"}) {
+    EXPECT_NE(fleet.find(line), std::string::npos) << line << " in\n" << fleet;
+  }
+  EXPECT_EQ(fleet.find("reason=\"ok\""), std::string::npos);
 }
 
 TEST(FleetNats, BadOptionsAreRefusedAtConstruction) {
