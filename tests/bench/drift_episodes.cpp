@@ -109,9 +109,8 @@ int main(int argc, char** argv) try {
   spdlog::set_level(spdlog::level::warn);
   set_blas_threads(1);
 
-  std::mt19937_64 rng(data_seed);
-  const Rows reference =
-      reference_path.empty() ? dwbench::gaussian_rows(n_ref, dim, rng) : load_rows(reference_path);
+  const Rows reference = reference_path.empty() ? dwbench::gaussian_rows(n_ref, dim, data_seed)
+                                                : load_rows(reference_path);
   dim = reference.dim;
   Rows pool, drift_pool;
   if (!pool_path.empty()) pool = load_rows(pool_path);

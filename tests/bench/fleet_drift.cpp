@@ -230,8 +230,7 @@ double drain(fleet::JetStreamSource& src, std::uint64_t want, std::size_t dim, s
 std::string calibration(std::size_t replicas, std::size_t dim, std::size_t n_ref,
                         std::size_t window, double ert, std::size_t boots, std::uint64_t ticks,
                         std::uint64_t seed, std::uint64_t data_seed, std::size_t batch) {
-  std::mt19937_64 rng(data_seed);
-  const dwbench::RowPool reference = dwbench::gaussian_rows(n_ref, dim, rng);
+  const dwbench::RowPool reference = dwbench::gaussian_rows(n_ref, dim, data_seed);
   auto t0 = Clock::now();
   std::vector<std::unique_ptr<drift::OnlineMmd>> local;
   for (std::size_t r = 0; r < replicas; ++r) {
@@ -332,8 +331,7 @@ std::string calibration(std::size_t replicas, std::size_t dim, std::size_t n_ref
 std::string throughput(std::size_t replicas, std::size_t dim, std::size_t n_ref, std::size_t window,
                        double ert, std::size_t boots, std::uint64_t records, std::uint64_t seed,
                        std::uint64_t data_seed, std::size_t batch) {
-  std::mt19937_64 rng(data_seed);
-  const dwbench::RowPool reference = dwbench::gaussian_rows(n_ref, dim, rng);
+  const dwbench::RowPool reference = dwbench::gaussian_rows(n_ref, dim, data_seed);
   const auto options = detector_options(window, ert, boots, seed);
   dwtest::NatsServer server;
   const std::uint64_t per_replica = records / replicas;

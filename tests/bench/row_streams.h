@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "shared/common/npy.h"
+#include "tests/support/random_data.h"
 
 namespace dwbench {
 
@@ -32,12 +33,9 @@ inline RowPool load_rows(const std::string& path) {
   return RowPool{a.to_float32(), a.shape[0], a.shape[1]};
 }
 
-// n i.i.d. N(0, I) rows of `dim` values from `rng`.
-inline RowPool gaussian_rows(std::size_t n, std::size_t dim, std::mt19937_64& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  RowPool r{std::vector<float>(n * dim), n, dim};
-  for (float& x : r.values) x = normal(rng);
-  return r;
+// n i.i.d. N(0, I) rows of `dim` values, the same for the same seed.
+inline RowPool gaussian_rows(std::size_t n, std::size_t dim, std::uint64_t seed) {
+  return RowPool{dwtest::normal_matrix(n, dim, seed), n, dim};
 }
 
 // Draws rows in batches: from `pool` with replacement, else N(0, I).
