@@ -9,6 +9,8 @@
 
 #include "exporter/drift/drift_detector.h"
 #include "exporter/drift/sustained_drift.h"
+#include "exporter/fleet/fleet_record.h"
+#include "exporter/fleet/stream_settings.h"
 #include "shared/common/cli.h"
 
 namespace driftwatch::exporter {
@@ -43,6 +45,16 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
     throw ConfigError("--drift-history must be between 1 and 1000000");
   }
   if (c.read_batch == 0) throw ConfigError("--read-batch must be at least 1");
+  std::string why;
+  if (!c.publish.empty() && !fleet::valid_nats_url(c.publish, why)) {
+    throw ConfigError("--publish: " + why);
+  }
+  if (!c.publish_subject.empty() && !fleet::valid_subject(c.publish_subject, why)) {
+    throw ConfigError("--publish-subject: " + why);
+  }
+  if (c.replica_id.size() > fleet::kMaxReplicaIdBytes) {
+    throw ConfigError("--replica-id is longer than 255 bytes");
+  }
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
   try {
     drift::validate_sustained_drift_options(sustained_drift_options(c));
@@ -113,6 +125,11 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
      "drift_active turns on (a new episode) when drift_share >= this")
     ("drift-off", po::value(&c.drift_off)->default_value(c.drift_off),
      "drift_active turns off again when drift_share < this (below --drift-on)")
+    ("publish", po::value(&c.publish),
+     "publish successful predictions to NATS JetStream at nats://HOST:PORT (docs/fleet.md)")
+    ("publish-subject", po::value(&c.publish_subject),
+     "subject of --publish (default driftwatch.<model>.<version>.records)")
+    ("replica-id", po::value(&c.replica_id), "this replica's name in fleet records (default: host name)")
     ("reference-save", po::value(&c.reference_save),
      "with --reference warmup:N: save the learned reference here and reuse it on restart "
      "(default: none, learn again at every start)");
@@ -161,6 +178,9 @@ ExporterOptions exporter_options(const ExporterConfig& c) {
   o.drift.batch = c.drift_batch;
   o.drift.sustained = sustained_drift_options(c);
   o.drift.reference_save = c.reference_save;
+  o.publish.url = c.publish;
+  o.publish.subject = c.publish_subject;
+  o.publish.replica_id = c.replica_id;
   o.http.address = c.listen;
   o.http.port = c.port;
   o.routes.ring_name = c.ring;

@@ -19,6 +19,7 @@
 #include "exporter/drift/sustained_drift.h"
 #include "exporter/drift_stage_options.h"
 #include "exporter/exporter_routes.h"
+#include "exporter/fleet_publish.h"
 #include "exporter/http_server.h"
 #include "exporter/record_fanout.h"
 #include "exporter/ring_follower.h"
@@ -55,6 +56,10 @@ struct ExporterConfig {
   double drift_on = 0.5;
   double drift_off = 0.1;
   std::string reference_save;
+  // Fleet records to NATS JetStream (docs/fleet.md): "" (off) or nats://HOST:PORT.
+  std::string publish;
+  std::string publish_subject;  // "" : driftwatch.<model>.<version>.records
+  std::string replica_id;       // "" : the host name (the pod name in Kubernetes)
 };
 
 // Parses argv and the DRIFTWATCH_* environment into `config`
@@ -73,6 +78,7 @@ struct ExporterOptions {
   RingFollower::Options follower;
   RecordFanout::Options fanout;
   DriftStageOptions drift;
+  FleetPublishOptions publish;
   HttpServer::Options http;  // on_accept_error is wired by main
   ExporterRoutes::Options routes;
 };

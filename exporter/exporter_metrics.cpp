@@ -271,6 +271,9 @@ void ExporterMetrics::observe_record(const ring::RecordFields& f) {
 
 std::string ExporterMetrics::render() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& c : collectables_) {
+    for (auto& family : c->Collect()) families.push_back(std::move(family));
+  }
   for (const ProcessCollector* process : {&self_process_, &producer_process_}) {
     for (auto& family : process->Collect()) families.push_back(std::move(family));
   }

@@ -76,6 +76,13 @@ class ExporterMetrics {
   // Everything the drift stage may publish, and nothing else.
   DriftMetrics& drift() { return drift_; }
 
+  // --- other stages -> metrics -------------------------------------------
+  // A collector read at every scrape (e.g. the fleet publisher's counters).
+  // Call before serving.
+  void add_collectable(std::shared_ptr<prometheus::Collectable> c) {
+    collectables_.push_back(std::move(c));
+  }
+
   // --- metrics -> HTTP ---------------------------------------------------
   // The Prometheus text exposition format 0.0.4 of everything registered,
   // plus process_* of this process and driftwatch_producer_process_* of the
@@ -94,6 +101,7 @@ class ExporterMetrics {
   prometheus::Counter& class_counter(std::int32_t class_index);
 
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 
   prometheus::Family<prometheus::Counter>& requests_family_;
   prometheus::Family<prometheus::Histogram>& duration_family_;

@@ -54,7 +54,10 @@ int main(int argc, char** argv) {
     dx::PredictionHistory predictions;
     dx::DriftStage drift(options.drift, metrics.drift());
     dx::RingFollower follower(options.follower);
-    dx::RecordFanout fanout(follower, metrics, predictions, drift, options.fanout);
+    dx::FleetPublish publish(options.publish);
+    if (publish.enabled()) metrics.add_collectable(publish.collector());
+    dx::RecordFanout fanout(follower, metrics, predictions, drift, options.fanout,
+                            publish.enabled() ? &publish : nullptr);
 
     boost::asio::io_context ioc{1};
     options.http.on_accept_error = [&metrics] { metrics.add_accept_error(); };

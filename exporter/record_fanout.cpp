@@ -7,12 +7,14 @@
 namespace driftwatch::exporter {
 
 RecordFanout::RecordFanout(RingFollower& follower, ExporterMetrics& metrics,
-                           PredictionHistory& predictions, DriftStage& drift, Options options)
+                           PredictionHistory& predictions, DriftStage& drift, Options options,
+                           FleetPublish* publish)
     : follower_(follower),
       metrics_(metrics),
       predictions_(predictions),
       drift_(drift),
-      options_(options) {
+      options_(options),
+      publish_(publish) {
   if (options_.batch_size == 0) options_.batch_size = 1;
   metrics_.set_producer_up(false);
 }
@@ -22,6 +24,7 @@ void RecordFanout::fan_out(std::size_t begin, std::size_t end) {
   for (std::size_t i = begin; i < end; ++i) metrics_.observe_record(batch_[i].fields);
   predictions_.observe(batch_.data() + begin, end - begin);
   drift_.feed(batch_.data() + begin, end - begin);
+  if (publish_ != nullptr) publish_->feed(batch_.data() + begin, end - begin);
 }
 
 void RecordFanout::check_liveness(bool force) {
@@ -53,6 +56,7 @@ std::size_t RecordFanout::run_once() {
     const ring::SegmentInfo& info = follower_.info();
     metrics_.set_producer(info);
     drift_.on_producer(info);
+    if (publish_ != nullptr) publish_->on_producer(info);
     predictions_.set_classes(info.class_names);
     status_.set_producer(info);
     fan_out(r.changed_at, r.count);

@@ -5,6 +5,7 @@
 //   RingFollower -> RecordFanout -> ExporterMetrics      (every record)
 //                                -> PredictionHistory    (every record, /predictions)
 //                                -> DriftStage           (successful predictions' embeddings)
+//                                -> FleetPublish         (successful predictions, --publish)
 //                                -> RingStatus           (ring health, for HTTP)
 //
 // Each iteration takes up to batch_size records, counts them into the
@@ -28,6 +29,7 @@
 
 #include "exporter/drift_stage.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/fleet_publish.h"
 #include "exporter/prediction_history.h"
 #include "exporter/ring_follower.h"
 #include "exporter/ring_status.h"
@@ -46,7 +48,7 @@ class RecordFanout {
   };
 
   RecordFanout(RingFollower& follower, ExporterMetrics& metrics, PredictionHistory& predictions,
-               DriftStage& drift, Options options);
+               DriftStage& drift, Options options, FleetPublish* publish = nullptr);
 
   // Loops until stop(). Exceptions from the follower (a ring that can never
   // be read) propagate.
@@ -66,6 +68,7 @@ class RecordFanout {
   PredictionHistory& predictions_;
   DriftStage& drift_;
   Options options_;
+  FleetPublish* publish_;  // nullptr: not publishing
   RingStatus status_;
   std::vector<ring::Record> batch_;
   std::chrono::steady_clock::time_point next_liveness_check_{};
