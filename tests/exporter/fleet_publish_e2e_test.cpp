@@ -28,6 +28,14 @@ using testing::sample_value;
 using testing::TempDir;
 
 constexpr std::uint32_t kDim = 8;
+
+// An exporter attaching to an existing ring starts at its head: wait for it
+// before writing the records it must see.
+bool attached(const ExporterProcess& p) {
+  return eventually([&] {
+    return http_get(p.port(), "/healthz").body.find("\"ring_attached\":true") != std::string::npos;
+  });
+}
 constexpr int kReplicas = 3;
 constexpr int kPerReplica = 400;
 
@@ -46,6 +54,7 @@ TEST(FleetPublishE2e, ThreeExportersPublishEverySuccessfulPredictionExactlyOnce)
                                  "pod-" + std::to_string(r)},
         dir.file("exporter" + std::to_string(r) + ".log")));
   }
+  for (const auto& e : exporters) ASSERT_TRUE(attached(*e));
   for (int i = 0; i < kPerReplica; ++i) {
     for (int r = 0; r < kReplicas; ++r) {
       std::vector<float> emb(kDim, 0.5f);
@@ -98,10 +107,11 @@ TEST(FleetPublishE2e, AnExporterWhoseNatsIsDownKeepsServingItsOwnMetrics) {
   nats.stop();
   TempDir dir;
   const std::string ring = dir.file("ring");
-  ring::RingWriter writer(testing::writer_options(ring, kDim));
+  ring::RingWriter writer(testing::writer_options(ring, kDim, 1u << 14));  // holds all 5000
   ExporterProcess exporter(
       DW_EXPORTER_BIN, {"--port", "0", "--ring", ring, "--ring-retry-ms", "20", "--publish", url},
       dir.file("exporter.log"));
+  ASSERT_TRUE(attached(exporter));
   std::vector<float> emb(kDim, 0.25f);
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(writer.write(predict_ok(1, 0.9f), emb.data(), kDim));
   const std::uint16_t port = exporter.port();
