@@ -20,6 +20,8 @@ namespace {
 
 // Every check of a value, one place per parameter. Throws ConfigError.
 void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
+  // "none" says it in a manifest: a per-replica exporter that only publishes.
+  if (c.reference == "none") c.reference.clear();
   if (port > 65535) throw ConfigError("--port " + std::to_string(port) + " is out of range");
   c.port = static_cast<std::uint16_t>(port);
   if (!sigma.empty()) {
@@ -93,7 +95,7 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     ("listen", po::value(&c.listen)->default_value(c.listen), "HTTP listen address")
     ("port", po::value(&port)->default_value(port), "HTTP port (0: any free port)")
     ("reference", po::value(&c.reference),
-     "reference embeddings: float32 .npy [N, D], or warmup:N (the first N successful "
+     "reference embeddings: float32 .npy [N, D], warmup:N (the first N successful "
      "predictions); none: drift detection off")
     ("ert", po::value(&c.ert)->default_value(c.ert),
      "expected run time between false drift events, in detector steps")

@@ -56,6 +56,19 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
   EXPECT_EQ(c.detector, "mmd");
   EXPECT_EQ(parse({"--detector", "mmd-multi"}).detector, "mmd-multi");
   EXPECT_EQ(c.drift_history, 5000u);  // minutes of traffic for the /drift figure
+  EXPECT_TRUE(c.publish.empty());
+}
+
+TEST(ExporterConfig, ReferenceNoneTurnsDriftOffAndPublishFlagsAreChecked) {
+  EXPECT_TRUE(parse({"--reference", "none"}).reference.empty());
+  const ExporterConfig c =
+      parse({"--publish", "nats://nats:4222", "--publish-subject", "a.b", "--replica-id", "p"});
+  EXPECT_EQ(c.publish, "nats://nats:4222");
+  EXPECT_EQ(c.publish_subject, "a.b");
+  EXPECT_EQ(c.replica_id, "p");
+  EXPECT_NE(parse_all({"--publish", "http://x:1"}).outcome, common::CliOutcome::kRun);
+  EXPECT_NE(parse_all({"--publish", "nats://x:1", "--publish-subject", "a.*"}).outcome,
+            common::CliOutcome::kRun);
 }
 
 TEST(ExporterConfig, ReadsEveryFlag) {
