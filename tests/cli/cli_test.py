@@ -21,6 +21,7 @@ NUMERIC_FLAG = {
     "train-demo-model": ("epochs", []),
     "drift-episodes": ("steps", []),
     "detector-compare": ("runs", []),
+    "fleet-drift": ("replicas", []),
 }
 
 # Per binary: arguments that stop it early with a usage error of its own
@@ -36,6 +37,7 @@ STOPS_EARLY = {
     "train-demo-model": ["--export-images", "1"],
     "drift-episodes": ["--reference", "/nonexistent.npy"],
     "detector-compare": ["--pool", "/nonexistent.npy"],
+    "fleet-drift": ["--window", "1"],
 }
 
 BINARIES = {}
