@@ -445,6 +445,10 @@ int main(int argc, char** argv) try {
   po::variables_map vm;
   const auto outcome = common::parse_cli(program, desc, argc, argv, vm, std::cout, std::cerr);
   if (outcome != common::CliOutcome::kRun) return common::exit_status(outcome);
+  if (replicas == 0) {
+    std::cerr << "fleet-drift: error: --replicas must be at least 1\n";
+    return 2;
+  }
   spdlog::set_level(spdlog::level::warn);
   drift::set_blas_threads(1);
 
