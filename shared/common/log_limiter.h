@@ -20,8 +20,9 @@ class LogLimiter {
   explicit LogLimiter(std::chrono::nanoseconds interval) : interval_ns_(interval.count()) {}
 
   // True when a line may be written at `now_ns` (any monotonic clock); then
-  // *held_back is the number of lines refused since the last one let through.
-  bool admit(std::int64_t now_ns, std::uint64_t* held_back) {
+  // *held_back is the number of lines refused since the last one let through
+  // and, if asked for, *since_last_ns how long ago that one was (0 the first time).
+  bool admit(std::int64_t now_ns, std::uint64_t* held_back, std::int64_t* since_last_ns = nullptr) {
     // Relaxed throughout: the counters order no other memory, and a line
     // counted in the next report instead of this one is harmless.
     std::int64_t next = next_ns_.load(std::memory_order_relaxed);
@@ -31,12 +32,16 @@ class LogLimiter {
       return false;
     }
     *held_back = held_back_.exchange(0, std::memory_order_relaxed);
+    if (since_last_ns != nullptr) {
+      *since_last_ns = next == kNever ? 0 : now_ns - (next - interval_ns_);
+    }
     return true;
   }
 
  private:
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
   const std::int64_t interval_ns_;
-  std::atomic<std::int64_t> next_ns_{std::numeric_limits<std::int64_t>::min()};
+  std::atomic<std::int64_t> next_ns_{kNever};  // the first time a line may be written again
   std::atomic<std::uint64_t> held_back_{0};
 };
 

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "shared/common/log_limiter.h"
+
 namespace driftwatch::net {
 
 class AcceptBackoff {
@@ -35,9 +37,7 @@ class AcceptBackoff {
 
  private:
   std::chrono::milliseconds delay_{0};
-  bool logged_once_ = false;
-  Clock::time_point last_log_{};
-  std::uint64_t unlogged_ = 0;
+  common::LogLimiter log_{kLogInterval};
 };
 
 }  // namespace driftwatch::net

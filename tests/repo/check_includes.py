@@ -20,7 +20,7 @@ from repo_files import repo_files
 ALLOWED = {
     "shared/ring/": ["shared/ring/"],
     "shared/common/": ["shared/common/"],
-    "shared/net/": ["shared/net/"],
+    "shared/net/": ["shared/net/", "shared/common/"],
     "server/": ["server/", "shared/"],
     "exporter/drift/": ["exporter/drift/", "shared/common/"],
     "exporter/fleet/": ["exporter/fleet/", "shared/common/"],

@@ -27,6 +27,17 @@ TEST(LogLimiter, OneLinePerIntervalWithTheCountHeldBack) {
   EXPECT_EQ(held, 1u);
 }
 
+TEST(LogLimiter, SaysHowLongAgoTheLastLineWas) {
+  LogLimiter limiter(seconds(10));
+  std::uint64_t held = 0;
+  std::int64_t since = -1;
+  ASSERT_TRUE(limiter.admit(3 * kSecond, &held, &since));
+  EXPECT_EQ(since, 0);  // no line before the first
+  EXPECT_FALSE(limiter.admit(5 * kSecond, &held, &since));
+  ASSERT_TRUE(limiter.admit(15 * kSecond, &held, &since));
+  EXPECT_EQ(since, 12 * kSecond);
+}
+
 TEST(LogLimiter, ThreadsRacingAtOneInstantLetExactlyOneLineThrough) {
   LogLimiter limiter(seconds(10));
   constexpr int kThreads = 4, kCalls = 10'000;
