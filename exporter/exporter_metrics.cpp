@@ -154,6 +154,11 @@ ExporterMetrics::ExporterMetrics()
                                  "torn)")
                            .Register(*registry_)
                            .Add({})),
+      records_skipped_family_(BuildCounter()
+                                  .Name("ring_records_skipped_total")
+                                  .Help("Records read but of a kind no stage of this exporter "
+                                        "acts on (from a newer producer), by kind")
+                                  .Register(*registry_)),
       lag_(BuildGauge()
                .Name("ring_lag_records")
                .Help("Records written but not yet read by this exporter")
@@ -267,6 +272,12 @@ void ExporterMetrics::observe_record(const ring::RecordFields& f) {
     confidence_.Observe(static_cast<double>(f.confidence));
     class_counter(f.class_index).Increment();
   }
+}
+
+void ExporterMetrics::add_record_skipped(ring::RecordKind kind) {
+  // Rare (only records of kinds this build does not act on): a label lookup
+  // per record is fine here.
+  records_skipped_family_.Add({{"kind", ring::record_kind_label(kind)}}).Increment();
 }
 
 std::string ExporterMetrics::render() const {

@@ -66,6 +66,8 @@ class ExporterMetrics {
   void observe_record(const ring::RecordFields& fields);
   void add_records_read(std::uint64_t n) { records_read_.Increment(static_cast<double>(n)); }
   void add_records_dropped(std::uint64_t n) { records_dropped_.Increment(static_cast<double>(n)); }
+  // A record of a kind no stage acts on (ring_records_skipped_total{kind}).
+  void add_record_skipped(ring::RecordKind kind);
   void set_lag(std::uint64_t records) { lag_.Set(static_cast<double>(records)); }
   void set_producer_up(bool up) { producer_up_.Set(up ? 1.0 : 0.0); }
 
@@ -117,6 +119,7 @@ class ExporterMetrics {
   prometheus::Gauge& detector_ready_;
   prometheus::Counter& records_read_;
   prometheus::Counter& records_dropped_;
+  prometheus::Family<prometheus::Counter>& records_skipped_family_;
   prometheus::Gauge& lag_;
   prometheus::Gauge& generation_;
   prometheus::Gauge& producer_up_;

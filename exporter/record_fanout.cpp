@@ -20,6 +20,20 @@ RecordFanout::RecordFanout(RingFollower& follower, ExporterMetrics& metrics,
 }
 
 void RecordFanout::fan_out(std::size_t begin, std::size_t end) {
+  // Consecutive request records go to the stages as one run; a record of
+  // another kind splits the run and is counted as skipped.
+  std::size_t run_begin = begin;
+  for (std::size_t i = begin; i < end; ++i) {
+    const ring::RecordKind kind = batch_[i].fields.kind;
+    if (kind == ring::RecordKind::kRequest) continue;
+    fan_out_requests(run_begin, i);
+    metrics_.add_record_skipped(kind);
+    run_begin = i + 1;
+  }
+  fan_out_requests(run_begin, end);
+}
+
+void RecordFanout::fan_out_requests(std::size_t begin, std::size_t end) {
   if (end == begin) return;
   for (std::size_t i = begin; i < end; ++i) metrics_.observe_record(batch_[i].fields);
   predictions_.observe(batch_.data() + begin, end - begin);

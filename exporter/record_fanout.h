@@ -60,7 +60,11 @@ class RecordFanout {
   const RingStatus& status() const { return status_; }
 
  private:
+  // batch_[begin, end) to the consumers; records of kinds other than
+  // kRequest are counted (ring_records_skipped_total) and go nowhere.
   void fan_out(std::size_t begin, std::size_t end);
+  // A run of request records to every consumer.
+  void fan_out_requests(std::size_t begin, std::size_t end);
   void check_liveness(bool force);
 
   RingFollower& follower_;

@@ -13,9 +13,9 @@
 //
 //  Slot (slot_bytes, a multiple of 64):
 //
-//  0        8                                  112
+//  0        8                                  136
 //  +--------+----------------------------------+------------------------+-----+
-//  | state  | RecordFields (104 bytes)         | embedding: float32 x D | pad |
+//  | state  | RecordFields (128 bytes)         | embedding: float32 x D | pad |
 //  | atomic |                                  |                        |     |
 //  +--------+----------------------------------+------------------------+-----+
 //
@@ -31,7 +31,9 @@ namespace driftwatch::ring {
 
 // "DWRING01" read as a little-endian u64.
 constexpr std::uint64_t kMagic = 0x31304749'4E495257ULL;
-constexpr std::uint32_t kFormatVersion = 1;
+// 2: RecordFields grew from 104 to 128 bytes (record kind, feedback source,
+// queue latency, the labelled request's generation); embeddings start at 136.
+constexpr std::uint32_t kFormatVersion = 2;
 constexpr std::uint32_t kMaxTopK = 5;
 constexpr std::size_t kModelNameBytes = 64;
 constexpr std::size_t kModelVersionBytes = 32;
@@ -68,9 +70,31 @@ enum class Method : std::uint8_t {
 // "GET", "POST", ...; "OTHER" for kOther or an unknown byte.
 const char* method_label(Method m);
 
-// One request, as the server saw it. Plain data: the writer copies it into a
-// slot, the reader copies it out. Times are nanoseconds; timestamp_ns is wall
-// clock (for display), the latencies come from a monotonic clock.
+// What a record is. Readers act on the kinds they know and skip (and count)
+// the others, so a newer producer can add kinds without breaking them.
+enum class RecordKind : std::uint8_t {
+  kRequest = 0,   // one HTTP request, as the server answered it
+  kFeedback = 1,  // one ground-truth label for an earlier prediction
+};
+// "request", "feedback"; "unknown" for any other byte.
+const char* record_kind_label(RecordKind k);
+
+// Who produced a feedback label (POST /feedback "source").
+enum class FeedbackSource : std::uint8_t {
+  kOther = 0,
+  kRandom = 1,     // a random sample of traffic, labelled: unbiased accuracy
+  kFlagged = 2,    // a user flagged the prediction as wrong
+  kCorrected = 3,  // a user gave the right label
+};
+// "other", "random", "flagged", "corrected"; "other" for an unknown byte.
+const char* feedback_source_label(FeedbackSource s);
+
+// One request, as the server saw it (kind kRequest), or one label for an
+// earlier prediction (kind kFeedback: request_id and labelled_generation name
+// the prediction, class_index is the true class, timestamp_ns when the label
+// arrived; the latencies, status, top-k and embedding are unused). Plain data: the writer copies it
+// into a slot, the reader copies it out. Times are nanoseconds; timestamp_ns is wall clock (for
+// display), the latencies come from a monotonic clock.
 struct RecordFields {
   std::int64_t timestamp_ns = 0;
   std::uint64_t request_id = 0;
@@ -87,6 +111,14 @@ struct RecordFields {
   float top_k_prob[kMaxTopK] = {0, 0, 0, 0, 0};
   std::uint32_t top_k_count = 0;
   std::uint32_t embedding_count = 0;  // 0 (no embedding) or the header's embedding_dim
+  // Time the request waited for an inference worker (queue + batching).
+  std::uint64_t latency_queue_ns = 0;
+  // kFeedback: the generation of the segment the labelled prediction was
+  // written to (its request id is unique only within one generation).
+  std::uint64_t labelled_generation = 0;
+  RecordKind kind = RecordKind::kRequest;
+  FeedbackSource feedback_source = FeedbackSource::kOther;  // kFeedback only
+  std::uint8_t reserved[6] = {0, 0, 0, 0, 0, 0};
 };
 
 static_assert(offsetof(RecordFields, timestamp_ns) == 0);
@@ -104,7 +136,11 @@ static_assert(offsetof(RecordFields, top_k_class) == 56);
 static_assert(offsetof(RecordFields, top_k_prob) == 76);
 static_assert(offsetof(RecordFields, top_k_count) == 96);
 static_assert(offsetof(RecordFields, embedding_count) == 100);
-static_assert(sizeof(RecordFields) == 104);
+static_assert(offsetof(RecordFields, latency_queue_ns) == 104);
+static_assert(offsetof(RecordFields, labelled_generation) == 112);
+static_assert(offsetof(RecordFields, kind) == 120);
+static_assert(offsetof(RecordFields, feedback_source) == 121);
+static_assert(sizeof(RecordFields) == 128);
 static_assert(sizeof(RecordFields) % 8 == 0, "copied as 8-byte words");
 
 struct SegmentHeader {
@@ -154,7 +190,7 @@ constexpr std::size_t kClassTableOffset = sizeof(SegmentHeader);
 constexpr std::size_t kSlotStateOffset = 0;
 constexpr std::size_t kSlotFieldsOffset = 8;
 constexpr std::size_t kSlotEmbeddingOffset = kSlotFieldsOffset + sizeof(RecordFields);
-static_assert(kSlotEmbeddingOffset == 112);
+static_assert(kSlotEmbeddingOffset == 136);
 
 constexpr std::size_t round_up(std::size_t v, std::size_t align) {
   return (v + align - 1) / align * align;

@@ -44,7 +44,7 @@ def close(a, b):
 def differences(got, want):
     """Field by field; floats stored as float32 compare to 1e-6."""
     out = []
-    for key in ("sequence", "timestamp_ns", "request_id", "latency_total_ns", "status", "class_index"):
+    for key in ("sequence", "kind", "timestamp_ns", "request_id", "latency_total_ns", "status", "class_index"):
         if got.get(key) != want[key]:
             out.append(f"{key} {got.get(key)!r} != {want[key]!r}")
     name = CLASSES[want["class_index"]] if want["class_index"] >= 0 else None

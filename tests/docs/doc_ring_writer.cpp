@@ -3,9 +3,10 @@
 // prints each record it wrote as one JSON line, so that a reader written
 // from docs/ring-format.md alone can be checked field by field.
 //
-// Record i: status 422 and no class or embedding when i % 5 == 4; otherwise
-// status 200, class i % 10, confidence and top-3 derived from i, embedding
-// {i, -i/2, 0.25, 1e-3 * i}.
+// Record i: a feedback record (kind 1, true class i % 10, no status, top-k or
+// embedding) when i % 7 == 6; status 422 and no class or embedding when
+// i % 5 == 4; otherwise status 200, class i % 10, confidence and top-3
+// derived from i, embedding {i, -i/2, 0.25, 1e-3 * i}.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -40,6 +41,13 @@ RecordFields fields_of(std::uint64_t i) {
   f.handler = driftwatch::ring::Handler::kPredict;
   f.method = driftwatch::ring::Method::kPost;
   f.body_bytes = 700 + static_cast<std::uint32_t>(i);
+  if (i % 7 == 6) {
+    f.kind = driftwatch::ring::RecordKind::kFeedback;
+    f.feedback_source = driftwatch::ring::FeedbackSource::kRandom;
+    f.labelled_generation = 1;
+    f.class_index = static_cast<std::int32_t>(i % 10);
+    return f;
+  }
   if (i % 5 == 4) {
     f.http_status = 422;
     return f;
@@ -57,10 +65,11 @@ RecordFields fields_of(std::uint64_t i) {
 
 void print_json(std::uint64_t seq, const RecordFields& f, const float* embedding) {
   std::printf(
-      "{\"sequence\":%llu,\"timestamp_ns\":%lld,\"request_id\":%llu,\"latency_total_ns\":%llu,"
+      "{\"sequence\":%llu,\"kind\":%u,\"timestamp_ns\":%lld,\"request_id\":%llu,\"latency_total_"
+      "ns\":%llu,"
       "\"status\":%u,\"class_index\":%d,\"confidence\":%.9g,\"top_k\":[",
-      static_cast<unsigned long long>(seq), static_cast<long long>(f.timestamp_ns),
-      static_cast<unsigned long long>(f.request_id),
+      static_cast<unsigned long long>(seq), static_cast<unsigned>(f.kind),
+      static_cast<long long>(f.timestamp_ns), static_cast<unsigned long long>(f.request_id),
       static_cast<unsigned long long>(f.latency_total_ns), static_cast<unsigned>(f.http_status),
       f.class_index, static_cast<double>(f.confidence));
   for (std::uint32_t k = 0; k < f.top_k_count; ++k) {
@@ -92,7 +101,8 @@ int main(int argc, char** argv) {
       const RecordFields f = fields_of(i);
       const float v = static_cast<float>(i);
       const float embedding[kDim] = {v, -v / 2.0f, 0.25f, 1e-3f * v};
-      const bool has_embedding = f.class_index >= 0;
+      const bool has_embedding =
+          f.class_index >= 0 && f.kind == driftwatch::ring::RecordKind::kRequest;
       if (!writer.write(f, has_embedding ? embedding : nullptr, has_embedding ? kDim : 0)) {
         std::fprintf(stderr, "doc-ring-writer: record %llu given up\n",
                      static_cast<unsigned long long>(i));

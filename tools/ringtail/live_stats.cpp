@@ -19,6 +19,8 @@ double percentile(std::vector<double> values, double p) {
 }
 
 void LiveStats::add(const ring::Record& r) {
+  // The live figures are about requests; other kinds (feedback) are not.
+  if (r.fields.kind != ring::RecordKind::kRequest) return;
   latencies_ms_.push_back(static_cast<double>(r.fields.latency_total_ns) / 1e6);
   if (r.fields.http_status >= 400) ++errors_;
   if (r.fields.class_index >= 0) {

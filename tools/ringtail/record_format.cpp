@@ -95,12 +95,14 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
   // 19-digit timestamp_ns to about 100 ns.
   o << "{\"sequence\":" << r.sequence << ",\"timestamp_ns\":" << f.timestamp_ns << ",\"time\":\""
     << iso8601_utc(f.timestamp_ns) << "\""
+    << ",\"kind\":\"" << ring::record_kind_label(f.kind) << "\""
     << ",\"request_id\":" << f.request_id << ",\"handler\":\"" << ring::handler_label(f.handler)
     << "\",\"method\":\"" << ring::method_label(f.method) << "\",\"status\":" << f.http_status
     << ",\"latency_ms\":" << number(f.latency_total_ns / 1e6)
     << ",\"preprocess_ms\":" << number(f.latency_preprocess_ns / 1e6)
     << ",\"inference_ms\":" << number(f.latency_inference_ns / 1e6)
-    << ",\"body_bytes\":" << f.body_bytes << ",\"class_index\":" << f.class_index;
+    << ",\"queue_ms\":" << number(f.latency_queue_ns / 1e6) << ",\"body_bytes\":" << f.body_bytes
+    << ",\"class_index\":" << f.class_index;
   if (f.class_index >= 0) {
     o << ",\"class_name\":" << common::json_quoted(class_name_of(f.class_index, class_names))
       << ",\"confidence\":" << number(f.confidence);
