@@ -749,16 +749,19 @@ TEST(ServerStartup, ARingItsTmpfsCannotHoldEndsTheProcessAtStart) {
   const dwtest::TempDir tmp("small-shm");
   const std::string& dir = tmp.path();
   dwtest::write_test_model(dir + "/m.pt", dir + "/m.json", dwtest::ModelKind::kEmbedHead);
+  // The model's embeddings have 16 floats.
+  const std::string slot_bytes = std::to_string(ring::slot_bytes_for(16)) + " bytes";
   {
-    // 65536 slots of 192 bytes = 12.6 MB on a 1 MiB tmpfs.
+    // 65536 slots of 256 bytes = 16.8 MB on a 1 MiB tmpfs.
     ServerProcess p(
         DW_INFER_SERVER,
         {"--model", dir + "/m.pt", "--ring", fs.dir() + "/ring", "--ring-slots", "65536"},
         dir + "/too_big.txt");
     EXPECT_EQ(p.wait_exit(std::chrono::seconds(60)), 1);
     const std::string log = p.log();
-    EXPECT_NE(log.find("not enough space for ring " + fs.dir() + "/ring: 65536 slots of 192 bytes"),
-              std::string::npos)
+    EXPECT_NE(
+        log.find("not enough space for ring " + fs.dir() + "/ring: 65536 slots of " + slot_bytes),
+        std::string::npos)
         << log;
     EXPECT_EQ(fs.entries(), 0u) << "a partial segment was left in the tmpfs";
   }
@@ -771,7 +774,8 @@ TEST(ServerStartup, ARingItsTmpfsCannotHoldEndsTheProcessAtStart) {
   ring::RingReader::Options o;
   o.name = fs.dir() + "/ring";
   ring::RingReader reader(o);
-  EXPECT_EQ(reader.info().slot_count, 4096u);  // 4096 x 192 B + header <= 900000 < 8192 x 192 B
-  EXPECT_NE(p.log().find("4096 slots of 192 bytes"), std::string::npos) << p.log();
+  // 2048 x 256 B + header <= 900000 < 4096 x 256 B
+  EXPECT_EQ(reader.info().slot_count, 2048u);
+  EXPECT_NE(p.log().find("2048 slots of " + slot_bytes), std::string::npos) << p.log();
   EXPECT_EQ(p.stop(), 0);
 }
