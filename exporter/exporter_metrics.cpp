@@ -28,7 +28,7 @@ std::size_t status_group(std::uint16_t status) {
 // what handler_label()/method_label() print for them.
 std::size_t handler_index(ring::Handler h) {
   const auto v = static_cast<std::size_t>(h);
-  return v <= static_cast<std::size_t>(ring::Handler::kIndex) ? v : 0;
+  return v <= static_cast<std::size_t>(ring::Handler::kFeedback) ? v : 0;
 }
 std::size_t method_index(ring::Method m) {
   const auto v = static_cast<std::size_t>(m);

@@ -92,7 +92,7 @@ class ExporterMetrics {
   std::string render() const;
 
  private:
-  static constexpr std::size_t kHandlers = 6;      // ring::Handler values
+  static constexpr std::size_t kHandlers = 7;      // ring::Handler values
   static constexpr std::size_t kMethods = 8;       // ring::Method values
   static constexpr std::size_t kStatusGroups = 6;  // 1xx..5xx, other
 

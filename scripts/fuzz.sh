@@ -21,7 +21,8 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"
 ctest --preset fuzz  # every seed and kept reproducer still passes
 
-declare -A dict=([fuzz_predict_request]=http.dict [fuzz_model_config]=json.dict)
+declare -A dict=([fuzz_predict_request]=http.dict [fuzz_model_config]=json.dict
+                [fuzz_feedback_request]=json.dict)
 failed=0
 for t in "${targets[@]}"; do
   work="build/fuzz/work/$t"

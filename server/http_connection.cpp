@@ -169,6 +169,10 @@ void HttpConnection::dispatch_request() {
     req.has_content_type = true;
     req.content_type = std::string(ct->value());
   }
+  if (handler_ == ring::Handler::kFeedback) {  // the only route that checks credentials
+    const auto auth = msg.find(http::field::authorization);
+    if (auth != msg.end()) req.authorization = std::string(auth->value());
+  }
   body_bytes_ = static_cast<std::uint32_t>(std::min<std::size_t>(msg.body().size(), UINT32_MAX));
   req.body = std::move(msg.body());
   request_id_ = ctx_.next_request_id.fetch_add(1, std::memory_order_relaxed);

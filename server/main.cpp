@@ -14,8 +14,10 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "server/feedback_auth.h"
 #include "server/http_context.h"
 #include "server/http_listener.h"
 #include "server/inference_pool.h"
@@ -61,11 +63,23 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  FeedbackAuth feedback_auth;
+  if (!o.feedback_token_file.empty()) {
+    try {
+      feedback_auth = FeedbackAuth::from_token_file(o.feedback_token_file);
+    } catch (const std::exception& e) {
+      spdlog::critical("{}", e.what());
+      return 1;
+    }
+    spdlog::info("POST /feedback requires a bearer token (from {})", o.feedback_token_file);
+  }
+
   RecordSink sink(!o.no_ring);
   InferencePool pool(static_cast<std::size_t>(o.infer_threads), o.max_queue,
                      [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); });
   ModelSlot model;
-  Router router(RouteLimits{o.max_pixels, o.jpeg_dct_scaling}, model, pool, sink);
+  Router router(RouteLimits{o.max_pixels, o.jpeg_dct_scaling}, model, pool, sink,
+                std::move(feedback_auth));
   HttpContext ctx(HttpSettings{o.max_body_bytes, o.max_header_bytes,
                                std::chrono::milliseconds(o.read_timeout_ms), o.max_connections},
                   router, sink);

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <numeric>
 
+#include "server/feedback_request.h"
 #include "server/json_util.h"
 #include "server/predict_request.h"
 #include "server/preprocess.h"
+#include "server/request_id.h"
+#include "shared/ring/ring_writer.h"
 #include "shared/ring/route_table.h"
 
 namespace driftwatch::server {
@@ -36,6 +39,36 @@ Reply method_not_allowed(const HttpRequest& req, const char* allow) {
   return r;
 }
 
+// The /feedback forms of /predict's 415 and 503 (same codes and wording).
+Reply unsupported_media_type(const HttpRequest& req) {
+  return error_reply(
+      415, "unsupported_media_type",
+      "content type '" + req.content_type.substr(0, 100) + "' is not JSON; send application/json");
+}
+
+Reply model_loading() {
+  Reply r = error_reply(503, "model_loading", "the model is still loading; retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// A refused /feedback body: {"error", "detail"} and, for an array, the
+// "index" of the first bad label.
+Reply feedback_refused(const FeedbackRequestError& e) {
+  Reply r = error_reply(e.status, e.code, e.detail);
+  if (e.index) {
+    r.body.pop_back();  // the closing brace
+    r.body += ",\"index\":" + std::to_string(*e.index) + "}";
+  }
+  return r;
+}
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Reply error_reply(unsigned status, std::string_view code, std::string_view detail) {
@@ -45,9 +78,14 @@ Reply error_reply(unsigned status, std::string_view code, std::string_view detai
   return r;
 }
 
-Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool,
-               const RecordSink& sink)
-    : limits_(limits), model_(model), pool_(pool), sink_(sink) {}
+Router::Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool, RecordSink& sink,
+               FeedbackAuth feedback_auth)
+    : limits_(limits),
+      model_(model),
+      pool_(pool),
+      sink_(sink),
+      feedback_auth_(std::move(feedback_auth)),
+      no_ring_generation_(ring::RingWriter::first_generation()) {}
 
 void Router::handle(HttpRequest&& req, ReplyCallback done) {
   const bool get_like = req.method == ring::Method::kGet || req.method == ring::Method::kHead;
@@ -63,7 +101,7 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
       if (path.size() > 200) path = path.substr(0, 200) + "...";
       done(error_reply(404, "not_found",
                        "no route for " + path +
-                           "; the routes are POST /predict, GET /, "
+                           "; the routes are POST /predict, POST /feedback, GET /, "
                            "GET /healthz, GET /readyz and GET /model"));
       return;
     }
@@ -90,6 +128,8 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
         r.body = kUploadPageHtml;
         return done(std::move(r));
       }
+    case ring::Handler::kFeedback:
+      return done(feedback(req));
   }
 
   // POST /predict
@@ -191,13 +231,46 @@ Reply Router::predict(const HttpRequest& req) const {
     append_json_number(b, p[order[i]]);
     b += '}';
   }
-  b += "],\"request_id\":";
-  b += std::to_string(req.request_id);
+  b += "],\"request_id\":\"";
+  append_request_id(b, PredictionKey{request_id_generation(), req.request_id});
+  b += '"';
   b += ",\"latency_ms\":";
   const auto since = req.received == Clock::time_point{} ? t0 : req.received;
   append_json_number(
       b, std::round(std::chrono::duration<double, std::micro>(t2 - since).count()) / 1e3);
   b += '}';
+  return r;
+}
+
+std::uint64_t Router::request_id_generation() const {
+  const ring::RingWriter* w = sink_.writer();
+  return w != nullptr ? w->generation() : no_ring_generation_;
+}
+
+Reply Router::feedback(const HttpRequest& req) const {
+  if (req.method != ring::Method::kPost) return method_not_allowed(req, "POST");
+  if (!feedback_auth_.admits(req.authorization)) {
+    Reply r = error_reply(401, "unauthorized",
+                          req.authorization.empty()
+                              ? "POST /feedback needs \"Authorization: Bearer <token>\""
+                              : "the bearer token is not the one this server was given");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"driftwatch feedback\"");
+    return r;
+  }
+  if (req.has_content_type && !is_json_media_type(req.content_type))
+    return unsupported_media_type(req);
+  const ModelRunner* model = model_.get();
+  if (model == nullptr) return model_loading();
+  thread_local std::vector<FeedbackLabel> labels;
+  if (auto refused = parse_feedback_body(req.body, model->config().class_names, labels))
+    return feedback_refused(*refused);
+  const std::int64_t arrived_ns = wall_clock_ns();
+  for (const FeedbackLabel& label : labels) {
+    sink_.write(feedback_record(label, arrived_ns), nullptr, 0);
+  }
+  Reply r;
+  r.status = 202;
+  r.body = "{\"accepted\":" + std::to_string(labels.size()) + "}";
   return r;
 }
 

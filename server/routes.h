@@ -5,7 +5,9 @@
 //
 // POST /predict runs on the inference pool: body parse, base64, image decode,
 // preprocessing and the model, so a slow model or a large image never stalls
-// an I/O thread. Everything else answers inline.
+// an I/O thread. Everything else answers inline, POST /feedback included (a
+// small JSON parse and a ring write per label: it never queues behind, or
+// takes a worker from, /predict).
 //
 // Thread contract: handle() from any I/O thread; the callback runs exactly
 // once, on an I/O thread or on an inference thread.
@@ -21,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/feedback_auth.h"
 #include "server/inference_pool.h"
 #include "server/model_runner.h"
 #include "server/record_sink.h"
@@ -38,6 +41,7 @@ struct HttpRequest {
   ring::Handler handler = ring::Handler::kNone;
   bool has_content_type = false;
   std::string content_type;
+  std::string authorization;  // the Authorization header's value, "" when absent
   std::string body;
   std::uint64_t request_id = 0;
   // When the request's header was complete (monotonic).
@@ -84,7 +88,9 @@ Reply error_reply(unsigned status, std::string_view code, std::string_view detai
 
 class Router {
  public:
-  Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool, const RecordSink& sink);
+  // `feedback_auth`: who may POST /feedback (default: anyone).
+  Router(RouteLimits limits, const ModelSlot& model, InferencePool& pool, RecordSink& sink,
+         FeedbackAuth feedback_auth = {});
 
   void handle(HttpRequest&& request, ReplyCallback done);
 
@@ -98,11 +104,18 @@ class Router {
  private:
   Reply model_info() const;
   Reply readiness() const;
+  // POST /feedback: each accepted label becomes one feedback record.
+  Reply feedback(const HttpRequest& request) const;
+  // The generation a /predict answer's request_id names: the ring's, or with
+  // --no-ring the one taken at start.
+  std::uint64_t request_id_generation() const;
 
   RouteLimits limits_;
   const ModelSlot& model_;
   InferencePool& pool_;
-  const RecordSink& sink_;
+  RecordSink& sink_;
+  const FeedbackAuth feedback_auth_;
+  const std::uint64_t no_ring_generation_;
   std::atomic<bool> draining_{false};
 };
 

@@ -71,6 +71,10 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
      "decode large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain when that still leaves the "
      "resize its target size (faster; the tensor differs slightly from the exact PIL-compatible "
      "path, see docs/server.md)")
+    ("feedback-token-file", po::value(&o.feedback_token_file)->value_name("PATH"),
+     "POST /feedback then requires 'Authorization: Bearer <token>', the token being this file's "
+     "content (trailing newline ignored; a missing or empty file ends the start); default: "
+     "anyone who reaches the server may post labels")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("L"),
      "trace, debug, info, warn, error, critical or off");
   // clang-format on

@@ -36,6 +36,8 @@ struct ServerOptions {
   int warmup = 8;
   bool no_optimize = false;
   bool jpeg_dct_scaling = false;
+  // POST /feedback requires "Authorization: Bearer <the file's token>"; "" = open.
+  std::string feedback_token_file;
   std::string log_level = "info";
 };
 

@@ -1,7 +1,11 @@
 // GET /: the upload page that replaces the Python stack's Flask app. Plain
 // HTML and a few lines of JavaScript: pick an image, it is sent base64 to
-// POST /predict, the class and probability appear. Stable element ids
-// (#file, #preview, #prediction, #probability, #status, #error) for tests.
+// POST /predict, the class and probability appear. After a prediction, a
+// class select and two buttons post feedback for it to POST /feedback:
+// "Flag this prediction" (source flagged) and "Correct label" (source
+// corrected), both with the class chosen. Stable element ids (#file,
+// #preview, #prediction, #probability, #status, #error, #feedback,
+// #true-label, #flag, #correct, #feedback-status) for tests.
 #include "server/routes.h"
 
 namespace driftwatch::server {
@@ -22,6 +26,8 @@ const char* const kUploadPageHtml = R"HTML(<!doctype html>
   table { border-collapse: collapse; }
   td { padding: 0.1rem 0.8rem 0.1rem 0; }
   .muted { color: #666; font-size: 0.9rem; }
+  #feedback { display: none; margin: 1rem 0; padding: 0.6rem 0.8rem; border: 1px solid #ddd; }
+  #feedback button { margin-right: 0.4rem; }
 </style>
 </head>
 <body>
@@ -34,14 +40,46 @@ const char* const kUploadPageHtml = R"HTML(<!doctype html>
   <div>Probability: <strong id="probability">-</strong></div>
 </div>
 <table id="topk"></table>
+<div id="feedback">
+  <label>Right class: <select id="true-label"></select></label>
+  <button type="button" id="flag">Flag this prediction</button>
+  <button type="button" id="correct">Correct label</button>
+  <div class="muted">Sent to <code>POST /feedback</code> for this prediction with the class
+  chosen: a flag (source <code>flagged</code>) or a correction (source <code>corrected</code>).</div>
+  <div id="feedback-status" role="status"></div>
+</div>
 <p id="error" role="alert"></p>
 <p class="muted">Status: <span id="status">idle</span> <span id="model"></span></p>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
+let requestId = null;  // the last prediction's, what feedback names
 fetch("/model").then((r) => r.ok ? r.json() : null).then((m) => {
-  if (m) $("model").textContent = "(model " + m.name + " v" + m.version + ")";
+  if (!m) return;
+  $("model").textContent = "(model " + m.name + " v" + m.version + ")";
+  for (const name of m.class_names) $("true-label").add(new Option(name, name));
 }).catch(() => {});
+async function sendFeedback(source) {
+  if (!requestId) return;
+  $("feedback-status").textContent = "sending";
+  try {
+    const res = await fetch("/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ request_id: requestId, label: $("true-label").value, source }),
+    });
+    const body = await res.json();
+    $("feedback-status").dataset.status = String(res.status);
+    $("feedback-status").textContent = res.ok
+      ? "thanks: " + source + " as " + $("true-label").value + " (" + body.accepted + " accepted)"
+      : res.status + " " + body.error + ": " + body.detail;
+  } catch (e) {
+    $("feedback-status").dataset.status = "error";
+    $("feedback-status").textContent = String(e);
+  }
+}
+$("flag").addEventListener("click", () => sendFeedback("flagged"));
+$("correct").addEventListener("click", () => sendFeedback("corrected"));
 $("file").addEventListener("change", () => {
   const file = $("file").files[0];
   if (!file) return;
@@ -50,6 +88,10 @@ $("file").addEventListener("change", () => {
   $("prediction").textContent = "-";
   $("probability").textContent = "-";
   $("topk").textContent = "";
+  $("feedback").style.display = "none";
+  $("feedback-status").textContent = "";
+  delete $("feedback-status").dataset.status;
+  requestId = null;
   const reader = new FileReader();
   reader.onload = async () => {
     const dataUrl = reader.result;
@@ -76,6 +118,10 @@ $("file").addEventListener("change", () => {
         row.insertCell().textContent = t.class_name;
         row.insertCell().textContent = (100 * t.probability).toFixed(1) + " %";
       }
+      requestId = body.request_id;
+      $("feedback").dataset.requestId = requestId;
+      $("true-label").value = body.prediction;
+      $("feedback").style.display = "block";
       $("status").textContent = "done";
     } catch (e) {
       $("error").textContent = String(e);

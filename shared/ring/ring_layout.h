@@ -52,7 +52,8 @@ enum class Handler : std::uint8_t {
   kHealthz = 2,
   kReadyz = 3,
   kModel = 4,
-  kIndex = 5,  // GET /, the upload page
+  kIndex = 5,     // GET /, the upload page
+  kFeedback = 6,  // POST /feedback, ground-truth labels
 };
 // The route's path ("/predict"), "none" for kNone or an unknown byte.
 const char* handler_label(Handler h);

@@ -37,13 +37,14 @@ void check_options(const RingWriter::Options& o) {
 }
 
 // The generation after the one currently published under `path`, so that
-// readers see a different number on every producer start.
+// readers see a different number on every producer start; with nothing
+// there, a first generation from the clock (RingWriter::first_generation).
 std::uint64_t next_generation(const std::string& path) {
   try {
     const RingMapping old = RingMapping::open_read_only(path);
     return read_segment_header(old, path).generation + 1;
   } catch (const RingError&) {
-    return 1;  // nothing usable there: a first start
+    return RingWriter::first_generation();  // nothing usable there: a first start
   }
 }
 
@@ -126,6 +127,13 @@ RingWriter::RingWriter(Options options) {
 }
 
 RingWriter::~RingWriter() = default;
+
+std::uint64_t RingWriter::first_generation() {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  return seconds > 0 ? static_cast<std::uint64_t>(seconds) : 1;
+}
 
 std::size_t RingWriter::segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
                                       std::size_t class_count) {

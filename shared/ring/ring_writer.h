@@ -57,6 +57,12 @@ class RingWriter {
   bool write(const RecordFields& fields, const float* embedding,
              std::size_t embedding_count) noexcept;
 
+  // The generation of a producer that finds no segment to follow (a fresh
+  // /dev/shm: a new pod, a reboot): the Unix time in seconds, not 1, so that
+  // (generation, request id) pairs are not reused across such starts. A
+  // producer that finds a segment takes its generation + 1.
+  static std::uint64_t first_generation();
+
   // Size of a whole segment (header + slots) for these settings.
   static std::size_t segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,
                                    std::size_t class_count);

@@ -11,9 +11,13 @@ struct Route {
 };
 // A handler's first path is its label; a later one is an alias.
 constexpr Route kRoutes[] = {
-    {Handler::kPredict, "/predict"}, {Handler::kHealthz, "/healthz"},
-    {Handler::kReadyz, "/readyz"},   {Handler::kModel, "/model"},
-    {Handler::kIndex, "/"},          {Handler::kIndex, "/index.html"},
+    {Handler::kPredict, "/predict"},
+    {Handler::kHealthz, "/healthz"},
+    {Handler::kReadyz, "/readyz"},
+    {Handler::kModel, "/model"},
+    {Handler::kIndex, "/"},
+    {Handler::kIndex, "/index.html"},
+    {Handler::kFeedback, "/feedback"},
 };
 // The label of Handler::kNone, and of any byte that names no route.
 constexpr char kNoRouteLabel[] = "none";

@@ -20,6 +20,7 @@
 #include "server/image.h"
 #include "server/model_config.h"
 #include "server/preprocess.h"
+#include "server/request_id.h"
 #include "shared/common/base64.h"
 #include "shared/ring/ring_reader.h"
 #include "tests/server/support/http_client.h"
@@ -166,13 +167,14 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(j.str("prediction"), cfg.class_names[best]);
     EXPECT_EQ(j.integer("class_index"), best);
     EXPECT_NEAR(j.num("probability"), p[best], 1e-5);
-    const std::int64_t id = j.integer("request_id");
-    EXPECT_GT(id, 0);
+    const auto id = server::parse_request_id(j.str("request_id"));
+    ASSERT_TRUE(id) << res->body;
+    EXPECT_EQ(id->generation, reader_->generation());
 
     ring::Record r;
     ASSERT_TRUE(next_record(r));
     const auto& f = r.fields;
-    EXPECT_EQ(f.request_id, static_cast<std::uint64_t>(id));
+    EXPECT_EQ(f.request_id, id->request_id);
     EXPECT_EQ(f.http_status, 200);
     EXPECT_EQ(f.handler, ring::Handler::kPredict);
     EXPECT_EQ(f.method, ring::Method::kPost);
@@ -723,6 +725,7 @@ TEST(ServerStartup, HelpListsTheFlags) {
                            "--max-connections",
                            "--log-level",
                            "--drain-ms",
+                           "--feedback-token-file",
                            "--version",
                            "DRIFTWATCH_"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;

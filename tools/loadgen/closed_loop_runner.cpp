@@ -9,9 +9,10 @@ namespace net = boost::asio;
 ClosedLoopRunner::ClosedLoopRunner(net::io_context& io, const Target& target,
                                    const PayloadSource& payloads, RunStats& stats,
                                    StageSchedule schedule, std::uint64_t max_requests,
-                                   std::chrono::milliseconds timeout)
+                                   std::chrono::milliseconds timeout, AnswerObserver on_answer)
     : payloads_(payloads),
       stats_(stats),
+      on_answer_(std::move(on_answer)),
       schedule_(std::move(schedule)),
       max_requests_(max_requests),
       stage_timer_(io) {
@@ -125,6 +126,7 @@ void ClosedLoopRunner::on_done(const Launch& l, const Connection::Outcome& outco
     stats_.record_transport_error(*outcome.error);
   } else {
     stats_.record_answer(outcome.status, outcome.completed_at - outcome.sent_at);
+    if (on_answer_) on_answer_(l.index, outcome);
   }
   std::optional<Launch> next;
   bool done = false;

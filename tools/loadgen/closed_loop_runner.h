@@ -31,7 +31,7 @@ class ClosedLoopRunner : public Runner {
 
   ClosedLoopRunner(boost::asio::io_context& io, const Target& target, const PayloadSource& payloads,
                    RunStats& stats, StageSchedule schedule, std::uint64_t max_requests,
-                   std::chrono::milliseconds timeout);
+                   std::chrono::milliseconds timeout, AnswerObserver on_answer = {});
 
   void start(Clock::time_point t0, std::function<void()> on_finished) override;
   void stop() override;
@@ -62,6 +62,7 @@ class ClosedLoopRunner : public Runner {
 
   const PayloadSource& payloads_;
   RunStats& stats_;
+  const AnswerObserver on_answer_;
   const StageSchedule schedule_;
   const std::uint64_t max_requests_;  // 0 = no limit
 

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -30,7 +31,10 @@ po::options_description make_options() {
       "duration", po::value<double>())("connections", po::value<long long>())(
       "max-requests", po::value<long long>())("threads", po::value<long long>())(
       "timeout-ms", po::value<long long>())("json", po::value<bool>()->implicit_value(true))(
-      "no-progress", po::value<bool>()->implicit_value(true));
+      "no-progress", po::value<bool>()->implicit_value(true))(
+      "idx-labels", po::value<std::string>())("feedback-share", po::value<double>())(
+      "feedback-delay-ms", po::value<long long>())("feedback-log", po::value<std::string>())(
+      "feedback-token-file", po::value<std::string>());
   return o;
 }
 
@@ -80,6 +84,54 @@ bool flag(const po::variables_map& vm, const char* name) {
   return vm.count(name) != 0 && vm[name].as<bool>();
 }
 
+// Fashion-MNIST's naming: t10k-images-idx3-ubyte.gz -> t10k-labels-idx1-ubyte.gz.
+std::string default_labels_path(const std::string& images_path) {
+  const std::string from = "images-idx3";
+  const auto slash = images_path.rfind('/');
+  const auto at = images_path.rfind(from);
+  if (at == std::string::npos || (slash != std::string::npos && at < slash)) return "";
+  return images_path.substr(0, at) + "labels-idx1" + images_path.substr(at + from.size());
+}
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string token = bytes.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (!in || token.empty())
+    throw ConfigError("--feedback-token-file " + path + ": missing, unreadable or empty");
+  return token;
+}
+
+void parse_feedback(const po::variables_map& vm, Config& c) {
+  if (vm.count("feedback-share")) {
+    c.feedback_share = vm["feedback-share"].as<double>();
+    if (!(c.feedback_share >= 0.0 && c.feedback_share <= 1.0))
+      throw ConfigError("--feedback-share must be in [0, 1]");
+  }
+  c.feedback_delay_ms =
+      static_cast<int>(integer_in(vm, "feedback-delay-ms", 0, 24LL * 3600 * 1000, 0));
+  if (vm.count("feedback-log")) c.feedback_log = vm["feedback-log"].as<std::string>();
+  if (vm.count("idx-labels")) c.idx_labels = vm["idx-labels"].as<std::string>();
+  if (c.feedback_share == 0.0) {
+    if (vm.count("feedback-log") || vm.count("feedback-delay-ms") ||
+        vm.count("feedback-token-file"))
+      throw ConfigError("the --feedback-* flags need --feedback-share F > 0");
+    return;
+  }
+  if (c.source != Config::Source::kIdx)
+    throw ConfigError("--feedback-share needs --idx: its labels file holds the true classes");
+  if (c.idx_labels.empty()) c.idx_labels = default_labels_path(c.source_path);
+  if (c.idx_labels.empty())
+    throw ConfigError("--feedback-share: cannot derive the labels file from --idx " +
+                      c.source_path + "; give --idx-labels FILE");
+  if (vm.count("feedback-token-file"))
+    c.feedback_token = read_token_file(vm["feedback-token-file"].as<std::string>());
+  c.feedback_url = c.url;
+  c.feedback_url.target = "/feedback";
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -106,6 +158,21 @@ Payload (exactly one; bodies are {"image": "<base64>"}, encoded once at start):
   --error-share F       Share of requests in [0, 1] sent malformed, half `{}` and half
                         `{"image": "bad data"}` (expect 422). Exact: any n requests hold
                         floor(n*F) of them. Default 0.
+
+Feedback (ground-truth labels for answered predictions, IDX payloads only):
+  --feedback-share F    Share in [0, 1] of the 200 answers whose true class is known that get
+                        their label POSTed to /feedback on the --url's server, with source
+                        "random" (exact: any n such answers hold floor(n*F) picks). Default 0.
+  --feedback-delay-ms T Send each label T ms after its answer arrived (default 0); labels due
+                        together go as one JSON array (at most 1000). At the end of the run
+                        loadgen waits until every picked label has been sent.
+  --idx-labels FILE     The IDX1 labels of --idx (default: the --idx name with images-idx3
+                        replaced by labels-idx1, as in Fashion-MNIST).
+  --feedback-log PATH   Write one tab-separated line per label sent: request_id, true class,
+                        predicted class, HTTP status of its /feedback request (202 accepted).
+  --feedback-token-file PATH
+                        Send "Authorization: Bearer <the file's token>" with each /feedback
+                        request (for a server started with --feedback-token-file).
 
 Load shape (exactly one):
   --stages LIST         Closed loop: comma-separated worker counts, one stage each. Every
@@ -224,6 +291,8 @@ std::optional<Config> parse_config(int argc, const char* const* argv,
     }
     c.connections = static_cast<int>(integer_in(vm, "connections", 1, kMaxWorkers, 64));
   }
+
+  parse_feedback(vm, c);
 
   c.threads = static_cast<int>(integer_in(vm, "threads", 1, kMaxThreads, 1));
   c.timeout_ms = static_cast<int>(integer_in(vm, "timeout-ms", 1, 3600 * 1000, 10000));

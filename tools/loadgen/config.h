@@ -42,6 +42,15 @@ struct Config {
   int connections = 64;
   std::uint64_t max_requests = 0;  // 0 = no limit
 
+  // --feedback-share > 0: true labels of that share of answers go to
+  // /feedback (IDX payloads only; labels from idx_labels).
+  std::string idx_labels;  // IDX1 labels file; default: beside --idx
+  double feedback_share = 0.0;
+  int feedback_delay_ms = 0;
+  std::string feedback_log;
+  std::string feedback_token;  // read from --feedback-token-file
+  Url feedback_url;            // --url with the path /feedback
+
   int threads = 1;
   int timeout_ms = 10000;
   bool json = false;

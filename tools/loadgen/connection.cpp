@@ -52,6 +52,8 @@ Connection::Connection(net::io_context& io, const Target& target, std::chrono::m
   request_.set(http::field::host, target_.host_header);
   request_.set(http::field::user_agent, "driftwatch-loadgen");
   request_.set(http::field::content_type, "application/json");
+  if (!target_.authorization.empty())
+    request_.set(http::field::authorization, target_.authorization);
   request_.keep_alive(true);
 }
 
@@ -120,10 +122,10 @@ void Connection::on_write(beast::error_code ec, std::size_t) {
 void Connection::on_read(beast::error_code ec, std::size_t) {
   if (ec) return fail(ec, false);
   stream_.expires_never();
-  const auto& response = parser_->get();
+  auto response = parser_->release();
   const int status = static_cast<int>(response.result_int());
   if (!response.keep_alive()) drop_socket();
-  finish(status, std::nullopt);
+  finish(status, std::nullopt, std::move(response.body()));
 }
 
 void Connection::fail(beast::error_code ec, bool connecting) {
@@ -144,9 +146,10 @@ void Connection::fail(beast::error_code ec, bool connecting) {
   finish(0, TransportError::kOther);
 }
 
-void Connection::finish(int status, std::optional<TransportError> error) {
+void Connection::finish(int status, std::optional<TransportError> error, std::string body) {
   Outcome outcome;
   outcome.status = status;
+  outcome.body = std::move(body);
   outcome.error = error;
   outcome.sent_at = sent_at_;
   outcome.completed_at = Clock::now();

@@ -22,8 +22,9 @@ namespace driftwatch::loadgen {
 
 // Where every request goes; resolved once before the run starts.
 struct Target {
-  std::string host_header;  // "host:port", sent as Host
-  std::string path;         // request target, e.g. "/predict"
+  std::string host_header;    // "host:port", sent as Host
+  std::string path;           // request target, e.g. "/predict"
+  std::string authorization;  // sent as the Authorization header when not empty
   boost::asio::ip::tcp::resolver::results_type endpoints;
 };
 
@@ -44,6 +45,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   struct Outcome {
     int status = 0;                       // HTTP status; 0 when there is no answer
+    std::string body;                     // the answer's body
     std::optional<TransportError> error;  // set when there is no answer
     Clock::time_point sent_at;            // when this request was handed to send()
     Clock::time_point completed_at;
@@ -66,7 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void fail(boost::beast::error_code ec, bool connecting);
-  void finish(int status, std::optional<TransportError> error);
+  void finish(int status, std::optional<TransportError> error, std::string body = {});
   void drop_socket();
 
   boost::beast::tcp_stream stream_;

@@ -18,6 +18,7 @@
 #include "tools/loadgen/closed_loop_runner.h"
 #include "tools/loadgen/config.h"
 #include "tools/loadgen/connection.h"
+#include "tools/loadgen/feedback_sender.h"
 #include "tools/loadgen/open_loop_runner.h"
 #include "tools/loadgen/payload_source.h"
 #include "tools/loadgen/progress_reporter.h"
@@ -41,7 +42,8 @@ PayloadSource load_payloads(const Config& config) {
       case Config::Source::kImageDir:
         return PayloadSource::from_image_dir(config.source_path, config.seed);
       case Config::Source::kIdx:
-        return PayloadSource::from_idx(config.source_path, config.seed, config.max_images);
+        return PayloadSource::from_idx(config.source_path, config.seed, config.max_images,
+                                       config.feedback_share > 0.0 ? config.idx_labels : "");
       case Config::Source::kImageFile:
         break;
     }
@@ -52,18 +54,19 @@ PayloadSource load_payloads(const Config& config) {
 }
 
 std::unique_ptr<Runner> make_runner(const Config& config, net::io_context& io, const Target& target,
-                                    const PayloadSource& payloads, RunStats& stats) {
+                                    const PayloadSource& payloads, RunStats& stats,
+                                    AnswerObserver on_answer) {
   const std::chrono::milliseconds timeout(config.timeout_ms);
   if (config.mode == Config::Mode::kRate) {
     return std::make_unique<OpenLoopRunner>(io, target, payloads, stats,
                                             RateSchedule(config.rate, config.rate_requests),
-                                            config.connections, timeout);
+                                            config.connections, timeout, std::move(on_answer));
   }
   const auto stage_length = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(config.stage_seconds));
   return std::make_unique<ClosedLoopRunner>(io, target, payloads, stats,
                                             StageSchedule(config.stages, stage_length),
-                                            config.max_requests, timeout);
+                                            config.max_requests, timeout, std::move(on_answer));
 }
 
 Summary make_summary(const Config& config, const RunStats& stats, double duration_s) {
@@ -79,6 +82,7 @@ Summary make_summary(const Config& config, const RunStats& stats, double duratio
   summary.error_share = config.error_share;
   summary.duration_s = duration_s;
   summary.totals = stats.totals();
+  summary.feedback_share = config.feedback_share;
   return summary;
 }
 
@@ -98,9 +102,20 @@ int main(int argc, char** argv) {
   net::io_context io(config.threads);
   std::optional<PayloadSource> payloads;
   Target target;
+  Target feedback_target;
+  std::unique_ptr<FeedbackSender> feedback;
   try {
     payloads.emplace(load_payloads(config));
     target = resolve_target(io, config.url);
+    if (config.feedback_share > 0.0) {
+      feedback_target = resolve_target(io, config.feedback_url);
+      if (!config.feedback_token.empty())
+        feedback_target.authorization = "Bearer " + config.feedback_token;
+      feedback = std::make_unique<FeedbackSender>(
+          io, feedback_target, *payloads, config.feedback_share,
+          std::chrono::milliseconds(config.feedback_delay_ms),
+          std::chrono::milliseconds(config.timeout_ms), config.feedback_log);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "loadgen: %s\n", e.what());
     return kExitUsage;
@@ -112,7 +127,14 @@ int main(int argc, char** argv) {
   }
 
   RunStats stats;
-  std::unique_ptr<Runner> runner = make_runner(config, io, target, *payloads, stats);
+  AnswerObserver on_answer;
+  if (feedback) {
+    on_answer = [&feedback](std::uint64_t index, const Connection::Outcome& outcome) {
+      feedback->on_answer(index, outcome);
+    };
+  }
+  std::unique_ptr<Runner> runner =
+      make_runner(config, io, target, *payloads, stats, std::move(on_answer));
   ProgressReporter progress(io, stats, *runner, stderr);
 
   // The first Ctrl-C ends the run gracefully (summary still printed), the second at once.
@@ -124,6 +146,7 @@ int main(int argc, char** argv) {
         if (ec) return;
         if (++signals_seen == 1) {
           runner->stop();
+          if (feedback) feedback->stop();
           signals.async_wait(on_signal);
         } else {
           io.stop();
@@ -133,10 +156,15 @@ int main(int argc, char** argv) {
 
   const Clock::time_point t0 = Clock::now();
   Clock::time_point end = t0;
-  runner->start(t0, [&] {
+  // The run ends when the load is over and every picked label has been sent.
+  const auto finish_run = [&] {
     end = Clock::now();
     progress.stop();
     net::post(signal_strand, [&] { signals.cancel(); });
+  };
+  runner->start(t0, [&] {
+    if (feedback) return feedback->drain(finish_run);
+    finish_run();
   });
   if (config.progress) progress.start(t0);
 
@@ -146,8 +174,8 @@ int main(int argc, char** argv) {
   for (std::thread& t : threads) t.join();
   if (end == t0) end = Clock::now();  // stopped by a second signal
 
-  const Summary summary =
-      make_summary(config, stats, std::chrono::duration<double>(end - t0).count());
+  Summary summary = make_summary(config, stats, std::chrono::duration<double>(end - t0).count());
+  if (feedback) summary.feedback = feedback->totals();
   if (config.json) {
     print_json(std::cout, summary);
   } else {

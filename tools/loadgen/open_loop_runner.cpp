@@ -9,9 +9,10 @@ namespace net = boost::asio;
 OpenLoopRunner::OpenLoopRunner(net::io_context& io, const Target& target,
                                const PayloadSource& payloads, RunStats& stats,
                                RateSchedule schedule, int connections,
-                               std::chrono::milliseconds timeout)
+                               std::chrono::milliseconds timeout, AnswerObserver on_answer)
     : payloads_(payloads),
       stats_(stats),
+      on_answer_(std::move(on_answer)),
       schedule_(schedule),
       timeout_(timeout),
       tick_timer_(io),
@@ -127,6 +128,7 @@ void OpenLoopRunner::on_done(const Launch& l, const Connection::Outcome& outcome
   } else {
     // From the intended time: includes any wait in the queue.
     stats_.record_answer(outcome.status, outcome.completed_at - l.pending.intended);
+    if (on_answer_) on_answer_(l.pending.index, outcome);
   }
   std::vector<Launch> launches;
   bool done = false;

@@ -31,7 +31,7 @@ class OpenLoopRunner : public Runner {
  public:
   OpenLoopRunner(boost::asio::io_context& io, const Target& target, const PayloadSource& payloads,
                  RunStats& stats, RateSchedule schedule, int connections,
-                 std::chrono::milliseconds timeout);
+                 std::chrono::milliseconds timeout, AnswerObserver on_answer = {});
 
   void start(Clock::time_point t0, std::function<void()> on_finished) override;
   void stop() override;
@@ -59,6 +59,7 @@ class OpenLoopRunner : public Runner {
 
   const PayloadSource& payloads_;
   RunStats& stats_;
+  const AnswerObserver on_answer_;
   const RateSchedule schedule_;
   const std::chrono::milliseconds timeout_;
 

@@ -90,20 +90,34 @@ PayloadSource PayloadSource::from_image_dir(const std::string& dir, std::uint64_
 }
 
 PayloadSource PayloadSource::from_idx(const std::string& path, std::uint64_t seed,
-                                      std::uint32_t max_images) {
+                                      std::uint32_t max_images, const std::string& labels_path) {
   const common::IdxImages idx = common::read_idx_images(path, max_images);
   if (idx.count == 0) throw std::runtime_error(path + ": IDX file holds no images");
+  std::vector<std::uint8_t> all_labels;
+  if (!labels_path.empty()) {
+    all_labels = common::read_idx_labels(labels_path).labels;
+    if (all_labels.size() < idx.count)
+      throw std::runtime_error(labels_path + ": " + std::to_string(all_labels.size()) +
+                               " labels for " + std::to_string(idx.count) + " images of " + path);
+  }
+  // One shuffle of the image order, applied to images and labels alike.
+  std::vector<std::size_t> order(idx.count);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  seeded_shuffle(order, seed);
   std::vector<std::string> images;
+  std::vector<std::uint8_t> labels;
   images.reserve(idx.count);
-  for (std::size_t i = 0; i < idx.count; ++i) {
+  for (const std::size_t i : order) {
     // Unfiltered rows: the body sizes (and the server's decoding work) loadgen
     // has always sent.
     images.push_back(common::encode_png(
         {idx.image(i), static_cast<int>(idx.cols), static_cast<int>(idx.rows), 1},
         common::PngRowFilter::kNone));
+    if (!all_labels.empty()) labels.push_back(all_labels[i]);
   }
-  seeded_shuffle(images, seed);
-  return PayloadSource(std::move(images));
+  PayloadSource source(std::move(images));
+  source.labels_ = std::move(labels);
+  return source;
 }
 
 PayloadSource PayloadSource::from_image_file(const std::string& path) {
@@ -122,12 +136,21 @@ bool PayloadSource::is_error_request(std::uint64_t request_index) const {
   return errors_before(request_index + 1) > errors_before(request_index);
 }
 
+std::size_t PayloadSource::image_index(std::uint64_t request_index) const {
+  return static_cast<std::size_t>((request_index - errors_before(request_index)) %
+                                  image_bodies_.size());
+}
+
 const std::string& PayloadSource::body(std::uint64_t request_index) const {
-  const std::uint64_t errors = errors_before(request_index);
   if (is_error_request(request_index)) {
-    return errors % 2 == 0 ? kEmptyObjectBody : kBadDataBody;
+    return errors_before(request_index) % 2 == 0 ? kEmptyObjectBody : kBadDataBody;
   }
-  return image_bodies_[(request_index - errors) % image_bodies_.size()];
+  return image_bodies_[image_index(request_index)];
+}
+
+int PayloadSource::true_class(std::uint64_t request_index) const {
+  if (labels_.empty() || is_error_request(request_index)) return -1;
+  return labels_[image_index(request_index)];
 }
 
 }  // namespace driftwatch::loadgen

@@ -1,11 +1,18 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "tools/loadgen/connection.h"
 #include "tools/loadgen/schedule.h"
 
 namespace driftwatch::loadgen {
+
+// Told of every request that got an HTTP answer: the request's index (what
+// PayloadSource::body() sent) and the answer. Runs on an io thread; may be
+// empty.
+using AnswerObserver = std::function<void(std::uint64_t index, const Connection::Outcome&)>;
 
 // A way of generating load: closed loop (stages of workers) or open loop
 // (constant arrival rate). main() only starts one and waits for it.

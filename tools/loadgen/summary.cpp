@@ -77,6 +77,13 @@ void print_text(std::ostream& out, const Summary& s) {
     out << "  " << p.text_name << " " << ms(t.latency.percentile(p.q));
   }
   out << "  max " << ms(t.latency.max()) << "\n";
+  if (const auto& f = s.feedback) {
+    out << "  feedback labels   " << f->sent << " sent in " << f->requests << " requests ("
+        << fixed(s.feedback_share, 3) << " of labelled answers), " << f->accepted << " accepted, "
+        << f->failed << " failed";
+    if (f->unsent != 0) out << ", " << f->unsent << " unsent";
+    out << "\n";
+  }
 }
 
 void print_json(std::ostream& out, const Summary& s) {
@@ -122,7 +129,14 @@ void print_json(std::ostream& out, const Summary& s) {
   for (const Percentile& p : kPercentiles) {
     out << ", \"" << p.json_name << "\": " << ms(t.latency.percentile(p.q));
   }
-  out << ", \"max\": " << ms(t.latency.max()) << "}}\n";
+  out << ", \"max\": " << ms(t.latency.max()) << "}";
+  if (const auto& f = s.feedback) {
+    out << ", \"feedback\": {\"share\": " << fixed(s.feedback_share, 6)
+        << ", \"picked\": " << f->picked << ", \"sent\": " << f->sent
+        << ", \"accepted\": " << f->accepted << ", \"failed\": " << f->failed
+        << ", \"unsent\": " << f->unsent << ", \"requests\": " << f->requests << "}";
+  }
+  out << "}\n";
 }
 
 }  // namespace driftwatch::loadgen

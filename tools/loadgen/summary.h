@@ -1,9 +1,11 @@
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "tools/loadgen/feedback_totals.h"
 #include "tools/loadgen/run_stats.h"
 
 namespace driftwatch::loadgen {
@@ -21,6 +23,9 @@ struct Summary {
   double error_share = 0.0;
   double duration_s = 0.0;  // from the first send until the last request completed
   RunStats::Totals totals;
+  // With --feedback-share: the share and what was sent to /feedback.
+  double feedback_share = 0.0;
+  std::optional<FeedbackTotals> feedback;
 
   double achieved_rps() const;
 };

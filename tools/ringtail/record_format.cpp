@@ -67,9 +67,30 @@ std::string text_header() {
   return buf;
 }
 
+namespace {
+
+// A label for an earlier prediction: "label" where the status goes, the true
+// class, and who gave it for which generation where the confidence goes.
+std::string format_feedback_text_line(const ring::Record& r,
+                                      const std::vector<std::string>& class_names, bool colour) {
+  const auto& f = r.fields;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "%-12s %10llu %s %10s  %-18s %s gen %llu",
+                wall_time(f.timestamp_ns).c_str(), static_cast<unsigned long long>(f.request_id),
+                colour ? "\033[36m label\033[0m" : " label", "-",
+                class_name_of(f.class_index, class_names).c_str(),
+                ring::feedback_source_label(f.feedback_source),
+                static_cast<unsigned long long>(f.labelled_generation));
+  return buf;
+}
+
+}  // namespace
+
 std::string format_text_line(const ring::Record& r, const std::vector<std::string>& class_names,
                              bool colour) {
   const auto& f = r.fields;
+  if (f.kind == ring::RecordKind::kFeedback)
+    return format_feedback_text_line(r, class_names, colour);
   char status[32];
   if (colour) {
     std::snprintf(status, sizeof(status), "%s%6u\033[0m", status_colour(f.http_status),
@@ -103,7 +124,13 @@ std::string format_json_line(const ring::Record& r, const std::vector<std::strin
     << ",\"inference_ms\":" << number(f.latency_inference_ns / 1e6)
     << ",\"queue_ms\":" << number(f.latency_queue_ns / 1e6) << ",\"body_bytes\":" << f.body_bytes
     << ",\"class_index\":" << f.class_index;
-  if (f.class_index >= 0) {
+  if (f.kind == ring::RecordKind::kFeedback) {
+    // class_index is the true class; the prediction is (labelled_generation, request_id).
+    o << ",\"class_name\":" << common::json_quoted(class_name_of(f.class_index, class_names))
+      << ",\"confidence\":null,\"feedback_source\":\""
+      << ring::feedback_source_label(f.feedback_source)
+      << "\",\"labelled_generation\":" << f.labelled_generation;
+  } else if (f.class_index >= 0) {
     o << ",\"class_name\":" << common::json_quoted(class_name_of(f.class_index, class_names))
       << ",\"confidence\":" << number(f.confidence);
   } else {

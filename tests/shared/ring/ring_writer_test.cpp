@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+
 #include "shared/ring/ring_error.h"
 #include "shared/ring/ring_reader.h"
 #include "tests/shared/ring/ring_test_support.h"
@@ -45,6 +47,21 @@ TEST(RingWriter, NewWriterUnderSameNameStartsNextGeneration) {
   }
   RingWriter w2(writer_options(path.str(), 16, 4));
   EXPECT_EQ(w2.generation(), first + 1);
+}
+
+TEST(RingWriter, AFirstStartTakesItsGenerationFromTheClockNotOne) {
+  // A fresh /dev/shm (new pod, reboot) must not restart at 1: request ids are
+  // unique only together with the generation.
+  const auto now_s = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  TempRingPath path;
+  const std::uint64_t before = now_s();
+  RingWriter writer(writer_options(path.str(), 16, 4));
+  EXPECT_GE(writer.generation(), before);
+  EXPECT_LE(writer.generation(), now_s());
 }
 
 TEST(RingWriter, RejectsInvalidOptionsWithClearError) {

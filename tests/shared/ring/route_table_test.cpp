@@ -9,13 +9,14 @@ namespace driftwatch::ring {
 namespace {
 
 TEST(RouteTable, EveryRouteIsLabelledByItsOwnPath) {
-  for (const Handler h :
-       {Handler::kPredict, Handler::kHealthz, Handler::kReadyz, Handler::kModel, Handler::kIndex}) {
+  for (const Handler h : {Handler::kPredict, Handler::kHealthz, Handler::kReadyz, Handler::kModel,
+                          Handler::kIndex, Handler::kFeedback}) {
     SCOPED_TRACE(handler_label(h));
     EXPECT_EQ(handler_for_target(handler_label(h)), h);
   }
   EXPECT_STREQ(handler_label(Handler::kPredict), "/predict");
   EXPECT_STREQ(handler_label(Handler::kIndex), "/");
+  EXPECT_STREQ(handler_label(Handler::kFeedback), "/feedback");
 }
 
 TEST(RouteTable, TargetsMapToTheirRouteIgnoringQueryAndFragment) {

@@ -70,6 +70,44 @@ TEST(Config, RejectsBadCombinations) {
   EXPECT_THROW(parse(with({"--rate", "1", "--duration", "1", "--connections", "0"})), ConfigError);
 }
 
+TEST(Config, FeedbackGoesToTheSameServerWithLabelsBesideTheIdxFile) {
+  const std::vector<std::string> idx = {"--url",    "http://127.0.0.1:8080/predict",
+                                        "--idx",    "/d/t10k-images-idx3-ubyte.gz",
+                                        "--stages", "1"};
+  std::vector<std::string> args = idx;
+  args.insert(args.end(), {"--feedback-share", "0.1", "--feedback-delay-ms", "250"});
+  auto c = parse(args);
+  ASSERT_TRUE(c);
+  EXPECT_DOUBLE_EQ(c->feedback_share, 0.1);
+  EXPECT_EQ(c->feedback_delay_ms, 250);
+  EXPECT_EQ(c->idx_labels, "/d/t10k-labels-idx1-ubyte.gz");
+  EXPECT_EQ(c->feedback_url.target, "/feedback");
+  EXPECT_EQ(c->feedback_url.port, "8080");
+  args.insert(args.end(), {"--idx-labels", "/e/labels.gz"});
+  c = parse(args);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->idx_labels, "/e/labels.gz");
+  // Off by default.
+  c = parse(idx);
+  ASSERT_TRUE(c);
+  EXPECT_DOUBLE_EQ(c->feedback_share, 0.0);
+}
+
+TEST(Config, RejectsFeedbackWithoutTrueLabels) {
+  EXPECT_THROW(parse(with({"--stages", "1", "--feedback-share", "0.5"})), ConfigError);  // --image
+  const std::vector<std::string> odd_name = {
+      "--url", "http://127.0.0.1:8080/predict", "--idx", "/d/images.gz", "--stages", "1"};
+  std::vector<std::string> args = odd_name;
+  args.insert(args.end(), {"--feedback-share", "0.5"});
+  EXPECT_THROW(parse(args), ConfigError);  // no labels file to derive: needs --idx-labels
+  args = odd_name;
+  args.insert(args.end(), {"--feedback-share", "1.5", "--idx-labels", "l.gz"});
+  EXPECT_THROW(parse(args), ConfigError);
+  args = odd_name;
+  args.insert(args.end(), {"--feedback-log", "x.tsv"});
+  EXPECT_THROW(parse(args), ConfigError);  // a feedback flag without a share
+}
+
 TEST(Config, RefusesRemoteHostsUnlessAllowed) {
   const std::vector<std::string> remote = {
       "--url", "http://10.1.2.3:8080/predict", "--image", "x", "--stages", "1"};

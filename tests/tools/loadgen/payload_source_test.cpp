@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <stdexcept>
 
 #include "shared/common/base64.h"
 #include "tests/support/files.h"
+#include "tests/support/idx_writer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/loadgen/test_files.h"
 
@@ -91,6 +93,43 @@ TEST(PayloadSource, IdxImagesBecomePngBodies) {
   EXPECT_EQ(p.image_count(), 4u);
   const std::string png_prefix = "{\"image\": \"" + base64_encode("\x89PNG\r\n").substr(0, 8);
   for (std::uint64_t i = 0; i < 4; ++i) EXPECT_EQ(p.body(i).rfind(png_prefix, 0), 0u) << p.body(i);
+}
+
+TEST(PayloadSource, IdxLabelsFollowTheirImagesThroughTheShuffle) {
+  TempDir dir;
+  constexpr std::uint32_t kCount = 12;
+  dwtest::write_gzip_file(dir.file("i.gz"), testing::make_idx3(kCount, 28, 28));
+  std::vector<std::uint8_t> labels;
+  for (std::uint32_t i = 0; i < kCount; ++i) labels.push_back(static_cast<std::uint8_t>(100 + i));
+  dwtest::write_idx(dir.file("l.gz"), 0x00000801u, {kCount}, labels);
+  // The body image i gets on its own (a one-image file of the same pixels).
+  std::map<std::string, int> label_of_body;
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    std::vector<std::uint8_t> pixels;
+    for (std::uint32_t y = 0; y < 28; ++y)
+      for (std::uint32_t x = 0; x < 28; ++x) pixels.push_back(testing::idx3_pixel(i, y, x));
+    const std::string one = dir.file("one" + std::to_string(i) + ".gz");
+    dwtest::write_idx(one, 0x00000803u, {1, 28, 28}, pixels);
+    label_of_body[PayloadSource::from_idx(one, 1, 0).body(0)] = static_cast<int>(100 + i);
+  }
+  PayloadSource p = PayloadSource::from_idx(dir.file("i.gz"), 3, 0, dir.file("l.gz"));
+  ASSERT_TRUE(p.has_labels());
+  p.set_error_share(0.25);
+  std::set<int> seen;
+  for (std::uint64_t i = 0; i < 4 * kCount; ++i) {
+    if (p.is_error_request(i)) {
+      EXPECT_EQ(p.true_class(i), -1);
+      continue;
+    }
+    ASSERT_EQ(label_of_body.count(p.body(i)), 1u);
+    EXPECT_EQ(p.true_class(i), label_of_body[p.body(i)]) << i;
+    seen.insert(p.true_class(i));
+  }
+  EXPECT_EQ(seen.size(), kCount);
+  EXPECT_EQ(PayloadSource::from_idx(dir.file("i.gz"), 3, 0).true_class(0), -1);  // no labels
+  dwtest::write_idx(dir.file("short.gz"), 0x00000801u, {2}, {0, 1});
+  EXPECT_THROW(PayloadSource::from_idx(dir.file("i.gz"), 3, 0, dir.file("short.gz")),
+               std::runtime_error);
 }
 
 TEST(PayloadSource, ClearErrorsForMissingInputs) {

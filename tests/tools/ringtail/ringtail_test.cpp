@@ -535,6 +535,42 @@ TEST(Ringtail, JsonHasIsoTimeBesideTimestamp) {
       << line;
 }
 
+TEST(RecordFormat, FeedbackRecordsShowTheTrueClassSourceAndLabelledGeneration) {
+  ring::Record r;
+  r.sequence = 7;
+  r.fields.kind = ring::RecordKind::kFeedback;
+  r.fields.request_id = 42;
+  r.fields.labelled_generation = 1764650000;
+  r.fields.class_index = 1;
+  r.fields.feedback_source = ring::FeedbackSource::kCorrected;
+  r.fields.handler = ring::Handler::kFeedback;
+  r.fields.method = ring::Method::kPost;
+  r.fields.timestamp_ns = 1'700'000'000'000'000'000LL;
+  const std::vector<std::string> classes = {"T-shirt/top", "Trouser", "Bag"};
+  const std::string json = format_json_line(r, classes, false);
+  EXPECT_EQ(json_field(json, "kind"), "feedback");
+  EXPECT_EQ(json_field(json, "feedback_source"), "corrected");
+  EXPECT_EQ(json_field(json, "labelled_generation"), "1764650000");
+  EXPECT_EQ(json_field(json, "request_id"), "42");
+  EXPECT_EQ(json_field(json, "class_name"), "Trouser");
+  EXPECT_EQ(json_field(json, "confidence"), "null");
+  EXPECT_EQ(json_field(json, "handler"), "/feedback");
+
+  const std::string text = format_text_line(r, classes, false);
+  std::istringstream row(text);
+  std::string time, id, status, latency, cls, source, gen, generation;
+  row >> time >> id >> status >> latency >> cls >> source >> gen >> generation;
+  EXPECT_EQ(id, "42");
+  EXPECT_EQ(status, "label");
+  EXPECT_EQ(latency, "-");
+  EXPECT_EQ(cls, "Trouser");
+  EXPECT_EQ(source, "corrected");
+  EXPECT_EQ(generation, "1764650000");
+  // A request record keeps no feedback fields.
+  r.fields.kind = ring::RecordKind::kRequest;
+  EXPECT_EQ(json_field(format_json_line(r, classes, false), "feedback_source"), "<missing>");
+}
+
 TEST(RecordFormat, IsoTimeIsUtcWithNanoseconds) {
   EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00.000000000Z");
   EXPECT_EQ(iso8601_utc(1'796'161'597'123'456'789LL), "2026-12-01T21:46:37.123456789Z");
