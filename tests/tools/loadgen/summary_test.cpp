@@ -89,5 +89,38 @@ TEST(Summary, TextNamesEveryHeadline) {
   }
 }
 
+TEST(Summary, FeedbackCountsAppearOnlyWhenFeedbackWasSent) {
+  Summary s = sample();
+  std::ostringstream plain;
+  print_json(plain, s);
+  EXPECT_EQ(plain.str().find("feedback"), std::string::npos);
+  s.feedback_share = 0.25;
+  FeedbackTotals f;
+  f.picked = 45;
+  f.sent = 44;
+  f.accepted = 43;
+  f.failed = 1;
+  f.unsent = 1;
+  f.requests = 12;
+  s.feedback = f;
+  std::ostringstream out;
+  print_json(out, s);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(out.str());
+  EXPECT_DOUBLE_EQ(double(doc["feedback"]["share"]), 0.25);
+  EXPECT_EQ(uint64_t(doc["feedback"]["picked"]), 45u);
+  EXPECT_EQ(uint64_t(doc["feedback"]["sent"]), 44u);
+  EXPECT_EQ(uint64_t(doc["feedback"]["accepted"]), 43u);
+  EXPECT_EQ(uint64_t(doc["feedback"]["failed"]), 1u);
+  EXPECT_EQ(uint64_t(doc["feedback"]["unsent"]), 1u);
+  EXPECT_EQ(uint64_t(doc["feedback"]["requests"]), 12u);
+  std::ostringstream text;
+  print_text(text, s);
+  EXPECT_NE(text.str().find("feedback labels   44 sent in 12 requests (0.250 of labelled answers), "
+                            "43 accepted, 1 failed, 1 unsent"),
+            std::string::npos)
+      << text.str();
+}
+
 }  // namespace
 }  // namespace driftwatch::loadgen
