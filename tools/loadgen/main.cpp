@@ -156,13 +156,14 @@ int main(int argc, char** argv) {
 
   const Clock::time_point t0 = Clock::now();
   Clock::time_point end = t0;
-  // The run ends when the load is over and every picked label has been sent.
+  // The run ends when the load is over and every picked label has been sent;
+  // the duration (and so the achieved rate) is the load's alone.
   const auto finish_run = [&] {
-    end = Clock::now();
     progress.stop();
     net::post(signal_strand, [&] { signals.cancel(); });
   };
   runner->start(t0, [&] {
+    end = Clock::now();
     if (feedback) return feedback->drain(finish_run);
     finish_run();
   });
