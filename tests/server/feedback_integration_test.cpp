@@ -122,6 +122,30 @@ class FeedbackTest : public ::testing::Test {
               all.end());
     return all;
   }
+  // Runs loadgen against the server: 200 IDX requests at 400/s, `extra`
+  // flags appended; returns its --json summary's "feedback" object as text.
+  std::string run_loadgen(const std::string& extra) {
+    const std::string command =
+        std::string(DW_LOADGEN) + " --url http://127.0.0.1:" + std::to_string(server_->port()) +
+        "/predict --idx " + dir_.file("t-images-idx3-ubyte.gz") +
+        " --rate 400 --max-requests 200 --connections 4 --json --no-progress " + extra + " > " +
+        dir_.file("summary.json") + " 2> " + dir_.file("loadgen.err");
+    EXPECT_EQ(std::system(command.c_str()), 0) << dwtest::read_file(dir_.file("loadgen.err"));
+    return dwtest::read_file(dir_.file("summary.json"));
+  }
+  // An IDX images file of `count` 28x28 images and its labels (image i: class i % 10).
+  void write_idx_payloads(std::uint32_t count) {
+    std::vector<std::uint8_t> pixels;
+    std::vector<std::uint8_t> labels;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      for (std::uint32_t p = 0; p < 28 * 28; ++p)
+        pixels.push_back(static_cast<std::uint8_t>(i * 13 + p * 7));
+      labels.push_back(static_cast<std::uint8_t>(i % 10));
+    }
+    dwtest::write_idx(dir_.file("t-images-idx3-ubyte.gz"), 0x00000803u, {count, 28, 28}, pixels);
+    dwtest::write_idx(dir_.file("t-labels-idx1-ubyte.gz"), 0x00000801u, {count}, labels);
+  }
+
   std::uint64_t ring_generation() {
     ring::RingReader::Options o;
     o.name = dir_.file("ring");
@@ -367,27 +391,11 @@ TEST_F(FeedbackTest, WithoutARingIdsAreStillIssuedAndLabelsAccepted) {
 // answered IDX requests comes back as random-source feedback records, each
 // naming its prediction with the true class loadgen logged.
 TEST_F(FeedbackTest, LoadgenSendsExactlyItsShareOfTrueLabelsAndLogsEach) {
-  constexpr std::uint32_t kImages = 40;
-  std::vector<std::uint8_t> pixels;
-  std::vector<std::uint8_t> labels;
-  for (std::uint32_t i = 0; i < kImages; ++i) {
-    for (std::uint32_t p = 0; p < 28 * 28; ++p)
-      pixels.push_back(static_cast<std::uint8_t>(i * 13 + p * 7));
-    labels.push_back(static_cast<std::uint8_t>(i % 10));
-  }
-  dwtest::write_idx(dir_.file("t-images-idx3-ubyte.gz"), 0x00000803u, {kImages, 28, 28}, pixels);
-  dwtest::write_idx(dir_.file("t-labels-idx1-ubyte.gz"), 0x00000801u, {kImages}, labels);
+  write_idx_payloads(40);
   start();
-  const std::string command =
-      std::string(DW_LOADGEN) + " --url http://127.0.0.1:" + std::to_string(server_->port()) +
-      "/predict --idx " + dir_.file("t-images-idx3-ubyte.gz") +
-      " --rate 400 --max-requests 200 --connections 4 --error-share 0.1 --feedback-share 0.25"
-      " --feedback-delay-ms 40 --feedback-log " +
-      dir_.file("labels.tsv") + " --json --no-progress > " + dir_.file("summary.json") + " 2> " +
-      dir_.file("loadgen.err");
-  ASSERT_EQ(std::system(command.c_str()), 0) << dwtest::read_file(dir_.file("loadgen.err"));
-
-  const std::string summary = dwtest::read_file(dir_.file("summary.json"));
+  const std::string summary =
+      run_loadgen("--error-share 0.1 --feedback-share 0.25 --feedback-delay-ms 40 --feedback-log " +
+                  dir_.file("labels.tsv"));
   simdjson::dom::parser parser;
   simdjson::padded_string text(summary);
   simdjson::dom::element feedback;
@@ -433,4 +441,29 @@ TEST_F(FeedbackTest, LoadgenSendsExactlyItsShareOfTrueLabelsAndLogsEach) {
     ASSERT_EQ(logged_true.count(r.fields.request_id), 1u);
     EXPECT_EQ(r.fields.class_index, logged_true[r.fields.request_id]);
   }
+}
+
+TEST_F(FeedbackTest, LoadgenSendsTheTokenFileAndWithoutItEveryLabelIsCountedFailed) {
+  write_idx_payloads(20);
+  dwtest::write_file(dir_.file("token"), "tok-loadgen-81d2\n");
+  start({"--feedback-token-file", dir_.file("token")});
+  const auto feedback_of = [](const std::string& summary) {
+    simdjson::dom::parser parser;
+    simdjson::padded_string text(summary);
+    std::uint64_t picked = 0, accepted = 0, failed = 0;
+    simdjson::dom::element f;
+    EXPECT_EQ(parser.parse(text)["feedback"].get(f), simdjson::SUCCESS) << summary;
+    EXPECT_EQ(f["picked"].get(picked), simdjson::SUCCESS);
+    EXPECT_EQ(f["accepted"].get(accepted), simdjson::SUCCESS);
+    EXPECT_EQ(f["failed"].get(failed), simdjson::SUCCESS);
+    return std::vector<std::uint64_t>{picked, accepted, failed};
+  };
+  // 200 answers, a tenth picked: refused with 401 and counted, never lost.
+  EXPECT_EQ(feedback_of(run_loadgen("--feedback-share 0.1")),
+            (std::vector<std::uint64_t>{20, 0, 20}));
+  EXPECT_TRUE(feedback_records().empty());
+  EXPECT_EQ(
+      feedback_of(run_loadgen("--feedback-share 0.1 --feedback-token-file " + dir_.file("token"))),
+      (std::vector<std::uint64_t>{20, 20, 0}));
+  EXPECT_EQ(feedback_records().size(), 20u);
 }
