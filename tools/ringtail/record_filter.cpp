@@ -1,5 +1,6 @@
 #include "tools/ringtail/record_filter.h"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -57,18 +58,28 @@ void RecordFilter::add_term(const std::string& term) {
     }
   } else if (key == "class") {
     classes_.push_back(value);
+  } else if (key == "kind") {
+    if (value == ring::record_kind_label(ring::RecordKind::kRequest)) {
+      kinds_.push_back(ring::RecordKind::kRequest);
+    } else if (value == ring::record_kind_label(ring::RecordKind::kFeedback)) {
+      kinds_.push_back(ring::RecordKind::kFeedback);
+    } else {
+      throw std::invalid_argument("filter '" + term + "': kind is request or feedback");
+    }
   } else if (key == "min-conf") {
     min_confidence_ = parse_probability(term, value);
   } else if (key == "max-conf") {
     max_confidence_ = parse_probability(term, value);
   } else {
     throw std::invalid_argument("filter '" + term +
-                                "': unknown key (status, class, min-conf, max-conf)");
+                                "': unknown key (status, class, min-conf, max-conf, kind)");
   }
 }
 
 bool RecordFilter::matches(const ring::Record& r,
                            const std::vector<std::string>& class_names) const {
+  if (!kinds_.empty() && std::find(kinds_.begin(), kinds_.end(), r.fields.kind) == kinds_.end())
+    return false;
   const int status = r.fields.http_status;
   if (!statuses_.empty()) {
     bool any = false;
@@ -84,9 +95,9 @@ bool RecordFilter::matches(const ring::Record& r,
     for (const auto& name : classes_) any = any || equal_ignoring_case(class_names[c], name);
     if (!any) return false;
   }
-  // Confidence filters select successful predictions only.
+  // Confidence filters select successful predictions only (a label has none).
   if (min_confidence_ || max_confidence_) {
-    if (r.fields.class_index < 0) return false;
+    if (r.fields.kind != ring::RecordKind::kRequest || r.fields.class_index < 0) return false;
     if (min_confidence_ && r.fields.confidence < *min_confidence_) return false;
     if (max_confidence_ && r.fields.confidence > *max_confidence_) return false;
   }

@@ -1,7 +1,9 @@
 // RecordFilter: which records ringtail shows. Built from --filter terms:
-//   status=200 | status=4xx | class=<name> | min-conf=<p> | max-conf=<p>
+//   status=200 | status=4xx | class=<name> | min-conf=<p> | max-conf=<p> |
+//   kind=request | kind=feedback
 // Terms combine with AND; repeating a key ORs its values (status=4xx status=5xx).
-// Class names match ignoring ASCII case (class=bag selects "Bag").
+// Class names match ignoring ASCII case (class=bag selects "Bag"); a feedback
+// record's class is its true class. Confidence terms select predictions only.
 #pragma once
 
 #include <optional>
@@ -29,6 +31,7 @@ class RecordFilter {
   };
   std::vector<StatusMatch> statuses_;
   std::vector<std::string> classes_;
+  std::vector<ring::RecordKind> kinds_;
   std::optional<float> min_confidence_;
   std::optional<float> max_confidence_;
 };

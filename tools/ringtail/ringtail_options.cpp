@@ -69,8 +69,9 @@ common::CliOutcome parse_options(int argc, const char* const argv[], RingtailOpt
      "with --stats: summarise what is in the ring now (use with --from-start) and exit")
     ("filter", po::value(&o.filters)->composing(),
      "show only matching records; repeatable: status=200, status=4xx, class=NAME (any case; "
-     "a name the ring's model lacks is refused), min-conf=P, max-conf=P (same key ORs, "
-     "different keys AND; failed requests have no class or confidence)")
+     "a name the ring's model lacks is refused), min-conf=P, max-conf=P, kind=request, "
+     "kind=feedback (same key ORs, different keys AND; failed requests have no class or "
+     "confidence, a feedback record's class is the true one and it has no confidence)")
     ("count", po::value<std::uint64_t>(), "exit after N matching records")
     ("color", po::value(&color)->default_value(color)->value_name("WHEN"),
      "colour the status column: auto (a terminal, unless NO_COLOR is set), always, never");

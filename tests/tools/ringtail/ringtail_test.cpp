@@ -370,6 +370,30 @@ TEST(Ringtail, MissingOrIncompatibleRingIsOneLineErrorAndNonZeroExit) {
   }
 }
 
+TEST(RecordFilter, KindSelectsRequestsOrLabelsAndConfidenceNeverMatchesALabel) {
+  const std::vector<std::string> classes = {"T-shirt/top", "Trouser", "Bag"};
+  ring::Record label;
+  label.fields.kind = ring::RecordKind::kFeedback;
+  label.fields.class_index = 2;  // the true class; confidence stays 0
+  ring::Record prediction;
+  prediction.fields.http_status = 200;
+  prediction.fields.class_index = 2;
+  prediction.fields.confidence = 0.3f;
+  RecordFilter feedback_only;
+  feedback_only.add_term("kind=feedback");
+  EXPECT_TRUE(feedback_only.matches(label, classes));
+  EXPECT_FALSE(feedback_only.matches(prediction, classes));
+  RecordFilter unsure_bags;
+  unsure_bags.add_term("class=bag");
+  unsure_bags.add_term("max-conf=0.5");
+  EXPECT_TRUE(unsure_bags.matches(prediction, classes));
+  EXPECT_FALSE(unsure_bags.matches(label, classes));
+  RecordFilter bags;
+  bags.add_term("class=Bag");
+  EXPECT_TRUE(bags.matches(label, classes));
+  EXPECT_THROW(bags.add_term("kind=label"), std::invalid_argument);
+}
+
 TEST(RecordFilter, RejectsUnknownTermsWithTheirName) {
   RecordFilter f;
   EXPECT_THROW(f.add_term("colour=red"), std::invalid_argument);
