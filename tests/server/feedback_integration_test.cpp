@@ -3,6 +3,7 @@
 // across restarts, every label becomes one feedback record, every bad body
 // gets its status and code (and no feedback record), and the token file.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "tests/server/support/server_process.h"
 #include "tests/server/support/test_images.h"
 #include "tests/server/support/test_models.h"
+#include "tests/support/child_process.h"
 #include "tests/support/files.h"
 #include "tests/support/idx_writer.h"
 #include "tests/support/temp_dir.h"
@@ -466,4 +468,42 @@ TEST_F(FeedbackTest, LoadgenSendsTheTokenFileAndWithoutItEveryLabelIsCountedFail
       feedback_of(run_loadgen("--feedback-share 0.1 --feedback-token-file " + dir_.file("token"))),
       (std::vector<std::uint64_t>{20, 20, 0}));
   EXPECT_EQ(feedback_records().size(), 20u);
+}
+
+// Ctrl-C while labels wait for their delay: loadgen ends at once, the summary
+// counts them unsent, and none reaches the server.
+TEST_F(FeedbackTest, LoadgenStoppedBeforeItsLabelsAreDueCountsThemUnsent) {
+  write_idx_payloads(20);
+  start();
+  dwtest::ChildProcess loadgen(
+      DW_LOADGEN,
+      {"--url", "http://127.0.0.1:" + std::to_string(server_->port()) + "/predict", "--idx",
+       dir_.file("t-images-idx3-ubyte.gz"), "--rate", "400", "--max-requests", "40",
+       "--feedback-share", "0.5", "--feedback-delay-ms", "600000", "--json", "--no-progress"},
+      dir_.file("loadgen.err"));
+  ASSERT_TRUE(loadgen.spawned());
+  const auto predictions = [this] {
+    std::size_t n = 0;
+    for (const auto& r : ring_records()) n += r.fields.handler == ring::Handler::kPredict;
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (predictions() < 40 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(predictions(), 40u);
+  EXPECT_TRUE(loadgen.running()) << "loadgen must wait for its labels' delay";
+  const auto status = loadgen.stop(SIGINT, std::chrono::seconds(30));
+  ASSERT_TRUE(status) << "loadgen did not end on SIGINT";
+  EXPECT_EQ(dwtest::exit_code(*status), 0) << loadgen.log();
+  // loadgen prints no "listening on" line: this returns once its stdout is read to the end.
+  loadgen.wait_for_port(std::chrono::seconds(10));
+  const std::string summary = loadgen.stdout_text();
+  simdjson::dom::parser parser;
+  simdjson::padded_string text(summary);
+  simdjson::dom::element f;
+  ASSERT_EQ(parser.parse(text)["feedback"].get(f), simdjson::SUCCESS) << summary;
+  EXPECT_EQ(std::uint64_t(f["picked"]), 20u) << summary;
+  EXPECT_EQ(std::uint64_t(f["unsent"]), 20u) << summary;
+  EXPECT_EQ(std::uint64_t(f["sent"]), 0u) << summary;
+  EXPECT_TRUE(feedback_records().empty());
 }

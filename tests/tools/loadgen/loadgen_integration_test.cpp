@@ -233,10 +233,14 @@ TEST_F(LoadgenIntegration, BadInputsFailWithOneLineAndExitTwo) {
 TEST_F(LoadgenIntegration, HelpDocumentsEveryFlag) {
   const RunResult r = run_loadgen({"--help"}, dir_);
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* flag :
-       {"--url", "--allow-remote", "--images", "--idx", "--image", "--max-images", "--seed",
-        "--error-share", "--stages", "--stage-seconds", "--rate", "--duration", "--connections",
-        "--max-requests", "--threads", "--timeout-ms", "--json", "--no-progress", "--help"}) {
+  for (const char* flag : {"--url",           "--allow-remote",   "--images",
+                           "--idx",           "--image",          "--max-images",
+                           "--seed",          "--error-share",    "--stages",
+                           "--stage-seconds", "--rate",           "--duration",
+                           "--connections",   "--max-requests",   "--threads",
+                           "--timeout-ms",    "--json",           "--no-progress",
+                           "--help",          "--feedback-share", "--feedback-delay-ms",
+                           "--idx-labels",    "--feedback-log",   "--feedback-token-file"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
