@@ -1,10 +1,9 @@
 #include "server/feedback_auth.h"
 
 #include <cctype>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "shared/common/token_file.h"
 
 namespace driftwatch::server {
 namespace {
@@ -33,22 +32,11 @@ bool constant_time_equal(std::string_view given, std::string_view expected) {
 }  // namespace
 
 FeedbackAuth FeedbackAuth::from_token_file(const std::string& path) {
-  const std::string what = "--feedback-token-file " + path + ": ";
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(what + "is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(what + "cannot open for reading");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(what + "read failed");
-  std::string token = bytes.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) throw std::runtime_error(what + "the file is empty; put the token in it");
-  for (const char c : token) {
-    if (c <= ' ' || c > '~')
-      throw std::runtime_error(what + "the token must be one line of visible ASCII without spaces");
+  try {
+    return FeedbackAuth(common::read_token_file(path));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("--feedback-token-file ") + e.what());
   }
-  return FeedbackAuth(std::move(token));
 }
 
 bool FeedbackAuth::admits(std::string_view authorization) const {

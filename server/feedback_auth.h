@@ -18,10 +18,8 @@ class FeedbackAuth {
  public:
   // No token: every request is admitted.
   FeedbackAuth() = default;
-  // The token is the file's content without trailing whitespace (a final
-  // newline); it must be non-empty visible ASCII without spaces. Throws
-  // std::runtime_error naming the file (never the token) when the file is
-  // missing, unreadable, empty or holds anything else.
+  // The token of common::read_token_file(); its std::runtime_error (naming
+  // the file, never the token) is rethrown prefixed with the flag's name.
   static FeedbackAuth from_token_file(const std::string& path);
 
   bool required() const { return !token_.empty(); }

@@ -4,11 +4,11 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "shared/common/cli.h"
+#include "shared/common/token_file.h"
 
 namespace driftwatch::loadgen {
 
@@ -93,17 +93,6 @@ std::string default_labels_path(const std::string& images_path) {
   return images_path.substr(0, at) + "labels-idx1" + images_path.substr(at + from.size());
 }
 
-std::string read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::string token = bytes.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (!in || token.empty())
-    throw ConfigError("--feedback-token-file " + path + ": missing, unreadable or empty");
-  return token;
-}
-
 void parse_feedback(const po::variables_map& vm, Config& c) {
   if (vm.count("feedback-share")) {
     c.feedback_share = vm["feedback-share"].as<double>();
@@ -126,8 +115,13 @@ void parse_feedback(const po::variables_map& vm, Config& c) {
   if (c.idx_labels.empty())
     throw ConfigError("--feedback-share: cannot derive the labels file from --idx " +
                       c.source_path + "; give --idx-labels FILE");
-  if (vm.count("feedback-token-file"))
-    c.feedback_token = read_token_file(vm["feedback-token-file"].as<std::string>());
+  if (vm.count("feedback-token-file")) {
+    try {
+      c.feedback_token = common::read_token_file(vm["feedback-token-file"].as<std::string>());
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(std::string("--feedback-token-file ") + e.what());
+    }
+  }
   c.feedback_url = c.url;
   c.feedback_url.target = "/feedback";
 }
