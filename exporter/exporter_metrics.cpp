@@ -16,39 +16,26 @@ using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 using prometheus::Histogram;
 
-constexpr const char* kStatusGroupLabels[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
-
-std::size_t status_group(std::uint16_t status) {
-  if (status < 100 || status > 599) return 5;
-  return status / 100 - 1;
-}
-
-// Indices into the resolved-label tables. Values a newer producer might
-// write past the known enumerators fold into "none" / "OTHER", which is also
-// what handler_label()/method_label() print for them.
-std::size_t handler_index(ring::Handler h) {
-  const auto v = static_cast<std::size_t>(h);
-  return v <= static_cast<std::size_t>(ring::Handler::kFeedback) ? v : 0;
-}
-std::size_t method_index(ring::Method m) {
-  const auto v = static_cast<std::size_t>(m);
-  return v <= static_cast<std::size_t>(ring::Method::kPatch) ? v : 0;
-}
+// Handler bytes a newer producer might write past the table fold into
+// "none", which is also what handler_label() prints for them.
+std::size_t handler_index(ring::Handler h) { return ring::handler_counter_index(h); }
 
 constexpr double kNanosPerSecond = 1e9;
 
 }  // namespace
 
 const char* status_group_label(std::uint16_t http_status) {
-  return kStatusGroupLabels[status_group(http_status)];
+  return ring::status_group_name(ring::status_group_index(http_status));
 }
 
 const Histogram::BucketBoundaries& latency_buckets() {
-  // Fine below 10 ms, where a healthy CPU inference lives, coarse up to the
-  // 10 s a stalled request may take.
-  static const Histogram::BucketBoundaries b = {
-      0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03,
-      0.05,   0.075, 0.1,    0.15,  0.25,  0.5,   0.75,  1.0,    2.5,  5.0,   10.0};
+  // The server's request counter buckets (request_counters.h), in seconds:
+  // every latency histogram of /metrics has the same bounds.
+  static const Histogram::BucketBoundaries b = [] {
+    Histogram::BucketBoundaries v;
+    for (const std::uint64_t ns : ring::kLatencyBoundsNs) v.push_back(ns / kNanosPerSecond);
+    return v;
+  }();
   return b;
 }
 
@@ -87,14 +74,7 @@ const Histogram::BucketBoundaries& test_stat_buckets() {
 
 ExporterMetrics::ExporterMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      requests_family_(BuildCounter()
-                           .Name("http_requests_total")
-                           .Help("Requests the server answered, by route, method and status group")
-                           .Register(*registry_)),
-      duration_family_(BuildHistogram()
-                           .Name("http_request_duration_seconds")
-                           .Help("Total request latency as measured by the server")
-                           .Register(*registry_)),
+      http_requests_(std::make_shared<HttpRequestMetrics>()),
       preprocess_family_(
           BuildHistogram()
               .Name("request_preprocess_duration_seconds")
@@ -210,26 +190,6 @@ void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
   }
 }
 
-prometheus::Counter& ExporterMetrics::request_counter(std::size_t h, std::size_t m, std::size_t s) {
-  auto*& slot = requests_[(h * kMethods + m) * kStatusGroups + s];
-  if (slot == nullptr) {
-    slot = &requests_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
-                                  {"method", ring::method_label(static_cast<ring::Method>(m))},
-                                  {"status", kStatusGroupLabels[s]}});
-  }
-  return *slot;
-}
-
-prometheus::Histogram& ExporterMetrics::duration_histogram(std::size_t h, std::size_t m) {
-  auto*& slot = durations_[h * kMethods + m];
-  if (slot == nullptr) {
-    slot = &duration_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))},
-                                  {"method", ring::method_label(static_cast<ring::Method>(m))}},
-                                 latency_buckets());
-  }
-  return *slot;
-}
-
 prometheus::Histogram& ExporterMetrics::preprocess_histogram(std::size_t h) {
   auto*& slot = preprocess_[h];
   if (slot == nullptr) {
@@ -259,9 +219,6 @@ prometheus::Counter& ExporterMetrics::class_counter(std::int32_t class_index) {
 
 void ExporterMetrics::observe_record(const ring::RecordFields& f) {
   const std::size_t h = handler_index(f.handler);
-  const std::size_t m = method_index(f.method);
-  request_counter(h, m, status_group(f.http_status)).Increment();
-  duration_histogram(h, m).Observe(static_cast<double>(f.latency_total_ns) / kNanosPerSecond);
   if (f.latency_preprocess_ns > 0) {
     preprocess_histogram(h).Observe(static_cast<double>(f.latency_preprocess_ns) / kNanosPerSecond);
   }
@@ -281,7 +238,8 @@ void ExporterMetrics::add_record_skipped(ring::RecordKind kind) {
 }
 
 std::string ExporterMetrics::render() const {
-  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  std::vector<prometheus::MetricFamily> families = http_requests_->Collect();
+  for (auto& family : registry_->Collect()) families.push_back(std::move(family));
   for (const auto& c : collectables_) {
     for (auto& family : c->Collect()) families.push_back(std::move(family));
   }

@@ -35,7 +35,9 @@
 #include <vector>
 
 #include "exporter/drift_metrics.h"
+#include "exporter/http_request_metrics.h"
 #include "exporter/process_collector.h"
+#include "shared/ring/request_counters.h"
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/segment_info.h"
 
@@ -59,11 +61,14 @@ class ExporterMetrics {
   // A new producer (first attach or a new generation): class names,
   // model_info and ring_producer_generation.
   void set_producer(const ring::SegmentInfo& info);
-  // One request: http_requests_total, the latency histograms and, for a
+  // One request record: the preprocess and inference histograms and, for a
   // successful prediction (class_index >= 0), prediction_confidence and
   // predicted_class_total. The latency parts are observed only when the
   // server measured them (non-zero), so /healthz does not fill them with 0.
   void observe_record(const ring::RecordFields& fields);
+  // The producer's request counters now: http_requests_total and
+  // http_request_duration_seconds, exact whatever records were lost.
+  void set_request_counts(const ring::RequestCounts& counts) { http_requests_->set(counts); }
   void add_records_read(std::uint64_t n) { records_read_.Increment(static_cast<double>(n)); }
   void add_records_dropped(std::uint64_t n) { records_dropped_.Increment(static_cast<double>(n)); }
   // A record of a kind no stage acts on (ring_records_skipped_total{kind}).
@@ -92,12 +97,8 @@ class ExporterMetrics {
   std::string render() const;
 
  private:
-  static constexpr std::size_t kHandlers = 7;      // ring::Handler values
-  static constexpr std::size_t kMethods = 8;       // ring::Method values
-  static constexpr std::size_t kStatusGroups = 6;  // 1xx..5xx, other
+  static constexpr std::size_t kHandlers = ring::kCounterHandlers;  // ring::Handler values
 
-  prometheus::Counter& request_counter(std::size_t h, std::size_t m, std::size_t s);
-  prometheus::Histogram& duration_histogram(std::size_t h, std::size_t m);
   prometheus::Histogram& preprocess_histogram(std::size_t h);
   prometheus::Histogram& inference_histogram(std::size_t h);
   prometheus::Counter& class_counter(std::int32_t class_index);
@@ -105,8 +106,8 @@ class ExporterMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 
-  prometheus::Family<prometheus::Counter>& requests_family_;
-  prometheus::Family<prometheus::Histogram>& duration_family_;
+  // First in /metrics, where the two families always were.
+  std::shared_ptr<HttpRequestMetrics> http_requests_;
   prometheus::Family<prometheus::Histogram>& preprocess_family_;
   prometheus::Family<prometheus::Histogram>& inference_family_;
   prometheus::Histogram& confidence_;
@@ -132,8 +133,6 @@ class ExporterMetrics {
   DriftMetrics drift_;
 
   // Resolved label sets; null until first used.
-  std::array<prometheus::Counter*, kHandlers * kMethods * kStatusGroups> requests_{};
-  std::array<prometheus::Histogram*, kHandlers * kMethods> durations_{};
   std::array<prometheus::Histogram*, kHandlers> preprocess_{};
   std::array<prometheus::Histogram*, kHandlers> inference_{};
   // One per class index of the current producer, extended on demand for

@@ -60,6 +60,14 @@ void RecordFanout::check_liveness(bool force) {
   }
 }
 
+void RecordFanout::copy_request_counts(bool force) {
+  if (!follower_.attached()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < next_counters_copy_) return;
+  next_counters_copy_ = now + options_.counters_interval;
+  metrics_.set_request_counts(follower_.request_counts());
+}
+
 std::size_t RecordFanout::run_once() {
   // A calibration that finished since the last iteration takes over first.
   drift_.tick();
@@ -83,6 +91,10 @@ std::size_t RecordFanout::run_once() {
   metrics_.set_lag(lag);
   status_.add_batch(r.count, r.lost, lag);
   check_liveness(r.producer_changed);
+  // Caught up with new records: the counters now cover every one of them
+  // (each request is counted before its record is committed).
+  const bool caught_up = r.count > 0 && r.count < options_.batch_size;
+  copy_request_counts(r.producer_changed || caught_up);
   return r.count;
 }
 

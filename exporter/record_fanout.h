@@ -11,7 +11,11 @@
 // Each iteration takes up to batch_size records, counts them into the
 // metrics, adds them to the prediction history, feeds the drift stage,
 // ticks it (a finished calibration takes over) and updates the ring-health
-// gauges and RingStatus. It sleeps only when the ring had nothing to read,
+// gauges and RingStatus. It also copies the producer's request counters
+// (http_requests_total, from the segment rather than from records) into the
+// metrics: at once when the producer changed or the follower caught up with
+// new records, else every counters_interval, so a scrape never reads the
+// mapping the follower may replace. It sleeps only when the ring had nothing to read,
 // so a backlog is drained at full speed; if the writers still outrun it, the
 // RingReader counts what was lost (ring_records_dropped_total) and the
 // fan-out goes on from the newest records. It never writes to the ring and
@@ -45,6 +49,9 @@ class RecordFanout {
     std::chrono::microseconds idle_sleep{1000};
     // How often ring_producer_up is re-checked (one kill(pid, 0) each).
     std::chrono::milliseconds liveness_interval{250};
+    // How often the producer's request counters are copied for /metrics
+    // while a backlog is drained (also whenever the follower catches up).
+    std::chrono::milliseconds counters_interval{100};
   };
 
   RecordFanout(RingFollower& follower, ExporterMetrics& metrics, PredictionHistory& predictions,
@@ -66,6 +73,8 @@ class RecordFanout {
   // A run of request records to every consumer.
   void fan_out_requests(std::size_t begin, std::size_t end);
   void check_liveness(bool force);
+  // Copies the request counters into the metrics when `force`d or due.
+  void copy_request_counts(bool force);
 
   RingFollower& follower_;
   ExporterMetrics& metrics_;
@@ -76,6 +85,7 @@ class RecordFanout {
   RingStatus status_;
   std::vector<ring::Record> batch_;
   std::chrono::steady_clock::time_point next_liveness_check_{};
+  std::chrono::steady_clock::time_point next_counters_copy_{};
   std::atomic<bool> stop_{false};
 };
 

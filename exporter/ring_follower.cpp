@@ -26,6 +26,12 @@ const ring::SegmentInfo& RingFollower::info() const {
   return reader_->info();
 }
 
+ring::RequestCounts RingFollower::request_counts() const {
+  if (!reader_)
+    throw std::logic_error("RingFollower::request_counts() before the ring was attached");
+  return reader_->request_counts();
+}
+
 bool RingFollower::producer_alive() const {
   return attached() && process_alive(reader_->info().producer_pid);
 }

@@ -68,6 +68,8 @@ class RingFollower {
   const ring::SegmentInfo& info() const;
   std::uint64_t generation() const { return attached() ? reader_->generation() : 0; }
   std::uint64_t lag() const { return attached() ? reader_->lag() : 0; }
+  // The producer's request counters now; valid while attached().
+  ring::RequestCounts request_counts() const;
   // kill(pid, 0) succeeds or fails with EPERM (alive, another user's).
   bool producer_alive() const;
 

@@ -11,9 +11,11 @@ void RecordSink::open(ring::RingWriter::Options options) {
   if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   writer_ = std::make_unique<ring::RingWriter>(std::move(options));
+  // Counted once, in the tally, when they were answered.
+  writer_->request_counters().add(pending_counts_);
   for (const Pending& p : pending_) {
-    if (writer_->write(p.fields, p.embedding.empty() ? nullptr : p.embedding.data(),
-                       p.embedding.size()))
+    if (writer_->write_record(p.fields, p.embedding.empty() ? nullptr : p.embedding.data(),
+                              p.embedding.size()))
       written_.fetch_add(1, std::memory_order_relaxed);
     else
       dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -31,6 +33,10 @@ void RecordSink::write(const ring::RecordFields& fields, const float* embedding,
     std::lock_guard<std::mutex> lock(mutex_);
     w = writer_ptr_.load(std::memory_order_acquire);
     if (w == nullptr) {
+      if (fields.kind == ring::RecordKind::kRequest) {
+        pending_counts_.add(fields.handler, fields.method, fields.http_status,
+                            fields.latency_total_ns);
+      }
       if (pending_.size() >= pending_capacity_) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;

@@ -4,6 +4,14 @@
 // while loading (503s) wait in a small bounded buffer and are written first
 // when the ring opens.
 //
+// Every request written here is counted in the ring's request counters
+// (ring_writer.h), exactly once, whatever becomes of its record: a record the
+// ring gives up is counted by RingWriter::write(); requests answered before
+// the ring opened, buffered or dropped because the buffer was full, are
+// tallied here and added to the counters when it opens. So the counters the
+// exporter serves as http_requests_total cover every answered request since
+// the process started, loading time included.
+//
 // Thread contract: write() from any thread, never waits once the ring is open
 // (a mutex guards only the buffer, and only before open()); open() once.
 #pragma once
@@ -15,6 +23,7 @@
 #include <mutex>
 #include <vector>
 
+#include "shared/ring/request_counters.h"
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/ring_writer.h"
 
@@ -53,6 +62,8 @@ class RecordSink {
   std::atomic<ring::RingWriter*> writer_ptr_{nullptr};
   std::mutex mutex_;
   std::vector<Pending> pending_;  // guarded by mutex_
+  // Every request answered before open(), buffered or not; guarded by mutex_.
+  ring::RequestCounts pending_counts_;
   // Statistics only; relaxed.
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> dropped_{0};

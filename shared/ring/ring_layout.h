@@ -4,12 +4,15 @@
 //
 //  Segment (one POSIX shm object or file, mapped MAP_SHARED):
 //
-//  0                      256            320                header_bytes
-//  +----------------------+--------------+------------------+---------------
-//  | SegmentHeader fields | next_sequence| class name table | slot 0 | slot 1 | ...
-//  | (written once, then  | (atomic u64, | class_count x 64 |   slot_count slots of
-//  |  read-only)          |  own line)   | bytes, NUL-padded|   slot_bytes each
-//  +----------------------+--------------+------------------+---------------
+//  0                      256            320                counters_offset       header_bytes
+//  +----------------------+--------------+------------------+-------------------+---------------
+//  | SegmentHeader fields | next_sequence| class name table | request counters  | slot 0 | slot 1 |
+//  ... | (written once, then  | (atomic u64, | class_count x 64 | counter_shard_count|   slot_count
+//  slots of |  read-only)          |  own line)   | bytes, NUL-padded| shards (atomic u64)|
+//  slot_bytes each
+//  +----------------------+--------------+------------------+-------------------+---------------
+//
+//  The request counters area: request_counters.h.
 //
 //  Slot (slot_bytes, a multiple of 64):
 //
@@ -43,6 +46,20 @@ constexpr std::size_t kHeaderAlign = 4096;
 constexpr std::size_t kSlotAlign = 64;
 constexpr std::uint32_t kMaxEmbeddingDim = 65536;
 constexpr std::uint64_t kMaxSlotCount = 1ULL << 24;
+
+// The request counters area (request_counters.h): its dimensions, which the
+// header repeats so that a reader can check them, and its size.
+constexpr std::size_t kCounterHandlers = 8;      // Handler values 0..7; others count as 0
+constexpr std::size_t kCounterMethods = 8;       // Method values 0..7; others count as 0
+constexpr std::size_t kCounterStatusGroups = 6;  // 1xx, 2xx, 3xx, 4xx, 5xx, other
+constexpr std::size_t kLatencyBounds = 23;
+constexpr std::size_t kLatencyBuckets = kLatencyBounds + 1;  // the last one is +Inf
+constexpr std::size_t kCounterShardBytes =
+    8 * (kCounterHandlers * kCounterMethods * (kCounterStatusGroups + kLatencyBuckets + 1));
+// How many shards the writer lays out; a reader takes the header's count.
+constexpr std::uint32_t kCounterShards = 16;
+constexpr std::uint32_t kMaxCounterShards = 256;
+constexpr std::size_t kCountersAlign = 64;
 
 // Which route a request hit; the exporter turns it into the `handler` label.
 // route_table.h maps paths to these and back (the one route table).
@@ -160,7 +177,15 @@ struct SegmentHeader {
   std::uint32_t top_k_capacity;
   char model_name[kModelNameBytes];
   char model_version[kModelVersionBytes];
-  std::uint8_t reserved0[256 - 168];
+  // Where the request counters area lies and its shape (request_counters.h).
+  std::uint32_t counters_offset;  // a multiple of 64, after the class table
+  std::uint32_t counter_shard_count;
+  std::uint32_t counter_shard_bytes;
+  std::uint8_t counter_handlers;
+  std::uint8_t counter_methods;
+  std::uint8_t counter_status_groups;
+  std::uint8_t counter_latency_buckets;
+  std::uint8_t reserved0[256 - 176];
   // Claimed with fetch_add by every writer: the sequence the next record
   // gets. Readers load it (acquire) only to learn how far writers got.
   alignas(64) std::atomic<std::uint64_t> next_sequence;
@@ -182,6 +207,13 @@ static_assert(offsetof(SegmentHeader, producer_pid) == 56);
 static_assert(offsetof(SegmentHeader, top_k_capacity) == 60);
 static_assert(offsetof(SegmentHeader, model_name) == 64);
 static_assert(offsetof(SegmentHeader, model_version) == 128);
+static_assert(offsetof(SegmentHeader, counters_offset) == 160);
+static_assert(offsetof(SegmentHeader, counter_shard_count) == 164);
+static_assert(offsetof(SegmentHeader, counter_shard_bytes) == 168);
+static_assert(offsetof(SegmentHeader, counter_handlers) == 172);
+static_assert(offsetof(SegmentHeader, counter_methods) == 173);
+static_assert(offsetof(SegmentHeader, counter_status_groups) == 174);
+static_assert(offsetof(SegmentHeader, counter_latency_buckets) == 175);
 static_assert(offsetof(SegmentHeader, next_sequence) == 256);
 static_assert(sizeof(SegmentHeader) == 320);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
@@ -199,8 +231,13 @@ constexpr std::size_t round_up(std::size_t v, std::size_t align) {
 constexpr std::size_t slot_bytes_for(std::uint32_t embedding_dim) {
   return round_up(kSlotEmbeddingOffset + sizeof(float) * embedding_dim, kSlotAlign);
 }
+// The request counters follow the class table, on a cache line of their own.
+constexpr std::size_t counters_offset_for(std::uint32_t class_count) {
+  return round_up(kClassTableOffset + kClassNameBytes * class_count, kCountersAlign);
+}
 constexpr std::size_t header_bytes_for(std::uint32_t class_count) {
-  return round_up(kClassTableOffset + kClassNameBytes * class_count, kHeaderAlign);
+  return round_up(counters_offset_for(class_count) + kCounterShards * kCounterShardBytes,
+                  kHeaderAlign);
 }
 
 // Slot state words. The phase bit is the lowest one.

@@ -29,6 +29,8 @@ void RingReader::map_segment() {
   const auto* header = reinterpret_cast<const SegmentHeader*>(mapping->data());
   next_sequence_ = &header->next_sequence;
   slots_ = mapping->data() + header->header_bytes;
+  // read_segment_header checked that the area lies inside the header.
+  counters_ = reinterpret_cast<const RequestCounterShard*>(mapping->data() + info_.counters_offset);
   slot_mask_ = info_.slot_count - 1;
   slot_bytes_ = info_.slot_bytes;
   mapping_ = std::move(mapping);
@@ -37,6 +39,10 @@ void RingReader::map_segment() {
 std::uint64_t RingReader::lag() const {
   const std::uint64_t head = next_sequence_->load(std::memory_order_relaxed);
   return head > cursor_ ? head - cursor_ : 0;
+}
+
+RequestCounts RingReader::request_counts() const {
+  return sum_request_counters(counters_, info_.counter_shard_count);
 }
 
 bool RingReader::replaced_by_new_generation() {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/ring/request_counters.h"
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/segment_info.h"
 
@@ -66,6 +67,10 @@ class RingReader {
   std::uint64_t generation() const { return info_.generation; }
   // Records written but not yet read (an estimate while writers run).
   std::uint64_t lag() const;
+  // The producer's request counters now (exact totals of every request it
+  // answered, whatever records this reader lost), summed over the shards of
+  // the segment currently followed.
+  RequestCounts request_counts() const;
 
   std::uint64_t records_read() const { return read_.load(std::memory_order_relaxed); }
   std::uint64_t records_lost() const {
@@ -91,6 +96,7 @@ class RingReader {
   std::unique_ptr<RingMapping> mapping_;
   const std::uint8_t* slots_ = nullptr;
   const std::atomic<std::uint64_t>* next_sequence_ = nullptr;
+  const RequestCounterShard* counters_ = nullptr;  // info_.counter_shard_count of them
   std::uint64_t slot_mask_ = 0;
   std::size_t slot_bytes_ = 0;
   std::uint64_t cursor_ = 0;

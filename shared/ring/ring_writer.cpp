@@ -72,6 +72,13 @@ void fill_header(std::uint8_t* base, const SegmentInfo& info, std::uint32_t head
   h->top_k_capacity = kMaxTopK;
   std::memcpy(h->model_name, info.model_name.data(), info.model_name.size());
   std::memcpy(h->model_version, info.model_version.data(), info.model_version.size());
+  h->counters_offset = info.counters_offset;
+  h->counter_shard_count = info.counter_shard_count;
+  h->counter_shard_bytes = kCounterShardBytes;
+  h->counter_handlers = kCounterHandlers;
+  h->counter_methods = kCounterMethods;
+  h->counter_status_groups = kCounterStatusGroups;
+  h->counter_latency_buckets = kLatencyBuckets;
   // Nobody else sees the segment before it is renamed into place.
   h->next_sequence.store(0, std::memory_order_relaxed);
   auto* table = reinterpret_cast<char*>(base + kClassTableOffset);
@@ -79,6 +86,8 @@ void fill_header(std::uint8_t* base, const SegmentInfo& info, std::uint32_t head
     std::memcpy(table + i * kClassNameBytes, info.class_names[i].data(),
                 info.class_names[i].size());
   }
+  // The counters start at zero: the file is fresh (ftruncate zero-fills),
+  // and nobody maps it yet.
 }
 
 }  // namespace
@@ -94,8 +103,11 @@ RingWriter::RingWriter(Options options) {
   info_.start_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  const auto header_bytes = static_cast<std::uint32_t>(
-      header_bytes_for(static_cast<std::uint32_t>(info_.class_names.size())));
+  const auto class_count = static_cast<std::uint32_t>(info_.class_names.size());
+  const auto header_bytes = static_cast<std::uint32_t>(header_bytes_for(class_count));
+  const auto counters_offset = static_cast<std::uint32_t>(counters_offset_for(class_count));
+  info_.counters_offset = counters_offset;
+  info_.counter_shard_count = kCounterShards;
   const std::size_t total = header_bytes + std::size_t{info_.slot_count} * info_.slot_bytes;
 
   // Build the whole segment under a private name, then rename it into place:
@@ -123,6 +135,8 @@ RingWriter::RingWriter(Options options) {
   next_sequence_ = &reinterpret_cast<SegmentHeader*>(mapping->data())->next_sequence;
   slot_mask_ = info_.slot_count - 1;
   slot_bytes_ = info_.slot_bytes;
+  counters_ = RequestCounters(
+      reinterpret_cast<RequestCounterShard*>(mapping->data() + counters_offset), kCounterShards);
   mapping_ = std::move(mapping);
 }
 
@@ -192,6 +206,16 @@ bool RingWriter::write_slot(const RecordFields& fields, const float* embedding,
 
 bool RingWriter::write(const RecordFields& fields, const float* embedding,
                        std::size_t embedding_count) noexcept {
+  // Counted before the slot is claimed: a record given up is still a request
+  // answered.
+  if (fields.kind == RecordKind::kRequest) {
+    counters_.add(fields.handler, fields.method, fields.http_status, fields.latency_total_ns);
+  }
+  return write_record(fields, embedding, embedding_count);
+}
+
+bool RingWriter::write_record(const RecordFields& fields, const float* embedding,
+                              std::size_t embedding_count) noexcept {
   return write_slot(fields, embedding, embedding_count, [](std::uint64_t) {});
 }
 

@@ -6,6 +6,10 @@
 // behind (stalled or killed mid-write), the new record is dropped and counted
 // in records_given_up(); the writer never waits and never spins.
 //
+// Every request record written also counts in the segment's request counters
+// (request_counters.h), given up or not: readers get exact request totals
+// from them whatever records they miss.
+//
 // Thread contract: one RingWriter per process; write() may be called from any
 // number of threads at once. Readers in other processes need no coordination.
 #pragma once
@@ -19,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "shared/ring/request_counters.h"
 #include "shared/ring/ring_layout.h"
 #include "shared/ring/segment_info.h"
 
@@ -53,9 +58,16 @@ class RingWriter {
   // a caller bug and stores no embedding. The stored fields.embedding_count is
   // the writer's: the number of floats it stored (0 or the dimension), whatever
   // the caller's copy says. Never waits, never throws. Returns false when the
-  // record was given up.
+  // record was given up. A record of kind kRequest is also counted in the
+  // request counters (one answered request), whether or not it was given up.
   bool write(const RecordFields& fields, const float* embedding,
              std::size_t embedding_count) noexcept;
+  // write() without the count: for a request already counted (in a tally
+  // added through request_counters()), and to measure what the count costs.
+  bool write_record(const RecordFields& fields, const float* embedding,
+                    std::size_t embedding_count) noexcept;
+  // The segment's request counters, for totals counted before it existed.
+  RequestCounters& request_counters() { return counters_; }
 
   // The generation of a producer that finds no segment to follow (a fresh
   // /dev/shm: a new pod, a reboot): the Unix time in seconds, not 1, so that
@@ -100,6 +112,7 @@ class RingWriter {
   std::uint64_t slot_mask_ = 0;
   std::size_t slot_bytes_ = 0;
   std::atomic<std::uint64_t>* next_sequence_ = nullptr;
+  RequestCounters counters_{nullptr, 0};
   // Statistic only; no ordering needed.
   std::atomic<std::uint64_t> given_up_{0};
 };

@@ -16,6 +16,30 @@ std::string bounded_string(const char* chars, std::size_t capacity) {
   throw RingError(RingError::Kind::kBadHeader, "ring " + path + " has an invalid header: " + what);
 }
 
+// The counters area must have this build's shape and lie between the class
+// table and slot 0; the reader sums it at every scrape, so a hostile offset
+// or shard count must never point it outside the mapping.
+void check_counters_area(const SegmentHeader& h, const std::string& path) {
+  if (h.counter_shard_bytes != kCounterShardBytes || h.counter_handlers != kCounterHandlers ||
+      h.counter_methods != kCounterMethods || h.counter_status_groups != kCounterStatusGroups ||
+      h.counter_latency_buckets != kLatencyBuckets) {
+    bad_header(path, "request counters of another shape");
+  }
+  if (h.counter_shard_count == 0 || h.counter_shard_count > kMaxCounterShards) {
+    bad_header(path, "request counter shard count " + std::to_string(h.counter_shard_count) +
+                         " out of range");
+  }
+  const std::size_t class_table_end =
+      std::size_t{kClassTableOffset} + std::size_t{kClassNameBytes} * h.class_count;
+  const std::size_t counters_end =
+      std::size_t{h.counters_offset} + std::size_t{h.counter_shard_count} * kCounterShardBytes;
+  if (h.counters_offset % kCountersAlign != 0 || h.counters_offset < class_table_end ||
+      counters_end > h.header_bytes) {
+    bad_header(path, "request counters at offset " + std::to_string(h.counters_offset) +
+                         " outside the header");
+  }
+}
+
 }  // namespace
 
 SegmentInfo read_segment_header(const RingMapping& mapping, const std::string& path) {
@@ -42,9 +66,10 @@ SegmentInfo read_segment_header(const RingMapping& mapping, const std::string& p
     bad_header(path, "slot size " + std::to_string(h.slot_bytes) + " too small for the embedding");
   }
   if (h.class_name_bytes != kClassNameBytes || h.class_table_offset != kClassTableOffset ||
-      h.header_bytes < header_bytes_for(h.class_count) || h.header_bytes % kHeaderAlign != 0) {
+      h.header_bytes % kHeaderAlign != 0) {
     bad_header(path, "class table or header size inconsistent");
   }
+  check_counters_area(h, path);
   const std::size_t needed =
       static_cast<std::size_t>(h.header_bytes) + std::size_t{h.slot_count} * h.slot_bytes;
   if (mapping.size() < needed) {
@@ -62,6 +87,8 @@ SegmentInfo read_segment_header(const RingMapping& mapping, const std::string& p
   info.producer_pid = h.producer_pid;
   info.slot_count = h.slot_count;
   info.slot_bytes = h.slot_bytes;
+  info.counters_offset = h.counters_offset;
+  info.counter_shard_count = h.counter_shard_count;
   const auto* table = reinterpret_cast<const char*>(mapping.data() + h.class_table_offset);
   for (std::uint32_t i = 0; i < h.class_count; ++i) {
     info.class_names.push_back(bounded_string(table + i * kClassNameBytes, kClassNameBytes));

@@ -18,6 +18,9 @@ struct SegmentInfo {
   std::uint32_t producer_pid = 0;
   std::uint32_t slot_count = 0;
   std::uint32_t slot_bytes = 0;
+  // Where the request counters area lies (request_counters.h).
+  std::uint32_t counters_offset = 0;
+  std::uint32_t counter_shard_count = 0;
 };
 
 // The ring's name when none is given: the POSIX shm object /dev/shm/driftwatch.

@@ -27,27 +27,33 @@ constexpr std::uint64_t k1_2048 = 488'281;   // just under 2^-11 s
 
 class ExporterMetricsTest : public ::testing::Test {
  protected:
+  // A request as the exporter meets it: its record, and its count in the
+  // server's request counters (the source of http_requests_total).
+  void observe(const ring::RecordFields& f) {
+    metrics_.observe_record(f);
+    counts_.add(f.handler, f.method, f.http_status, f.latency_total_ns);
+  }
+
   void SetUp() override {
     metrics_.set_producer(three_classes());
     // 3 successful predictions, one each of the classes' confidence buckets
     // around a boundary (0.5 belongs to le="0.5"), and one past the table.
-    metrics_.observe_record(predict_ok(0, 0.75f, k1_128, k1_512, k1_512));
-    metrics_.observe_record(predict_ok(2, 0.5f, k1_16, k1_512, k1_128));
-    metrics_.observe_record(predict_ok(0, 0.375f, k1_512, k1_2048, k1_2048));
-    metrics_.observe_record(predict_ok(12, 1.0f, k1_512, k1_512, k1_512));
+    observe(predict_ok(0, 0.75f, k1_128, k1_512, k1_512));
+    observe(predict_ok(2, 0.5f, k1_16, k1_512, k1_128));
+    observe(predict_ok(0, 0.375f, k1_512, k1_2048, k1_2048));
+    observe(predict_ok(12, 1.0f, k1_512, k1_512, k1_512));
     // Failures: bad image (preprocess ran, no inference), overload, unknown path.
-    metrics_.observe_record(
-        request_failed(422, ring::Handler::kPredict, ring::Method::kPost, k1_512, k1_2048));
-    metrics_.observe_record(
-        request_failed(503, ring::Handler::kPredict, ring::Method::kPost, k1_2048));
-    metrics_.observe_record(request_failed(404, ring::Handler::kNone, ring::Method::kGet, k1_2048));
+    observe(request_failed(422, ring::Handler::kPredict, ring::Method::kPost, k1_512, k1_2048));
+    observe(request_failed(503, ring::Handler::kPredict, ring::Method::kPost, k1_2048));
+    observe(request_failed(404, ring::Handler::kNone, ring::Method::kGet, k1_2048));
     // A health check: no latency parts.
-    metrics_.observe_record(
-        request_failed(200, ring::Handler::kHealthz, ring::Method::kGet, k1_2048));
+    observe(request_failed(200, ring::Handler::kHealthz, ring::Method::kGet, k1_2048));
+    metrics_.set_request_counts(counts_);
     text_ = metrics_.render();
   }
 
   ExporterMetrics metrics_;
+  ring::RequestCounts counts_;
   std::string text_;
 };
 
@@ -136,6 +142,35 @@ TEST_F(ExporterMetricsTest, HistogramsLatencyPartsOnlyWhereTheServerMeasuredThem
 TEST_F(ExporterMetricsTest, ExportsModelInfoAndGeneration) {
   EXPECT_TRUE(has_line(text_, R"(model_info{model="fashion_cnn",version="1"} 1)")) << text_;
   EXPECT_TRUE(has_line(text_, "ring_producer_generation 7"));
+}
+
+TEST(ExporterMetrics, RequestSeriesStayAtZeroAfterAProducerRestartResetsTheCounters) {
+  ExporterMetrics m;
+  ring::RequestCounts before;
+  before.add(ring::Handler::kPredict, ring::Method::kPost, 200, 1'000'000);
+  before.add(ring::Handler::kPredict, ring::Method::kPost, 200, 1'000'000);
+  m.set_request_counts(before);
+  EXPECT_TRUE(has_line(m.render(),
+                       R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 2)"));
+  // A new generation starts its counters at 0: Prometheus reads a reset.
+  m.set_request_counts(ring::RequestCounts{});
+  const std::string text = m.render();
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 0)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(http_request_duration_seconds_count{handler="/predict",method="POST"} 0)"));
+}
+
+TEST(ExporterMetrics, HandlerBytesWithoutARouteCountAsOneNoneSeries) {
+  ExporterMetrics m;
+  ring::RequestCounts counts;
+  counts.add(ring::Handler::kNone, ring::Method::kGet, 404, 1'000);
+  counts.add(static_cast<ring::Handler>(7), ring::Method::kGet, 404, 1'000);  // no route here
+  m.set_request_counts(counts);
+  const std::string text = m.render();
+  EXPECT_TRUE(has_line(text, R"(http_requests_total{handler="none",method="GET",status="4xx"} 2)"))
+      << text;
 }
 
 TEST(ExporterMetrics, CountsDriftStepsEventsAndTheLastStatistic) {

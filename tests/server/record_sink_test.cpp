@@ -71,3 +71,31 @@ TEST(RecordSink, BoundsTheBufferWhileLoading) {
   for (int i = 0; i < 5; ++i) sink.write(ring::RecordFields{}, nullptr, 0);
   EXPECT_EQ(sink.records_dropped(), 2u);
 }
+
+TEST(RecordSink, CountsEveryRequestAnsweredBeforeTheRingOpenedBufferedOrNot) {
+  const dwtest::TempDir tmp("sink");
+  const std::string path = tmp.path() + "/ring";
+  RecordSink sink(true, 3);
+  ring::RecordFields f;
+  f.handler = ring::Handler::kPredict;
+  f.method = ring::Method::kPost;
+  f.http_status = 503;
+  f.latency_total_ns = 1'000;
+  for (int i = 0; i < 5; ++i) sink.write(f, nullptr, 0);  // 3 buffered, 2 dropped
+  sink.open(ring_options(path));
+  f.http_status = 200;
+  for (int i = 0; i < 4; ++i) sink.write(f, nullptr, 0);
+  EXPECT_EQ(sink.records_dropped(), 2u);
+
+  ring::RingReader::Options ro;
+  ro.name = path;
+  ring::RingReader reader(ro);
+  const ring::RequestCounts c = reader.request_counts();
+  const auto h = static_cast<std::size_t>(ring::Handler::kPredict);
+  const auto m = static_cast<std::size_t>(ring::Method::kPost);
+  EXPECT_EQ(c.requests[h][m][ring::status_group_index(503)], 5u)
+      << "every request answered while loading, its record kept or not, counted once";
+  EXPECT_EQ(c.requests[h][m][ring::status_group_index(200)], 4u);
+  EXPECT_EQ(c.total_requests(), 9u);
+  EXPECT_EQ(c.sum_ns[h][m], 9'000u);
+}

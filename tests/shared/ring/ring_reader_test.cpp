@@ -143,5 +143,53 @@ TEST(RingReader, RefusesFileSmallerThanHeader) {
   expect_open_error(path.str(), RingError::Kind::kTruncated, "truncated");
 }
 
+// Overwrites `bytes` at `offset` of the segment file.
+void patch(const std::string& path, std::streamoff offset, const void* bytes, std::size_t n) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(offset);
+  f.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(n));
+}
+
+TEST(RingReader, ReadsTheCountersAreaTheHeaderNames) {
+  TempRingPath path;
+  RingWriter writer(writer_options(path.str(), 16, 4));
+  RingReader reader(reader_options(path.str()));
+  // After the 3-entry class table, on its own cache line; 16 shards.
+  EXPECT_EQ(reader.info().counters_offset, 320u + 3 * 64);
+  EXPECT_EQ(reader.info().counter_shard_count, kCounterShards);
+  EXPECT_EQ(writer.info().counters_offset, reader.info().counters_offset);
+  RecordFields f;
+  f.handler = Handler::kModel;
+  f.method = Method::kGet;
+  f.http_status = 200;
+  for (int i = 0; i < 5; ++i) writer.write(f, nullptr, 0);
+  EXPECT_EQ(reader.request_counts().requests[4][1][1], 5u);
+}
+
+TEST(RingReader, RefusesCountersOutsideTheHeader) {
+  const std::uint32_t bad_offsets[] = {8, 320 + 3 * 64 + 1, 0x7fff'ffff};
+  for (const std::uint32_t offset : bad_offsets) {
+    TempRingPath path;
+    { RingWriter writer(writer_options(path.str(), 16, 4)); }
+    patch(path.str(), 160, &offset, sizeof(offset));
+    expect_open_error(path.str(), RingError::Kind::kBadHeader, "request counters");
+  }
+}
+
+TEST(RingReader, RefusesABadCounterShardCountOrShape) {
+  const std::uint32_t bad_counts[] = {0, kMaxCounterShards + 1, 100, 0xffff'ffff};
+  for (const std::uint32_t count : bad_counts) {
+    TempRingPath path;
+    { RingWriter writer(writer_options(path.str(), 16, 4)); }
+    patch(path.str(), 164, &count, sizeof(count));
+    expect_open_error(path.str(), RingError::Kind::kBadHeader, "request counter");
+  }
+  TempRingPath path;
+  { RingWriter writer(writer_options(path.str(), 16, 4)); }
+  const std::uint8_t handlers = 7;
+  patch(path.str(), 172, &handlers, 1);
+  expect_open_error(path.str(), RingError::Kind::kBadHeader, "another shape");
+}
+
 }  // namespace
 }  // namespace driftwatch::ring
