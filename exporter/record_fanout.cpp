@@ -65,6 +65,7 @@ void RecordFanout::copy_request_counts(bool force) {
   const auto now = std::chrono::steady_clock::now();
   if (!force && now < next_counters_copy_) return;
   next_counters_copy_ = now + options_.counters_interval;
+  counts_behind_ = false;
   metrics_.set_request_counts(follower_.request_counts());
 }
 
@@ -91,10 +92,10 @@ std::size_t RecordFanout::run_once() {
   metrics_.set_lag(lag);
   status_.add_batch(r.count, r.lost, lag);
   check_liveness(r.producer_changed);
-  // Caught up with new records: the counters now cover every one of them
+  // Caught up after new records: the counters now cover every one of them
   // (each request is counted before its record is committed).
-  const bool caught_up = r.count > 0 && r.count < options_.batch_size;
-  copy_request_counts(r.producer_changed || caught_up);
+  counts_behind_ = counts_behind_ || r.count > 0 || r.lost > 0;
+  copy_request_counts(r.producer_changed || (counts_behind_ && r.count < options_.batch_size));
   return r.count;
 }
 

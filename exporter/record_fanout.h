@@ -13,7 +13,7 @@
 // ticks it (a finished calibration takes over) and updates the ring-health
 // gauges and RingStatus. It also copies the producer's request counters
 // (http_requests_total, from the segment rather than from records) into the
-// metrics: at once when the producer changed or the follower caught up with
+// metrics: at once when the producer changed or the follower caught up after
 // new records, else every counters_interval, so a scrape never reads the
 // mapping the follower may replace. It sleeps only when the ring had nothing to read,
 // so a backlog is drained at full speed; if the writers still outrun it, the
@@ -86,6 +86,7 @@ class RecordFanout {
   std::vector<ring::Record> batch_;
   std::chrono::steady_clock::time_point next_liveness_check_{};
   std::chrono::steady_clock::time_point next_counters_copy_{};
+  bool counts_behind_ = false;  // records seen since the last copy of the counters
   std::atomic<bool> stop_{false};
 };
 

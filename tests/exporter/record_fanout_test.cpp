@@ -76,6 +76,23 @@ TEST(RecordFanout, CountsEveryRecordOfTheRingInBatches) {
       has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"} 5)"));
 }
 
+TEST(RecordFanout, RequestCountsStayExactWhenTheFollowerIsLapped) {
+  TempDir dir;
+  ring::RingWriter writer(testing::writer_options(dir.file("ring"), 4, 16));
+  Harness h(dir.file("ring"), 8);
+  h.fanout.run_once();  // attaches at the head
+  for (int i = 0; i < 100; ++i) writer.write(predict_ok(i % 2, 0.8f), nullptr, 0);
+  const std::size_t read = h.drain();
+  const std::string text = h.get("/metrics").body();
+  EXPECT_LE(read, 16u) << "lapped: most records were overwritten unread";
+  EXPECT_TRUE(has_line(text, "ring_records_dropped_total " + std::to_string(100 - read))) << text;
+  // The records are a sample; the request counters are the census.
+  EXPECT_TRUE(
+      has_line(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"} 100)"));
+  EXPECT_TRUE(has_line(
+      text, R"(http_request_duration_seconds_count{handler="/predict",method="POST"} 100)"));
+}
+
 TEST(RecordFanout, AttributesRecordsToTheProducerThatWroteThem) {
   TempDir dir;
   auto first = std::make_unique<ring::RingWriter>(testing::writer_options(dir.file("ring"), 4));
