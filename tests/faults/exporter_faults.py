@@ -8,9 +8,11 @@ What the system promises, and each case asserts:
   200 and the server's per-second p99 stays within a generous ratio of a
   baseline measured in the same run, before the fault.
 - Every record is accounted for: over a window with the exporter attached,
-  records read + records dropped == requests answered, exactly; each record
-  read is counted once in http_requests_total and, for a prediction, is one
-  detector step.
+  records read + records dropped == requests answered, exactly; each
+  prediction read is one detector step.
+- Every request is counted: http_requests_total comes from the server's
+  counters in the ring segment, so it equals the requests answered exactly,
+  records lapped or not, across exporter stops, kills and restarts.
 - A broken cache or reference file never stops detection: the exporter
   calibrates, runs, and says so in one warning.
 """
@@ -39,7 +41,8 @@ def _check_accounting(before, after, answered, what):
     log(f"{what}: answered {answered}, exporter read {read:.0f} + dropped {dropped:.0f} = {acc}, "
         f"http_requests_total +{requests:.0f}, detector steps +{steps:.0f}")
     assert acc == answered, f"{what}: exporter read + dropped = {acc}, requests answered {answered}"
-    assert requests == read, f"{what}: http_requests_total grew by {requests}, records read {read}"
+    assert requests == answered, \
+        f"{what}: http_requests_total grew by {requests}, requests answered {answered}"
     return read, dropped, steps
 
 
@@ -136,6 +139,45 @@ def exporter_killed_and_restarted(tools):
         rc = second.wait(10)
         assert rc == 0, f"SIGTERM under load: exit {rc}"
         _all_answered(lg3.result(), "loadgen-3")
+        assert server.alive()
+
+
+def request_counts_exact(tools):
+    """The exporter SIGSTOPped long enough to be lapped (1024-slot ring), then
+    resumed, then SIGKILLed and a new one started later, all under load:
+    http_requests_total, summed over its labels, equals the requests the
+    server answered exactly (loadgen's answers plus this harness's probes)."""
+    with harness.Stack(tools, "request_counts") as st:
+        server = st.start_server(flags=["--ring-slots", "1024"])
+        first = st.start_exporter(name="exporter-1")
+        st.wait_exporter(first, lambda m: m.get("ring_producer_up") == 1, "attached", 30)
+        lg = st.loadgen(server.port, RATE, 14)
+        time.sleep(max(0.0, 2.0 - lg.elapsed()))
+        first.signal(signal.SIGSTOP)
+        time.sleep(5.0)  # 1,500 requests on 1,024 slots
+        first.signal(signal.SIGCONT)
+        time.sleep(max(0.0, 9.0 - lg.elapsed()))
+        stopped = st.settled(first)
+        assert stopped.get("ring_records_dropped_total") > 0, \
+            "stopped for 1,500 requests on a 1,024-slot ring: the exporter must have been lapped"
+        first.signal(signal.SIGKILL)
+        assert first.wait(10) == -signal.SIGKILL
+        time.sleep(3.0)  # requests answered while no exporter runs
+        second = st.start_exporter(name="exporter-2")
+        r = lg.result()
+        _all_answered(r, "loadgen")
+        m = st.settled(second)
+        answered = r["answers"] + server.probes
+        predict = m.sum("http_requests_total", handler="/predict")
+        total = m.sum("http_requests_total")
+        log(f"answered {r['answers']} predictions + {server.probes} probes; http_requests_total "
+            f"{total:.0f} ({predict:.0f} /predict); the second exporter read "
+            f"{m.get('ring_records_read_total'):.0f} records")
+        assert predict == r["answers"], \
+            f"http_requests_total{{handler=\"/predict\"}} {predict}, loadgen answered {r['answers']}"
+        assert total == answered, f"http_requests_total {total}, server answered {answered}"
+        assert m.get("ring_records_read_total") < r["answers"], "the second exporter saw only part"
+        assert m.get("http_request_duration_seconds_count", handler="/predict") == r["answers"]
         assert server.alive()
 
 
@@ -300,6 +342,7 @@ def reference_replaced_or_truncated(tools):
 CASES = {
     "exporter_stopped_and_lapped": exporter_stopped_and_lapped,
     "exporter_killed_and_restarted": exporter_killed_and_restarted,
+    "request_counts_exact": request_counts_exact,
     "thresholds_cache_unwritable": thresholds_cache_unwritable,
     "reference_replaced_or_truncated": reference_replaced_or_truncated,
 }

@@ -1,7 +1,8 @@
 // libFuzzer target: RingReader on a hostile segment. Readers map segments that
 // another process wrote, so the segment is a trust boundary: whatever the
 // bytes, the reader refuses the segment (RingError) or reads and skips
-// records, and never crashes, hangs or reads outside the mapping.
+// records, and never crashes, hangs or reads outside the mapping, nor when
+// it sums the request counters area the header points to.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // Bounded: a hostile header may claim any number of records.
         for (int i = 0; i < 256; ++i) (void)reader.poll(record);
         (void)reader.lag();
+        // The counters area, summed at every scrape: its offset and shard
+        // count come from the hostile header too.
+        (void)reader.request_counts();
       } catch (const driftwatch::ring::RingError&) {
       }
     }
