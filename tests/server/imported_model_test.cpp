@@ -87,7 +87,7 @@ TEST(ImportedMobileNet, ServesLikeTheOriginalModuleAndRingsItsPooledFeatures) {
   const std::string ring = (shm.available() ? shm.dir() : dir) + "/ring";
   dwtest::ServerProcess server(
       DW_INFER_SERVER,
-      {"--model", dir + "/food11.pt", "--ring", ring, "--ring-bytes", "400000", "--infer-threads",
+      {"--model", dir + "/food11.pt", "--ring", ring, "--ring-bytes", "700000", "--infer-threads",
        "2", "--warmup", "2", "--log-level", "debug"},
       dir + "/server.txt");
   ASSERT_TRUE(server.started()) << server.log();
@@ -97,7 +97,7 @@ TEST(ImportedMobileNet, ServesLikeTheOriginalModuleAndRingsItsPooledFeatures) {
   ring::RingReader reader(ro);
   ASSERT_EQ(reader.info().embedding_dim, 1280u);
   const std::uint32_t slots = reader.info().slot_count;
-  EXPECT_EQ(slots, 64u);  // 64 x 5248 B + header <= 400000
+  EXPECT_EQ(slots, 64u);  // 64 x 5312 B + header (with the request counters) <= 700000
 
   dwtest::HttpClient client(server.port());
   const std::string body = "{\"image\": \"" + common::base64_encode(png) + "\"}";
