@@ -179,14 +179,14 @@ def _fill(path, leave_bytes):
 
 
 def ring_does_not_fit(tools):
-    """A 4 MiB tmpfs: a ring larger than it, a ring larger than what is left
+    """A 5 MiB tmpfs: a ring larger than it, a ring larger than what is left
     free, and a restart whose new segment cannot sit beside the old one."""
     with harness.Stack(tools, "shm_full") as st:
-        mnt = st.mount_tmpfs(4 << 20)
+        mnt = st.mount_tmpfs(5 << 20)
         ring = os.path.join(mnt, "ring")
         exporter = st.start_exporter(ring=ring)
 
-        # Too small: 16384 slots of 384 bytes (6 MiB) in 4 MiB.
+        # Too small: 16384 slots of 448 bytes (7 MiB) in 5 MiB.
         s = st.start_server(name="server-too-small", ring=ring, flags=["--ring-slots", "16384"],
                             wait_ready=False)
         assert s.wait(60) == 1, "a ring that does not fit: exit 1"
@@ -194,7 +194,7 @@ def ring_does_not_fit(tools):
         assert "not enough space for ring" in line and "--ring-bytes" in line, line
         assert os.listdir(mnt) == [], f"nothing left behind: {os.listdir(mnt)}"
 
-        # Full: 1 MiB left, 4096 slots (1.5 MiB).
+        # Full: 1 MiB left, 4096 slots (2 MiB with the header's request counters).
         _fill(os.path.join(mnt, "filler"), 1 << 20)
         s = st.start_server(name="server-full", ring=ring, flags=["--ring-slots", "4096"],
                             wait_ready=False)
@@ -206,7 +206,7 @@ def ring_does_not_fit(tools):
         missing = [l for l in exporter.stderr().split("\n") if "not readable yet" in l]
         assert len(missing) == 1, f"the exporter says once that the ring is missing: {missing}"
 
-        # Room for one 8192-slot segment (3 MiB) but not two: the restart fails,
+        # Room for one 8192-slot segment (3.75 MiB) but not two: the restart fails,
         # the old generation stays whole and followed.
         first = st.start_server(name="server-1", ring=ring, flags=["--ring-slots", "8192"])
         gen1 = st.server_generation(first)
