@@ -58,6 +58,15 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
     throw ConfigError("--replica-id is longer than 255 bytes");
   }
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
+  if (c.feedback_table_size < FeedbackJoin::kMinCapacity || c.feedback_table_size > 1'000'000'000) {
+    throw ConfigError("--feedback-table-size must be between 1024 and 1000000000");
+  }
+  if (c.feedback_max_age == 0 || c.feedback_max_age > 10ULL * 365 * 24 * 3600) {
+    throw ConfigError("--feedback-max-age must be between 1 and 315360000 seconds");
+  }
+  if (c.feedback_accuracy_window == 0 || c.feedback_accuracy_window > 1'000'000) {
+    throw ConfigError("--feedback-accuracy-window must be between 1 and 1000000");
+  }
   try {
     drift::validate_sustained_drift_options(sustained_drift_options(c));
   } catch (const std::invalid_argument& e) {
@@ -80,8 +89,8 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
   const common::CliProgram program{
       "drift-exporter",
       "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online\n"
-      "MMD drift detector and serves /metrics, /healthz, /drift, /predictions and the pages at "
-      "/.\n\n"
+      "MMD drift detector, joins feedback labels to predictions and serves /metrics, /healthz,\n"
+      "/drift, /predictions, /feedback and the pages at /.\n\n"
       "Usage: drift-exporter [options]\n",
       "",
       {}};
@@ -134,7 +143,15 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     ("replica-id", po::value(&c.replica_id), "this replica's name in fleet records (default: host name)")
     ("reference-save", po::value(&c.reference_save),
      "with --reference warmup:N: save the learned reference here and reuse it on restart "
-     "(default: none, learn again at every start)");
+     "(default: none, learn again at every start)")
+    ("feedback-table-size", po::value(&c.feedback_table_size)->default_value(c.feedback_table_size),
+     "recent request ids kept for joining feedback labels, 16 bytes each (the default: 25 h "
+     "at 50 req/s, 72 MB when full)")
+    ("feedback-max-age", po::value(&c.feedback_max_age)->default_value(c.feedback_max_age),
+     "seconds after its prediction a label is still joined (later: expired)")
+    ("feedback-accuracy-window",
+     po::value(&c.feedback_accuracy_window)->default_value(c.feedback_accuracy_window),
+     "K: model_accuracy{source} is over the last K joined labels of each source");
   // clang-format on
 
   po::variables_map vm;
@@ -183,6 +200,9 @@ ExporterOptions exporter_options(const ExporterConfig& c) {
   o.publish.url = c.publish;
   o.publish.subject = c.publish_subject;
   o.publish.replica_id = c.replica_id;
+  o.feedback.table.capacity = c.feedback_table_size;
+  o.feedback.table.max_age = std::chrono::seconds(c.feedback_max_age);
+  o.feedback.accuracy_window = c.feedback_accuracy_window;
   o.http.address = c.listen;
   o.http.port = c.port;
   o.routes.ring_name = c.ring;

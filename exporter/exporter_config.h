@@ -19,6 +19,7 @@
 #include "exporter/drift/sustained_drift.h"
 #include "exporter/drift_stage_options.h"
 #include "exporter/exporter_routes.h"
+#include "exporter/feedback_stage.h"
 #include "exporter/fleet_publish.h"
 #include "exporter/http_server.h"
 #include "exporter/record_fanout.h"
@@ -60,6 +61,10 @@ struct ExporterConfig {
   std::string publish;
   std::string publish_subject;  // "" : driftwatch.<model>.<version>.records
   std::string replica_id;       // "" : the host name (the pod name in Kubernetes)
+  // Feedback labels joined to predictions (docs/feedback.md).
+  std::size_t feedback_table_size = 4'500'000;
+  std::uint64_t feedback_max_age = 7 * 24 * 3600;  // seconds
+  std::size_t feedback_accuracy_window = 500;
 };
 
 // Parses argv and the DRIFTWATCH_* environment into `config`
@@ -79,6 +84,7 @@ struct ExporterOptions {
   RecordFanout::Options fanout;
   DriftStageOptions drift;
   FleetPublishOptions publish;
+  FeedbackStageOptions feedback;
   HttpServer::Options http;  // on_accept_error is wired by main
   ExporterRoutes::Options routes;
 };

@@ -47,12 +47,13 @@ std::string clipped(std::string_view s) { return std::string(s.substr(0, 200)); 
 
 ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring,
                                const DriftStatus& drift, const PredictionHistory& predictions,
-                               Options options)
+                               Options options, const FeedbackStatus* feedback)
     : metrics_(metrics),
       ring_(ring),
       drift_(drift),
       predictions_(predictions),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      feedback_(feedback) {
   if (!options_.unix_seconds) {
     options_.unix_seconds = [] {
       return std::chrono::duration_cast<std::chrono::seconds>(
@@ -96,11 +97,12 @@ HttpResponse ExporterRoutes::drift_json(const RequestTarget& target) const {
 HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarget& target) const {
   const std::string& path = target.path;
   const bool known = path == "/" || path == "/drift" || path == "/predictions" ||
-                     path == "/pages/charts.js" || path == "/metrics" || path == "/healthz";
+                     path == "/pages/charts.js" || path == "/metrics" || path == "/healthz" ||
+                     (path == "/feedback" && feedback_ != nullptr);
   if (!known) {
-    return json_error(
-        http::status::not_found, "not_found",
-        "no such path " + clipped(path) + "; try /, /drift, /predictions, /metrics or /healthz");
+    return json_error(http::status::not_found, "not_found",
+                      "no such path " + clipped(path) +
+                          "; try /, /drift, /predictions, /feedback, /metrics or /healthz");
   }
   if (request.method() != http::verb::get) {
     HttpResponse res = json_error(http::status::method_not_allowed, "method_not_allowed",
@@ -119,7 +121,8 @@ HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarg
   const std::string_view accept(request[http::field::accept].data(),
                                 request[http::field::accept].size());
   const auto representation = choose_representation(
-      target, accept, path == "/drift" ? Representation::kJson : Representation::kHtml);
+      target, accept,
+      path == "/drift" || path == "/feedback" ? Representation::kJson : Representation::kHtml);
   if (!representation) {
     return json_error(
         http::status::bad_request, "bad_format",
@@ -134,6 +137,10 @@ HttpResponse ExporterRoutes::route(const HttpRequest& request, const RequestTarg
   if (path == "/drift") {
     return html ? make_response(http::status::ok, kHtml, std::string(pages::kDriftHtml))
                 : drift_json(target);
+  }
+  if (path == "/feedback") {
+    return html ? make_response(http::status::ok, kHtml, std::string(pages::kFeedbackHtml))
+                : make_response(http::status::ok, kJson, feedback_->to_json() + "\n");
   }
   if (html) return make_response(http::status::ok, kHtml, std::string(pages::kPredictionsHtml));
   return make_response(http::status::ok, kJson, predictions_.to_json(options_.unix_seconds()));

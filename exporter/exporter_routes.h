@@ -5,6 +5,8 @@
 //   GET /drift         DriftStatus::to_json() (JSON; ?since=STEP: only steps after STEP);
 //                      the live figure with Accept: text/html or ?format=html
 //   GET /predictions   the predictions page (HTML; JSON with ?format=json or Accept)
+//   GET /feedback      FeedbackStatus::to_json() (JSON); the confusion matrix and
+//                      reliability diagram page with Accept: text/html or ?format=html
 //   GET /pages/charts.js  the pages' drawing script
 //   GET /metrics       Prometheus text format 0.0.4 of ExporterMetrics
 //   GET /healthz       200 while the process runs; JSON with ring and detector state
@@ -12,8 +14,9 @@
 //   method on a known path 405. Pages and their JSON are gzipped for clients
 //   that accept it (the pages stay far below 100 KB that way).
 //
-// It reads snapshots only: the metrics registry, RingStatus, DriftStatus and
-// PredictionHistory (each thread-safe), never the pipeline's stages.
+// It reads snapshots only: the metrics registry, RingStatus, DriftStatus,
+// PredictionHistory and FeedbackStatus (each thread-safe), never the
+// pipeline's stages.
 //
 // Thread contract: operator() may run on any thread, concurrently.
 #pragma once
@@ -24,6 +27,7 @@
 
 #include "exporter/drift_status.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/feedback_status.h"
 #include "exporter/http_query.h"
 #include "exporter/http_server.h"
 #include "exporter/prediction_history.h"
@@ -42,7 +46,8 @@ class ExporterRoutes {
   };
 
   ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring, const DriftStatus& drift,
-                 const PredictionHistory& predictions, Options options = {});
+                 const PredictionHistory& predictions, Options options = {},
+                 const FeedbackStatus* feedback = nullptr);
 
   HttpResponse operator()(const HttpRequest& request) const;
 
@@ -56,6 +61,7 @@ class ExporterRoutes {
   const DriftStatus& drift_;
   const PredictionHistory& predictions_;
   Options options_;
+  const FeedbackStatus* feedback_;  // GET /feedback; nullptr: no such path
 };
 
 }  // namespace driftwatch::exporter

@@ -18,6 +18,8 @@
 #include "exporter/exporter_config.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/exporter_routes.h"
+#include "exporter/feedback_metrics.h"
+#include "exporter/feedback_stage.h"
 #include "exporter/http_server.h"
 #include "exporter/prediction_history.h"
 #include "exporter/record_fanout.h"
@@ -56,20 +58,25 @@ int main(int argc, char** argv) {
     dx::RingFollower follower(options.follower);
     dx::FleetPublish publish(options.publish);
     if (publish.enabled()) metrics.add_collectable(publish.collector());
+    dx::FeedbackMetrics feedback_metrics;
+    metrics.add_collectable(feedback_metrics.registry());
+    dx::FeedbackStage feedback(options.feedback, feedback_metrics);
     dx::RecordFanout fanout(follower, metrics, predictions, drift, options.fanout,
-                            publish.enabled() ? &publish : nullptr);
+                            publish.enabled() ? &publish : nullptr, &feedback);
 
     boost::asio::io_context ioc{1};
     options.http.on_accept_error = [&metrics] { metrics.add_accept_error(); };
-    dx::ExporterRoutes routes(metrics, fanout.status(), drift.status(), predictions,
-                              options.routes);
+    dx::ExporterRoutes routes(metrics, fanout.status(), drift.status(), predictions, options.routes,
+                              &feedback.status());
     dx::HttpServer server(ioc, options.http, routes);
     server.start();
     const auto endpoint = server.local_endpoint();
     std::cout << "listening on " << endpoint.address().to_string() << ":" << endpoint.port()
               << std::endl;
-    spdlog::info("serving the pages at http://{}:{}/ and /metrics, /healthz, /drift, /predictions",
-                 endpoint.address().to_string(), endpoint.port());
+    spdlog::info(
+        "serving the pages at http://{}:{}/ and /metrics, /healthz, /drift, /predictions, "
+        "/feedback",
+        endpoint.address().to_string(), endpoint.port());
 
     std::atomic<int> exit_code{0};
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);

@@ -8,26 +8,32 @@ namespace driftwatch::exporter {
 
 RecordFanout::RecordFanout(RingFollower& follower, ExporterMetrics& metrics,
                            PredictionHistory& predictions, DriftStage& drift, Options options,
-                           FleetPublish* publish)
+                           FleetPublish* publish, FeedbackStage* feedback)
     : follower_(follower),
       metrics_(metrics),
       predictions_(predictions),
       drift_(drift),
       options_(options),
-      publish_(publish) {
+      publish_(publish),
+      feedback_(feedback) {
   if (options_.batch_size == 0) options_.batch_size = 1;
   metrics_.set_producer_up(false);
 }
 
 void RecordFanout::fan_out(std::size_t begin, std::size_t end) {
   // Consecutive request records go to the stages as one run; a record of
-  // another kind splits the run and is counted as skipped.
+  // another kind splits the run (a label joins only predictions before it)
+  // and goes to the feedback stage or is counted as skipped.
   std::size_t run_begin = begin;
   for (std::size_t i = begin; i < end; ++i) {
     const ring::RecordKind kind = batch_[i].fields.kind;
     if (kind == ring::RecordKind::kRequest) continue;
     fan_out_requests(run_begin, i);
-    metrics_.add_record_skipped(kind);
+    if (kind == ring::RecordKind::kFeedback && feedback_ != nullptr) {
+      feedback_->observe_label(batch_[i].fields);
+    } else {
+      metrics_.add_record_skipped(kind);
+    }
     run_begin = i + 1;
   }
   fan_out_requests(run_begin, end);
@@ -39,6 +45,7 @@ void RecordFanout::fan_out_requests(std::size_t begin, std::size_t end) {
   predictions_.observe(batch_.data() + begin, end - begin);
   drift_.feed(batch_.data() + begin, end - begin);
   if (publish_ != nullptr) publish_->feed(batch_.data() + begin, end - begin);
+  if (feedback_ != nullptr) feedback_->observe_predictions(batch_.data() + begin, end - begin);
 }
 
 void RecordFanout::check_liveness(bool force) {
@@ -80,6 +87,7 @@ std::size_t RecordFanout::run_once() {
     metrics_.set_producer(info);
     drift_.on_producer(info);
     if (publish_ != nullptr) publish_->on_producer(info);
+    if (feedback_ != nullptr) feedback_->on_producer(info);
     predictions_.set_classes(info.class_names);
     status_.set_producer(info);
     fan_out(r.changed_at, r.count);

@@ -6,6 +6,7 @@
 //                                -> PredictionHistory    (every record, /predictions)
 //                                -> DriftStage           (successful predictions' embeddings)
 //                                -> FleetPublish         (successful predictions, --publish)
+//                                -> FeedbackStage        (predictions and feedback labels)
 //                                -> RingStatus           (ring health, for HTTP)
 //
 // Each iteration takes up to batch_size records, counts them into the
@@ -33,6 +34,7 @@
 
 #include "exporter/drift_stage.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/feedback_stage.h"
 #include "exporter/fleet_publish.h"
 #include "exporter/prediction_history.h"
 #include "exporter/ring_follower.h"
@@ -55,7 +57,8 @@ class RecordFanout {
   };
 
   RecordFanout(RingFollower& follower, ExporterMetrics& metrics, PredictionHistory& predictions,
-               DriftStage& drift, Options options, FleetPublish* publish = nullptr);
+               DriftStage& drift, Options options, FleetPublish* publish = nullptr,
+               FeedbackStage* feedback = nullptr);
 
   // Loops until stop(). Exceptions from the follower (a ring that can never
   // be read) propagate.
@@ -67,8 +70,9 @@ class RecordFanout {
   const RingStatus& status() const { return status_; }
 
  private:
-  // batch_[begin, end) to the consumers; records of kinds other than
-  // kRequest are counted (ring_records_skipped_total) and go nowhere.
+  // batch_[begin, end) to the consumers: kRequest records to every stage,
+  // kFeedback records to the feedback stage (when there is one), in ring
+  // order; other kinds are counted (ring_records_skipped_total) and go nowhere.
   void fan_out(std::size_t begin, std::size_t end);
   // A run of request records to every consumer.
   void fan_out_requests(std::size_t begin, std::size_t end);
@@ -81,7 +85,8 @@ class RecordFanout {
   PredictionHistory& predictions_;
   DriftStage& drift_;
   Options options_;
-  FleetPublish* publish_;  // nullptr: not publishing
+  FleetPublish* publish_;    // nullptr: not publishing
+  FeedbackStage* feedback_;  // nullptr: feedback records are skipped
   RingStatus status_;
   std::vector<ring::Record> batch_;
   std::chrono::steady_clock::time_point next_liveness_check_{};

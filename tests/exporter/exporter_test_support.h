@@ -78,6 +78,21 @@ inline ring::RecordFields predict_ok(std::int32_t class_index, float confidence,
   return f;
 }
 
+// A feedback label as infer-server writes it for POST /feedback: the true
+// class of request `request_id` of `generation`, arrived at `timestamp_ns`.
+inline ring::RecordFields feedback_label(std::uint64_t request_id, std::uint64_t generation,
+                                         std::int32_t true_class, ring::FeedbackSource source,
+                                         std::int64_t timestamp_ns) {
+  ring::RecordFields f;
+  f.kind = ring::RecordKind::kFeedback;
+  f.request_id = request_id;
+  f.labelled_generation = generation;
+  f.class_index = true_class;
+  f.feedback_source = source;
+  f.timestamp_ns = timestamp_ns;
+  return f;
+}
+
 // A failed request (class -1): bad input, overload, unknown path...
 inline ring::RecordFields request_failed(std::uint16_t status,
                                          ring::Handler handler = ring::Handler::kPredict,
