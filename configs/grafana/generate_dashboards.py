@@ -376,8 +376,85 @@ def ring():
     return b
 
 
+# ModelAccuracyDrop's default objective (configs/prometheus/render.py --accuracy-objective).
+ACCURACY_OBJECTIVE = 0.8
+SOURCE = query_var("source", "Feedback source", "label_values(model_accuracy, source)")
+# Only labels of a random sample estimate production accuracy: the default.
+SOURCE["current"] = {"selected": True, "text": ["random"], "value": ["random"]}
+FB = 'instance=~"$instance",source=~"$source"'
+
+
+def feedback():
+    b = Board("driftwatch-feedback", "Feedback",
+              "Ground-truth labels joined to predictions (docs/feedback.md): accuracy per source with its "
+              "Wilson 95% interval, the confusion matrix, calibration and how late labels arrive. Only "
+              "source=random is an unbiased estimate of production accuracy.",
+              [INSTANCE, SOURCE])
+    acc_steps = [{"color": "red", "value": None}, {"color": "green", "value": ACCURACY_OBJECTIVE}]
+    rnd = 'instance=~"$instance",source="random"'
+    b.stat("Accuracy (random labels, window)", f"min(model_accuracy{{{rnd}}})", "percentunit",
+           thresholds=acc_steps, decimals=1,
+           description="Over the last --feedback-accuracy-window joined labels of source=random.")
+    b.stat("95% interval, lower", f"min(model_accuracy_lower{{{rnd}}})", "percentunit", decimals=1)
+    b.stat("95% interval, upper", f"min(model_accuracy_upper{{{rnd}}})", "percentunit",
+           thresholds=acc_steps, decimals=1,
+           description=f"ModelAccuracyDrop fires when this is below {ACCURACY_OBJECTIVE} for 10m "
+                       "(with at least 100 labels).")
+    b.stat("Random labels in the window", f"sum(model_accuracy_labels{{{rnd}}})", "short", decimals=0)
+    b.timeseries("Accuracy by source with its 95% interval", [
+        target(f"model_accuracy{{{FB}}}", "{{source}} {{instance}}"),
+        target(f"model_accuracy_lower{{{FB}}}", "{{source}} {{instance}} lower"),
+        target(f"model_accuracy_upper{{{FB}}}", "{{source}} {{instance}} upper"),
+    ], "percentunit", w=24,
+        thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": ACCURACY_OBJECTIVE}],
+        field_defaults={"min": 0, "max": 1},
+        description="Flagged and corrected labels come from predictions that looked wrong: their accuracy "
+                    "is low by construction and is shown only to be told apart.")
+    confusion = b.panel(
+        "table", "Confusion matrix (time range; rows: true class, columns: predicted)",
+        [target(f"sum by (true_class, predicted_class) (increase(prediction_feedback_total{{{FB}}}[$__range]))",
+                instant=True, fmt="table")], 12, 10, "short",
+        "Joined labels per (true, predicted) class over the dashboard's time range; the diagonal is right.",
+        {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}})
+    confusion["transformations"] = [{"id": "groupingToMatrix", "options": {
+        "rowField": "true_class", "columnField": "predicted_class", "valueField": "Value",
+        "emptyValue": "zero"}}]
+    b.panel("bargauge", "Calibration: labelled predictions per confidence bin, right and wrong",
+            [target(f'sum by (le) (increase(prediction_feedback_confidence_bucket{{correct="true",{FB}}}[$__range]))',
+                    "right {{le}}", instant=True, fmt="heatmap"),
+             target(f'sum by (le) (increase(prediction_feedback_confidence_bucket{{correct="false",{FB}}}[$__range]))',
+                    "wrong {{le}}", instant=True, fmt="heatmap")],
+            12, 10, "short",
+            "A reliability diagram's data: in each 0.1-wide confidence bin, right / (right + wrong) is the "
+            "accuracy at that confidence; a calibrated model has it near the bin's confidence.",
+            {"orientation": "vertical", "displayMode": "gradient", "showUnfilled": True,
+             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+             "valueMode": "color", "namePlacement": "auto", "sizing": "auto", "minVizHeight": 10,
+             "minVizWidth": 0}, {"min": 0})
+    b.timeseries("Calibration gap: mean confidence and accuracy of labelled predictions", [
+        target(f"sum(rate(prediction_feedback_confidence_sum{{{FB}}}[{RI}]))"
+               f" / sum(rate(prediction_feedback_confidence_count{{{FB}}}[{RI}]))", "mean confidence"),
+        target(f'sum(rate(prediction_feedback_confidence_count{{correct="true",{FB}}}[{RI}]))'
+               f" / sum(rate(prediction_feedback_confidence_count{{{FB}}}[{RI}]))", "accuracy"),
+    ], "percentunit", field_defaults={"min": 0, "max": 1},
+        description="An overconfident model has its mean confidence above its accuracy.")
+    b.timeseries("Label delay (prediction to label)", [
+        target(f"histogram_quantile(0.5, sum by (le, source) (rate(feedback_label_delay_seconds_bucket{{{FB}}}[{RI}])))",
+               "{{source}} p50"),
+        target(f"histogram_quantile(0.9, sum by (le, source) (rate(feedback_label_delay_seconds_bucket{{{FB}}}[{RI}])))",
+               "{{source}} p90"),
+    ], "s")
+    b.timeseries("Labels/s: joined by source, unmatched by reason", [
+        target(f'sum by (source) (rate(prediction_feedback_total{{instance=~"$instance"}}[{RI}]))', "joined {{source}}"),
+        target(f'sum by (reason) (rate(feedback_unmatched_total{{instance=~"$instance"}}[{RI}]))', "unmatched {{reason}}"),
+    ], "short", w=24,
+        description="unknown: the prediction was never read (exporter restarted, lapped records); expired: "
+                    "older than the table holds (--feedback-table-size, --feedback-max-age); duplicate.")
+    return b
+
+
 BOARDS = {"service.json": service, "predictions.json": predictions, "drift.json": drift,
-          "ring-exporter.json": ring}
+          "ring-exporter.json": ring, "feedback.json": feedback}
 
 
 def main(argv=None):

@@ -38,6 +38,8 @@ RULE_SETTINGS = {
     "drift_stale_age": "300",
     "latency_p99_objective": "0.25",
     "min_request_rate": "1",
+    "accuracy_objective": "0.8",
+    "min_accuracy_labels": "100",
 }
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
@@ -121,6 +123,16 @@ def positive_number(v):
     return v
 
 
+def fraction(v):
+    try:
+        x = float(v)
+    except ValueError:
+        x = -1
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"not a number in (0, 1]: {v!r}")
+    return v
+
+
 def absolute_url(v):
     if not re.match(r"^https?://[^/\s]+\S*$", v):
         raise argparse.ArgumentTypeError(f"not an absolute http(s) URL: {v!r}")
@@ -154,6 +166,12 @@ def main(argv=None):
                    help="PredictLatencyHigh fires when the p99 of /predict is above this")
     p.add_argument("--min-request-rate", type=positive_number, default=RULE_SETTINGS["min_request_rate"],
                    metavar="RPS", help="below this request rate the error and latency ratios do not alert")
+    p.add_argument("--accuracy-objective", type=fraction, default=RULE_SETTINGS["accuracy_objective"],
+                   metavar="ACCURACY", help="ModelAccuracyDrop fires when the upper 95%% bound of accuracy "
+                   "on source=random labels is below this (0..1)")
+    p.add_argument("--min-accuracy-labels", type=positive_number,
+                   default=RULE_SETTINGS["min_accuracy_labels"], metavar="LABELS",
+                   help="ModelAccuracyDrop needs at least this many labels in the accuracy window")
     p.add_argument("--exporter", action="append", metavar="HOST:PORT",
                    help="drift-exporter target (repeat for several)")
     p.add_argument("--alertmanager", action="append", metavar="HOST:PORT",
@@ -168,7 +186,8 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     settings = {"runbook_base": a.runbook_base, "drift_stale_age": a.drift_stale_age,
-                "latency_p99_objective": a.latency_p99_objective, "min_request_rate": a.min_request_rate}
+                "latency_p99_objective": a.latency_p99_objective, "min_request_rate": a.min_request_rate,
+                "accuracy_objective": a.accuracy_objective, "min_accuracy_labels": a.min_accuracy_labels}
     os.makedirs(os.path.join(a.out_dir, "rules"), exist_ok=True)
     if not a.rules_only:
         with open(a.base) as f:

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Structure of the Grafana provisioning and dashboards:
-  - the four dashboards exist (Service, Predictions, Drift, Ring and exporter),
+  - the five dashboards exist (Service, Predictions, Drift, Ring and exporter,
+    Feedback),
     with unique uids, unique panel ids, panels inside the 24-column grid;
   - every panel and target uses the provisioned datasource uid;
   - each dashboard shows what the issue asks for (checked on the PromQL);
@@ -36,6 +37,11 @@ REQUIRED = {
     "Ring and exporter": [r"ring_lag_records", r"ring_records_dropped_total", r"rate\(ring_records_read_total",
                           r"request_preprocess_duration_seconds", r"request_inference_duration_seconds",
                           r"ring_producer_up"],
+    "Feedback": [r"^model_accuracy\{", r"^model_accuracy_lower\{", r"^model_accuracy_upper\{",
+                 r"sum by \(true_class, predicted_class\) \(increase\(prediction_feedback_total",
+                 r"prediction_feedback_confidence_bucket\{correct=\"true\"",
+                 r"prediction_feedback_confidence_bucket\{correct=\"false\"",
+                 r"feedback_label_delay_seconds_bucket", r"feedback_unmatched_total"],
 }
 
 
@@ -112,6 +118,12 @@ def main(argv=None):
     if not any(pn.get("type") == "heatmap" and "prediction_confidence_bucket" in json.dumps(pn.get("targets"))
                for pn in panels(preds.get("panels"))):
         errors.append("Predictions: no heatmap of prediction_confidence_bucket")
+
+    fb = boards.get("Feedback", {})
+    if not any(pn.get("type") == "table" and any(t.get("id") == "groupingToMatrix"
+                                                 for t in pn.get("transformations", []))
+               for pn in panels(fb.get("panels"))):
+        errors.append("Feedback: no confusion matrix (a table grouped to a matrix)")
 
     if not a.skip_generator:
         gen = os.path.join(a.grafana, "generate_dashboards.py")

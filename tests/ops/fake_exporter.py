@@ -5,6 +5,7 @@ real Prometheus can scrape it and the rules and dashboards can be evaluated.
 
   fake_exporter.py --port P [--rps 50] [--error-rps 30] [--confidence 0.6]
                    [--drift-every 3] [--producer-up 1] [--drop-rps 0] [--lag 10]
+                   [--accuracy 0.6] [--label-rps 5]
 """
 import argparse
 import sys
@@ -16,6 +17,8 @@ CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
            "Ankle boot"]
 LAT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 CONF_BUCKETS = [round(i / 10, 1) for i in range(11)]
+DELAY_BUCKETS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400,
+                 172800, 345600, 604800]
 STAT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
 
@@ -29,6 +32,37 @@ def histogram(out, name, labels, count, values, buckets):
         out.append(f'{name}_bucket{{{lab}{sep}le="{les}"}} {n:.0f}')
     out.append(f"{name}_sum{{{lab}}} {sum(count * share * v for v, share in values):.6f}")
     out.append(f"{name}_count{{{lab}}} {count:.0f}")
+
+
+def feedback(out, a, t):
+    """Labels at --label-rps per source (random and flagged), right with probability --accuracy."""
+    n = a.label_rps * t
+    out.append("# TYPE prediction_feedback_total counter")
+    for source in ("random", "flagged"):
+        for i, cls in enumerate(CLASSES):
+            wrong = CLASSES[(i + 1) % len(CLASSES)]
+            out.append(f'prediction_feedback_total{{predicted_class="{cls}",source="{source}",true_class="{cls}"}} '
+                       f"{n * a.accuracy / len(CLASSES):.0f}")
+            out.append(f'prediction_feedback_total{{predicted_class="{wrong}",source="{source}",true_class="{cls}"}} '
+                       f"{n * (1 - a.accuracy) / len(CLASSES):.0f}")
+    out.append("# TYPE feedback_unmatched_total counter")
+    for reason, share in (("unknown", 0.02), ("expired", 0.01), ("duplicate", 0.01)):
+        out.append(f'feedback_unmatched_total{{reason="{reason}"}} {n * share:.0f}')
+    out.append("# TYPE feedback_label_delay_seconds histogram")
+    out.append("# TYPE prediction_feedback_confidence histogram")
+    for source in ("random", "flagged"):
+        histogram(out, "feedback_label_delay_seconds", {"source": source}, n, [(40, 0.5), (900, 0.5)],
+                  DELAY_BUCKETS)
+        histogram(out, "prediction_feedback_confidence", {"correct": "true", "source": source}, n * a.accuracy,
+                  [(0.95, 0.7), (0.75, 0.3)], CONF_BUCKETS)
+        histogram(out, "prediction_feedback_confidence", {"correct": "false", "source": source},
+                  n * (1 - a.accuracy), [(0.55, 0.6), (0.85, 0.4)], CONF_BUCKETS)
+    # The window's estimate with a Wilson interval of 500 labels (about +-0.04 at 0.6).
+    for name, v in (("model_accuracy", a.accuracy), ("model_accuracy_lower", max(a.accuracy - 0.04, 0)),
+                    ("model_accuracy_upper", min(a.accuracy + 0.04, 1)), ("model_accuracy_labels", 500)):
+        out.append(f"# TYPE {name} gauge")
+        for source in ("random", "flagged"):
+            out.append(f'{name}{{source="{source}"}} {v}')
 
 
 def render(a, t):
@@ -88,6 +122,7 @@ def render(a, t):
     out.append("ring_producer_generation 1")
     out.append("# TYPE ring_producer_up gauge")
     out.append(f"ring_producer_up {a.producer_up}")
+    feedback(out, a, t)
     out.append("# TYPE model_info gauge")
     out.append('model_info{model="fashion_cnn",version="test"} 1')
     return "\n".join(out) + "\n"
@@ -104,6 +139,8 @@ def main():
     p.add_argument("--producer-up", type=int, default=1)
     p.add_argument("--drop-rps", type=float, default=0)
     p.add_argument("--lag", type=int, default=10)
+    p.add_argument("--accuracy", type=float, default=0.6)
+    p.add_argument("--label-rps", type=float, default=5)
     a = p.parse_args()
     start = time.time()
 

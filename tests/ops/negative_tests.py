@@ -304,7 +304,8 @@ def area_prometheus_render():
         expect(not os.path.exists(os.path.join(t, "prometheus.yml")), "--rules-only writes no prometheus.yml")
     with tempfile.TemporaryDirectory() as t:
         run([PY, render, "--rules-only", "--out-dir", t, "--runbook-base", "https://wiki.example.com/dw/",
-             "--drift-stale-age", "900", "--latency-p99-objective", "0.1", "--min-request-rate", "5"], check=True)
+             "--drift-stale-age", "900", "--latency-p99-objective", "0.1", "--min-request-rate", "5",
+             "--accuracy-objective", "0.95", "--min-accuracy-labels", "250"], check=True)
         path = os.path.join(t, "rules", "driftwatch.rules.yml")
         r = run([promtool, "check", "rules", path])
         expect(r.returncode == 0, "rules rendered with other settings pass promtool check rules", r)
@@ -317,7 +318,11 @@ def area_prometheus_render():
                and "> 0.1" in alerts["PredictLatencyHigh"]["expr"]
                and ">= 5" in alerts["HighServerErrorRatio"]["expr"],
                "--drift-stale-age, --latency-p99-objective and --min-request-rate reach the expressions")
-    for bad in (["--runbook-base", "docs"], ["--drift-stale-age", "-1"], ["--latency-p99-objective", "x"]):
+        expect("< 0.95" in alerts["ModelAccuracyDrop"]["expr"]
+               and ">= 250" in alerts["ModelAccuracyDrop"]["expr"],
+               "--accuracy-objective and --min-accuracy-labels reach ModelAccuracyDrop")
+    for bad in (["--runbook-base", "docs"], ["--drift-stale-age", "-1"], ["--latency-p99-objective", "x"],
+                ["--accuracy-objective", "80"], ["--min-accuracy-labels", "0"]):
         with tempfile.TemporaryDirectory() as t:
             r = run([PY, render, "--rules-only", "--out-dir", t] + bad)
             expect(r.returncode != 0, f"render.py rejects {' '.join(bad)}", r)
