@@ -145,6 +145,32 @@ TEST(ExporterConfig, RejectsBadValuesWithTheFlagName) {
   EXPECT_EQ(message({"--drift-history", "1000000"}), "no error");
 }
 
+TEST(ExporterConfig, FeedbackFlagsHaveDefaultsHelpAndValidation) {
+  const ExporterConfig d = parse({});
+  EXPECT_EQ(d.feedback_table_size, 4'500'000u);  // >= 24 h at 50 req/s
+  EXPECT_EQ(d.feedback_max_age, 604'800u);
+  EXPECT_EQ(d.feedback_accuracy_window, 500u);
+  const ExporterOptions o =
+      exporter_options(parse({"--feedback-table-size", "2048", "--feedback-max-age", "60",
+                              "--feedback-accuracy-window", "7"}));
+  EXPECT_EQ(o.feedback.table.capacity, 2048u);
+  EXPECT_EQ(o.feedback.table.max_age, std::chrono::seconds(60));
+  EXPECT_EQ(o.feedback.accuracy_window, 7u);
+  const Parsed help = parse_all({"--help"});
+  for (const char* flag :
+       {"--feedback-table-size", "--feedback-max-age", "--feedback-accuracy-window"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+  for (const auto& bad :
+       std::vector<std::vector<std::string>>{{"--feedback-table-size", "1023"},
+                                             {"--feedback-max-age", "0"},
+                                             {"--feedback-accuracy-window", "0"}}) {
+    const Parsed p = parse_all(bad);
+    EXPECT_EQ(p.outcome, common::CliOutcome::kExitError) << bad[0];
+    EXPECT_NE(p.err.find(bad[0]), std::string::npos) << p.err;
+  }
+}
+
 TEST(ExporterConfig, SustainedDriftFlagsHaveDefaultsHelpAndValidation) {
   const ExporterConfig d = parse({});
   EXPECT_EQ(d.drift_share_steps, 500u);

@@ -7,6 +7,9 @@
 //     steady N   N successful /predict records, in-distribution embeddings
 //     shift N    N successful records with every coordinate shifted by +1
 //     fail N     N failed /predict records (status 400, no embedding)
+//     label N    feedback labels (source random) for requests 0..N-1, which
+//                must be successful ones: right for 4 in 5 (id % 5 != 4),
+//                and flagged ones for requests 0..9, all wrong
 // Records carry the wall-clock time, classes cycle over the ten Fashion-MNIST
 // names and confidences over 0.35..0.95, so /predictions has something to show.
 #include <chrono>
@@ -26,6 +29,22 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Request n was predicted as class n % 10 (see main).
+void write_labels(driftwatch::ring::RingWriter& writer, std::size_t count) {
+  using driftwatch::ring::FeedbackSource;
+  const auto label = [&](std::uint64_t id, std::int32_t truth, FeedbackSource source) {
+    writer.write(testing::feedback_label(id, writer.generation(), truth, source, now_ns()), nullptr,
+                 0);
+  };
+  for (std::uint64_t id = 0; id < count; ++id) {
+    const auto predicted = static_cast<std::int32_t>(id % 10);
+    label(id, id % 5 == 4 ? (predicted + 1) % 10 : predicted, FeedbackSource::kRandom);
+  }
+  for (std::uint64_t id = 0; id < 10 && id < count; ++id) {
+    label(id, static_cast<std::int32_t>((id + 3) % 10), FeedbackSource::kFlagged);
+  }
 }
 
 int usage() {
@@ -58,6 +77,11 @@ int main(int argc, char** argv) {
     std::size_t count = 0;
     if (!(in >> command >> count)) {
       std::cout << "error: expected COMMAND COUNT" << std::endl;
+      continue;
+    }
+    if (command == "label") {
+      write_labels(writer, count);
+      std::cout << "ok" << std::endl;
       continue;
     }
     const bool fail = command == "fail";

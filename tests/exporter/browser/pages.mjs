@@ -3,7 +3,8 @@
 // and weighs under 100 KB; on /drift the drawn points grow as steps are
 // added, the marked points are exactly the steps /drift JSON calls drift
 // (none but those on a stationary stream), and the threshold line lies where
-// the JSON puts it. Screenshots go to OUT_DIR.
+// the JSON puts it; /feedback draws the confusion matrix and reliability
+// diagram of the labels page-writer sent. Screenshots go to OUT_DIR.
 //   node pages.mjs BASE_URL PAGE_WRITER RING DIM OUT_DIR
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -186,7 +187,8 @@ try {
   check(text.includes("fashion_cnn") && text.includes("Ankle boot"), "/ shows the model and its classes");
   check(/stateready/.test(text.replace(/\s/g, "")), "/ shows the detector ready");
   const links = await overview.page.$$eval("#links a", (as) => as.map((x) => x.getAttribute("href")));
-  for (const href of ["/drift?format=html", "/predictions", "/metrics", "/healthz", "/drift"]) {
+  for (const href of ["/drift?format=html", "/predictions", "/feedback?format=html", "/metrics", "/healthz",
+                      "/drift"]) {
     check(links.includes(href), "/ links to " + href);
   }
   check(await transferred(overview.page) < kMaxPageBytes, `/ page: ${await transferred(overview.page)} bytes transferred`);
@@ -216,6 +218,46 @@ try {
   await predictions.page.screenshot({ path: `${outDir}/exporter_predictions_phone.png`, fullPage: false });
   check(predictions.problems.length === 0,
         "/predictions page: no console errors or failed requests " + JSON.stringify(predictions.problems));
+
+  // Labels for the first 100 (successful) requests: 80 right; 10 flagged, all wrong.
+  await write("label 100");
+  await until(async () => (await json("/feedback")).labels.received >= 110, "110 labels");
+  const fb = await json("/feedback");
+  check(fb.labels.joined === 110 && fb.labels.unmatched.unknown === 0,
+        `/feedback: 110 labels joined (${fb.labels.joined}), none unknown`);
+  const random = fb.sources.find((s) => s.source === "random");
+  check(random.labels === 100 && random.correct === 80, `/feedback: random 80 of 100 right (${random.correct})`);
+  const feedback = await open("/feedback?format=html", wide);
+  await feedback.page.waitForSelector("#confusion-table");
+  const matrix = await feedback.page.evaluate(() => {
+    const rows = [...document.querySelectorAll("#confusion-table tr")].slice(1);
+    const cells = rows.map((r) => [...r.querySelectorAll("td")].map((c) => +c.textContent || 0));
+    let total = 0, diagonal = 0;
+    cells.forEach((row, i) => row.forEach((v, j) => { total += v; if (i === j) diagonal += v; }));
+    return { rows: rows.length, columns: cells[0]?.length, total, diagonal };
+  });
+  check(matrix.rows === 10 && matrix.columns === 10, `/feedback page: a 10 x 10 confusion matrix (${matrix.rows} x ${matrix.columns})`);
+  check(matrix.total === 100 && matrix.diagonal === 80,
+        `/feedback page: random matrix holds 100 labels, 80 on the diagonal (${matrix.total}, ${matrix.diagonal})`);
+  const randomRow = await feedback.page.textContent("#source-random");
+  check(randomRow.includes("80.0 %"), "/feedback page: random accuracy 80.0 % with its interval: " + randomRow);
+  const bins = random.reliability.filter((b) => b.labels > 0).length;
+  const dots = await feedback.page.$$eval("#reliability svg circle", (c) => c.length);
+  check(dots === bins + 2, `/feedback page: reliability diagram has a point per non-empty bin (${dots - 2} of ${bins})`);
+  await feedback.page.selectOption("#source", "flagged");
+  await feedback.page.waitForFunction(() => {
+    const t = document.querySelectorAll("#confusion-table td.diag");
+    return t.length && [...t].every((c) => !c.textContent);
+  });
+  check(true, "/feedback page: the flagged matrix has an empty diagonal (all flagged were wrong)");
+  await feedback.page.selectOption("#source", "random");
+  check(await transferred(feedback.page) < kMaxPageBytes,
+        `/feedback page: ${await transferred(feedback.page)} bytes transferred`);
+  await feedback.page.screenshot({ path: `${outDir}/exporter_feedback.png`, fullPage: true });
+  await feedback.page.setViewportSize({ width: 390, height: 844 });
+  await feedback.page.waitForFunction(() => +document.querySelector("#reliability svg").getAttribute("width") < 400);
+  check(feedback.problems.length === 0,
+        "/feedback page: no console errors or failed requests " + JSON.stringify(feedback.problems));
 } catch (e) {
   console.error("FAIL:", e);
   failures++;
