@@ -7,7 +7,8 @@ classes, achieved RPS, latency percentiles measured from the intended send
 time) with what Prometheus recorded over the phase (server side, from the
 exporter: RPS, p50/p99 from the histogram, average confidence, drift events,
 drift episodes, the largest drift statistic and share, the alerts that were
-firing), with the drift episodes that started in the phase and their onset
+firing, the accuracy on the random-sampled feedback labels joined in the
+phase with its Wilson 95% interval), with the drift episodes that started in the phase and their onset
 delays (the exporter's GET /drift) and with the alerts the webhook receiver
 got from Alertmanager while the phase ran.
 
@@ -56,6 +57,33 @@ class Prom:
 
 def rnd(v, n=3):
     return None if v is None else round(v, n)
+
+
+# z of a two-sided 95% interval, as the exporter's model_accuracy_lower/upper use it.
+WILSON_Z = 1.959963984540054
+
+
+def wilson(correct, n, z=WILSON_Z):
+    """The Wilson score interval of correct/n (docs/feedback.md)."""
+    if not n:
+        return None, None
+    p, z2 = correct / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def phase_accuracy(prom, rng, end):
+    """Accuracy of the source=random labels joined in the phase (the exporter's
+    counters, so labels that arrive in the phase, whatever their delay)."""
+    sel = 'source="random"'
+    n = prom.scalar(f"sum(increase(prediction_feedback_confidence_count{{{sel}}}{rng}))", end)
+    c = prom.scalar(f'sum(increase(prediction_feedback_confidence_count{{correct="true",{sel}}}{rng}))', end)
+    labels = int(round(n)) if n else 0
+    correct = min(labels, int(round(c))) if c else 0
+    lo, hi = wilson(correct, labels)
+    return {"labels": labels, "correct": correct, "accuracy": rnd(correct / labels, 4) if labels else None,
+            "lower": rnd(lo, 4), "upper": rnd(hi, 4)}
 
 
 def episode_onsets(episodes, prom, start, alert_end):
@@ -146,6 +174,7 @@ def phase_row(prom, ph, alert_end, webhook, prev_firing, episodes=()):
             "active": None if active_max is None else active_max >= 1,
             "episode_onsets": episode_onsets(episodes, prom, start, alert_end),
         },
+        "feedback": phase_accuracy(prom, rng, end),
         "alerts_firing": firing,
         "alerts_started": sorted(set(firing) - set(prev_firing)),
         "webhook_alerts": hooks,
@@ -238,6 +267,15 @@ def print_table(rows, chk, promql):
               f"{o['delay_steps']} detector steps after the phase began")
     if not onsets:
         print("  none")
+    print()
+    print("Accuracy on random-sampled feedback labels (Wilson 95% interval):")
+    for r in rows:
+        fb = r["feedback"]
+        if fb["labels"]:
+            print(f"  {r['name']:8} {fb['accuracy']:.3f} [{fb['lower']:.3f}, {fb['upper']:.3f}] "
+                  f"over {fb['labels']} labels")
+        else:
+            print(f"  {r['name']:8} no labels")
     print()
     for c in chk:
         print(f"  [{'ok' if c['ok'] else 'FAIL':4}] {c['name']}: {c['detail']}")
