@@ -216,10 +216,11 @@ std::string describe(const ExporterConfig& c) {
   return fmt::format(
       "ring={} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} "
       "seed={} "
-      "cache={}",
+      "cache={} feedback_table_size={} feedback_max_age={}s feedback_accuracy_window={}",
       c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert,
       c.window, c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
-      c.cache.empty() ? "(none)" : c.cache);
+      c.cache.empty() ? "(none)" : c.cache, c.feedback_table_size, c.feedback_max_age,
+      c.feedback_accuracy_window);
 }
 
 }  // namespace driftwatch::exporter

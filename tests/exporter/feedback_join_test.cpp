@@ -179,6 +179,24 @@ TEST(FeedbackJoin, PredictionsMonthsApartInOneGenerationKeepTheirTimes) {
               60.0 * 24 * 3600 + 10.0, 1e-3);
 }
 
+TEST(FeedbackJoin, AfterTheLastEpochNumberTheTableStartsAgainEmpty) {
+  // A crash loop: 65,536 producer generations, one prediction each.
+  FeedbackJoin join(small_table());
+  for (std::uint64_t g = 1; g <= 65'536; ++g) {
+    join.set_generation(g);
+    join.add_prediction(prediction(1 + g % 1000));
+  }
+  // The epoch numbers ran out at generation 65,536: only it is left.
+  EXPECT_EQ(
+      join.join(feedback_label(1 + 65'536 % 1000, 65'536, 0, FeedbackSource::kRandom, kT0)).outcome,
+      JoinOutcome::kJoined);
+  EXPECT_EQ(
+      join.join(feedback_label(1 + 65'535 % 1000, 65'535, 0, FeedbackSource::kRandom, kT0)).outcome,
+      JoinOutcome::kUnknown);
+  EXPECT_EQ(join.join(feedback_label(2, 1, 0, FeedbackSource::kRandom, kT0)).outcome,
+            JoinOutcome::kUnknown);
+}
+
 // From the definition, without the library's algebra: the interval is the set
 // of p whose score test |p_hat - p| <= z sqrt(p(1-p)/n) accepts, i.e. the
 // roots of (1 + z^2/n) p^2 - (2 p_hat + z^2/n) p + p_hat^2 = 0.
