@@ -62,9 +62,9 @@ struct ExporterConfig {
   std::string publish_subject;  // "" : driftwatch.<model>.<version>.records
   std::string replica_id;       // "" : the host name (the pod name in Kubernetes)
   // Feedback labels joined to predictions (docs/feedback.md).
-  std::size_t feedback_table_size = 4'500'000;
-  std::uint64_t feedback_max_age = 7 * 24 * 3600;  // seconds
-  std::size_t feedback_accuracy_window = 500;
+  std::size_t feedback_table_size = FeedbackJoin::Options{}.capacity;
+  std::uint64_t feedback_max_age = FeedbackJoin::Options{}.max_age.count();  // seconds
+  std::size_t feedback_accuracy_window = FeedbackStageOptions{}.accuracy_window;
 };
 
 // Parses argv and the DRIFTWATCH_* environment into `config`
