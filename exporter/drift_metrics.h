@@ -10,8 +10,11 @@
 //   door         drift_embeddings_rejected_total{reason}
 //
 // ExporterMetrics owns it: the per-step series are registered among its own
-// (docs/metrics.md order) and handed in by reference, the others are
-// registered here on the same registry, so /metrics shows them all.
+// (docs/metrics.md order, register_drift_step_series()) and handed in by
+// reference, the others are registered here on the same registry, so
+// /metrics shows them all. Every series carries `labels`: none on a
+// per-replica exporter, scope="fleet" on the fleet detector
+// (fleet_detector_metrics.h).
 //
 // Thread contract: one thread (the drift stage's, i.e. the pipeline's) calls
 // the members; scraping the registry from any thread is safe (prometheus-cpp
@@ -43,7 +46,8 @@ class DriftMetrics {
   };
 
   // Registers the sustained-drift and rejection series on `registry`.
-  DriftMetrics(StepSeries steps, prometheus::Registry& registry);
+  DriftMetrics(StepSeries steps, prometheus::Registry& registry,
+               const prometheus::Labels& labels = {});
   DriftMetrics(const DriftMetrics&) = delete;
   DriftMetrics& operator=(const DriftMetrics&) = delete;
 
@@ -79,5 +83,14 @@ class DriftMetrics {
   prometheus::Counter& rejected_non_finite_;
   prometheus::Counter& rejected_too_large_;
 };
+
+// drift_test_stat's bucket bounds (MMD² values), exposed for tests and docs/metrics.md.
+const prometheus::Histogram::BucketBoundaries& test_stat_buckets();
+
+// Registers drift_events_total, drift_test_stat, drift_test_stat_last,
+// drift_threshold, drift_detector_step and drift_detector_ready, in that
+// order, each with `labels`.
+DriftMetrics::StepSeries register_drift_step_series(prometheus::Registry& registry,
+                                                    const prometheus::Labels& labels);
 
 }  // namespace driftwatch::exporter

@@ -49,8 +49,6 @@ const Histogram::BucketBoundaries& confidence_buckets() {
   return b;
 }
 
-namespace {
-
 prometheus::Gauge& register_build_info(prometheus::Registry& registry) {
   prometheus::Gauge& g =
       BuildGauge()
@@ -62,14 +60,14 @@ prometheus::Gauge& register_build_info(prometheus::Registry& registry) {
   return g;
 }
 
-}  // namespace
-
-const Histogram::BucketBoundaries& test_stat_buckets() {
-  // MMD² estimates: around 0 (negative values land in the first bucket)
-  // without drift, thresholds typically 1e-3..1e-1, up to 2 (the RBF bound).
-  static const Histogram::BucketBoundaries b = {
-      0.0, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0};
-  return b;
+prometheus::Counter& register_accept_errors(prometheus::Registry& registry) {
+  return BuildCounter()
+      .Name("exporter_http_accept_errors_total")
+      .Help(
+          "Connections the exporter's HTTP listener failed to accept (e.g. "
+          "out of file descriptors); it backs off after each")
+      .Register(registry)
+      .Add({});
 }
 
 ExporterMetrics::ExporterMetrics()
@@ -93,36 +91,7 @@ ExporterMetrics::ExporterMetrics()
                         .Name("predicted_class_total")
                         .Help("Successful predictions by predicted class")
                         .Register(*registry_)),
-      drift_events_(BuildCounter()
-                        .Name("drift_events_total")
-                        .Help("Detector steps whose MMD statistic exceeded the threshold")
-                        .Register(*registry_)
-                        .Add({})),
-      drift_test_stat_(BuildHistogram()
-                           .Name("drift_test_stat")
-                           .Help("Online MMD test statistic, one observation per detector step")
-                           .Register(*registry_)
-                           .Add({}, test_stat_buckets())),
-      drift_test_stat_last_(BuildGauge()
-                                .Name("drift_test_stat_last")
-                                .Help("Online MMD test statistic of the latest detector step")
-                                .Register(*registry_)
-                                .Add({})),
-      drift_threshold_(BuildGauge()
-                           .Name("drift_threshold")
-                           .Help("Threshold the latest detector step was compared with")
-                           .Register(*registry_)
-                           .Add({})),
-      detector_step_(BuildGauge()
-                         .Name("drift_detector_step")
-                         .Help("Detector time t: steps since the detector started")
-                         .Register(*registry_)
-                         .Add({})),
-      detector_ready_(BuildGauge()
-                          .Name("drift_detector_ready")
-                          .Help("1 once the detector has its reference and thresholds")
-                          .Register(*registry_)
-                          .Add({})),
+      drift_steps_(register_drift_step_series(*registry_, {})),
       records_read_(BuildCounter()
                         .Name("ring_records_read_total")
                         .Help("Records this exporter read from the ring")
@@ -159,18 +128,11 @@ ExporterMetrics::ExporterMetrics()
                              .Name("model_info")
                              .Help("The model the producer serves (value always 1)")
                              .Register(*registry_)),
-      accept_errors_(BuildCounter()
-                         .Name("exporter_http_accept_errors_total")
-                         .Help("Connections the exporter's HTTP listener failed to accept (e.g. "
-                               "out of file descriptors); it backs off after each")
-                         .Register(*registry_)
-                         .Add({})),
+      accept_errors_(register_accept_errors(*registry_)),
       self_process_("", ::getpid()),
       producer_process_("driftwatch_producer_", 0),
       build_info_(register_build_info(*registry_)),
-      drift_({drift_events_, drift_test_stat_, drift_test_stat_last_, drift_threshold_,
-              detector_step_, detector_ready_},
-             *registry_) {}
+      drift_(drift_steps_, *registry_) {}
 
 void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
   generation_.Set(static_cast<double>(info.generation));

@@ -36,6 +36,7 @@
 
 #include "exporter/drift_metrics.h"
 #include "exporter/http_request_metrics.h"
+#include "exporter/metrics_text.h"
 #include "exporter/process_collector.h"
 #include "shared/ring/request_counters.h"
 #include "shared/ring/ring_layout.h"
@@ -49,9 +50,14 @@ const char* status_group_label(std::uint16_t http_status);
 // Bucket bounds, exposed for tests and docs/metrics.md.
 const prometheus::Histogram::BucketBoundaries& latency_buckets();     // 0.0005 s .. 10 s
 const prometheus::Histogram::BucketBoundaries& confidence_buckets();  // 0.0, 0.1, ..., 1.0
-const prometheus::Histogram::BucketBoundaries& test_stat_buckets();   // MMD² values
 
-class ExporterMetrics {
+// Series every drift-exporter serves, the fleet detector too
+// (fleet_detector_metrics.h): driftwatch_build_info (value 1) and
+// exporter_http_accept_errors_total.
+prometheus::Gauge& register_build_info(prometheus::Registry& registry);
+prometheus::Counter& register_accept_errors(prometheus::Registry& registry);
+
+class ExporterMetrics : public MetricsText {
  public:
   ExporterMetrics();
   ExporterMetrics(const ExporterMetrics&) = delete;
@@ -94,7 +100,7 @@ class ExporterMetrics {
   // The Prometheus text exposition format 0.0.4 of everything registered,
   // plus process_* of this process and driftwatch_producer_process_* of the
   // producer, read from /proc now.
-  std::string render() const;
+  std::string render() const override;
 
  private:
   static constexpr std::size_t kHandlers = ring::kCounterHandlers;  // ring::Handler values
@@ -112,12 +118,7 @@ class ExporterMetrics {
   prometheus::Family<prometheus::Histogram>& inference_family_;
   prometheus::Histogram& confidence_;
   prometheus::Family<prometheus::Counter>& class_family_;
-  prometheus::Counter& drift_events_;
-  prometheus::Histogram& drift_test_stat_;
-  prometheus::Gauge& drift_test_stat_last_;
-  prometheus::Gauge& drift_threshold_;
-  prometheus::Gauge& detector_step_;
-  prometheus::Gauge& detector_ready_;
+  DriftMetrics::StepSeries drift_steps_;
   prometheus::Counter& records_read_;
   prometheus::Counter& records_dropped_;
   prometheus::Family<prometheus::Counter>& records_skipped_family_;

@@ -45,7 +45,7 @@ std::string clipped(std::string_view s) { return std::string(s.substr(0, 200)); 
 
 }  // namespace
 
-ExporterRoutes::ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring,
+ExporterRoutes::ExporterRoutes(const MetricsText& metrics, const RingStatus& ring,
                                const DriftStatus& drift, const PredictionHistory& predictions,
                                Options options, const FeedbackStatus* feedback)
     : metrics_(metrics),

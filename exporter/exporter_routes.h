@@ -8,15 +8,15 @@
 //   GET /feedback      FeedbackStatus::to_json() (JSON); the confusion matrix and
 //                      reliability diagram page with Accept: text/html or ?format=html
 //   GET /pages/charts.js  the pages' drawing script
-//   GET /metrics       Prometheus text format 0.0.4 of ExporterMetrics
+//   GET /metrics       Prometheus text format 0.0.4 of the metrics (metrics_text.h)
 //   GET /healthz       200 while the process runs; JSON with ring and detector state
 //   a bad ?format= or ?since= is a 400 JSON error; an unknown path 404, another
 //   method on a known path 405. Pages and their JSON are gzipped for clients
 //   that accept it (the pages stay far below 100 KB that way).
 //
-// It reads snapshots only: the metrics registry, RingStatus, DriftStatus,
-// PredictionHistory and FeedbackStatus (each thread-safe), never the
-// pipeline's stages.
+// It reads snapshots only: the metrics, RingStatus (the ring's, or the fleet
+// source's with --source), DriftStatus, PredictionHistory and FeedbackStatus
+// (each thread-safe), never the pipeline's stages.
 //
 // Thread contract: operator() may run on any thread, concurrently.
 #pragma once
@@ -26,10 +26,10 @@
 #include <string>
 
 #include "exporter/drift_status.h"
-#include "exporter/exporter_metrics.h"
 #include "exporter/feedback_status.h"
 #include "exporter/http_query.h"
 #include "exporter/http_server.h"
+#include "exporter/metrics_text.h"
 #include "exporter/prediction_history.h"
 #include "exporter/ring_status.h"
 
@@ -45,7 +45,7 @@ class ExporterRoutes {
     std::function<std::int64_t()> unix_seconds;
   };
 
-  ExporterRoutes(const ExporterMetrics& metrics, const RingStatus& ring, const DriftStatus& drift,
+  ExporterRoutes(const MetricsText& metrics, const RingStatus& ring, const DriftStatus& drift,
                  const PredictionHistory& predictions, Options options = {},
                  const FeedbackStatus* feedback = nullptr);
 
@@ -56,7 +56,7 @@ class ExporterRoutes {
   HttpResponse drift_json(const RequestTarget& target) const;
   std::string health_json() const;
 
-  const ExporterMetrics& metrics_;
+  const MetricsText& metrics_;
   const RingStatus& ring_;
   const DriftStatus& drift_;
   const PredictionHistory& predictions_;

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "exporter/drift_stage.h"
+#include "exporter/exporter_metrics.h"
 #include "shared/common/npy.h"
 #include "tests/exporter/exporter_test_support.h"
 
