@@ -18,6 +18,39 @@ namespace po = boost::program_options;
 
 namespace {
 
+// JetStream stream and consumer names: no '.', '*', '>' or whitespace.
+void check_jetstream_name(const std::string& name, const char* flag) {
+  if (name.empty() || name.find_first_of(".*> \t\r\n") != std::string::npos) {
+    throw ConfigError(std::string(flag) + " '" + name +
+                      "' must be non-empty without '.', '*', '>' or spaces");
+  }
+}
+
+// The fleet detector's flags (--source and the ones that go with it).
+void validate_source(const ExporterConfig& c) {
+  if (c.source.empty()) {
+    if (!c.source_subject.empty()) throw ConfigError("--source-subject only applies to --source");
+    return;
+  }
+  std::string why;
+  if (!fleet::valid_nats_url(c.source, why)) throw ConfigError("--source: " + why);
+  if (!c.publish.empty()) {
+    throw ConfigError("--source reads the fleet's records; it does not publish (--publish)");
+  }
+  if (c.source_subject.empty()) {
+    throw ConfigError(
+        "--source needs --source-subject, one model's records subject (e.g. "
+        "driftwatch.<model>.<version>.records, what its replicas publish to)");
+  }
+  if (!fleet::valid_subject(c.source_subject, why)) throw ConfigError("--source-subject: " + why);
+  if (c.reference.empty()) {
+    throw ConfigError(
+        "--source runs the fleet's detector: it needs --reference (a .npy or warmup:N)");
+  }
+  check_jetstream_name(c.source_stream, "--source-stream");
+  check_jetstream_name(c.source_durable, "--source-durable");
+}
+
 // Every check of a value, one place per parameter. Throws ConfigError.
 void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
   // "none" says it in a manifest: a per-replica exporter that only publishes.
@@ -57,6 +90,7 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
   if (c.replica_id.size() > fleet::kMaxReplicaIdBytes) {
     throw ConfigError("--replica-id is longer than 255 bytes");
   }
+  validate_source(c);
   if (c.blas_threads < 1) throw ConfigError("--blas-threads must be at least 1");
   if (c.feedback_table_size < FeedbackJoin::kMinCapacity || c.feedback_table_size > 1'000'000'000) {
     throw ConfigError("--feedback-table-size must be between 1024 and 1000000000");
@@ -90,7 +124,9 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
       "drift-exporter",
       "drift-exporter: reads the driftwatch ring, keeps the Prometheus metrics, runs the online\n"
       "MMD drift detector, joins feedback labels to predictions and serves /metrics, /healthz,\n"
-      "/drift, /predictions, /feedback and the pages at /.\n\n"
+      "/drift, /predictions, /feedback and the pages at /.\n"
+      "With --source nats://HOST:PORT it is the fleet detector instead: one detector over the\n"
+      "records every replica's exporter publishes (--publish), drift_* with scope=\"fleet\".\n\n"
       "Usage: drift-exporter [options]\n",
       "",
       {}};
@@ -141,6 +177,15 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
     ("publish-subject", po::value(&c.publish_subject),
      "subject of --publish (default driftwatch.<model>.<version>.records)")
     ("replica-id", po::value(&c.replica_id), "this replica's name in fleet records (default: host name)")
+    ("source", po::value(&c.source),
+     "be the fleet detector: read every replica's records from NATS JetStream at "
+     "nats://HOST:PORT instead of a ring (durable consumer; docs/fleet.md)")
+    ("source-subject", po::value(&c.source_subject),
+     "with --source: the model's records subject, driftwatch.<model>.<version>.records")
+    ("source-stream", po::value(&c.source_stream)->default_value(c.source_stream),
+     "with --source: the JetStream stream (created when missing)")
+    ("source-durable", po::value(&c.source_durable)->default_value(c.source_durable),
+     "with --source: the durable consumer's name (its position survives restarts)")
     ("reference-save", po::value(&c.reference_save),
      "with --reference warmup:N: save the learned reference here and reuse it on restart "
      "(default: none, learn again at every start)")
@@ -203,9 +248,18 @@ ExporterOptions exporter_options(const ExporterConfig& c) {
   o.feedback.table.capacity = c.feedback_table_size;
   o.feedback.table.max_age = std::chrono::seconds(c.feedback_max_age);
   o.feedback.accuracy_window = c.feedback_accuracy_window;
+  o.source.url = c.source;
+  o.source.subject = c.source_subject;
+  o.source.durable = c.source_durable;
+  o.source.stream.name = c.source_stream;
+  o.source.fetch_batch = c.read_batch;
+  o.source.max_ack_pending =
+      std::max<std::int64_t>(o.source.max_ack_pending, static_cast<std::int64_t>(c.read_batch));
+  o.source_feed.batch_size = c.read_batch;
+  o.source_feed.subject = c.source_subject;
   o.http.address = c.listen;
   o.http.port = c.port;
-  o.routes.ring_name = c.ring;
+  o.routes.ring_name = c.source.empty() ? c.ring : c.source + " " + c.source_subject;
   return o;
 }
 
@@ -213,11 +267,15 @@ std::string describe(const ExporterConfig& c) {
   std::string sigma;
   for (std::size_t i = 0; i < c.sigmas.size(); ++i)
     sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
+  const std::string input = c.source.empty()
+                                ? "ring=" + c.ring
+                                : fmt::format("source={} subject={} stream={} durable={}", c.source,
+                                              c.source_subject, c.source_stream, c.source_durable);
   return fmt::format(
-      "ring={} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} "
+      "{} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} "
       "seed={} "
       "cache={} feedback_table_size={} feedback_max_age={}s feedback_accuracy_window={}",
-      c.ring, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert,
+      input, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert,
       c.window, c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
       c.cache.empty() ? "(none)" : c.cache, c.feedback_table_size, c.feedback_max_age,
       c.feedback_accuracy_window);

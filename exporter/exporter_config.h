@@ -20,7 +20,9 @@
 #include "exporter/drift_stage_options.h"
 #include "exporter/exporter_routes.h"
 #include "exporter/feedback_stage.h"
+#include "exporter/fleet/jetstream_source.h"
 #include "exporter/fleet_publish.h"
+#include "exporter/fleet_source_feed.h"
 #include "exporter/http_server.h"
 #include "exporter/record_fanout.h"
 #include "exporter/ring_follower.h"
@@ -65,6 +67,12 @@ struct ExporterConfig {
   std::size_t feedback_table_size = FeedbackJoin::Options{}.capacity;
   std::uint64_t feedback_max_age = FeedbackJoin::Options{}.max_age.count();  // seconds
   std::size_t feedback_accuracy_window = FeedbackStageOptions{}.accuracy_window;
+  // The fleet detector (docs/fleet.md): "" (read the ring) or nats://HOST:PORT,
+  // a durable consumer of one model's records subject instead of a ring.
+  std::string source;
+  std::string source_subject;  // required with --source
+  std::string source_stream = "DRIFTWATCH";
+  std::string source_durable = "fleet-detector";
 };
 
 // Parses argv and the DRIFTWATCH_* environment into `config`
@@ -78,10 +86,14 @@ drift::SustainedDriftOptions sustained_drift_options(const ExporterConfig& confi
 // The detector's parameters of the config (validated by drift::validate_mmd_params).
 drift::MmdParams mmd_params(const ExporterConfig& config);
 
-// The options of each part, in pipeline order.
+// The options of each part, in pipeline order: the ring's (follower,
+// fanout, publish) or, with --source, the fleet detector's (source,
+// source_feed).
 struct ExporterOptions {
   RingFollower::Options follower;
   RecordFanout::Options fanout;
+  fleet::SourceOptions source;
+  FleetSourceFeed::Options source_feed;
   DriftStageOptions drift;
   FleetPublishOptions publish;
   FeedbackStageOptions feedback;
@@ -89,6 +101,9 @@ struct ExporterOptions {
   ExporterRoutes::Options routes;
 };
 ExporterOptions exporter_options(const ExporterConfig& config);
+
+// True for the fleet detector (--source): records come from JetStream, not a ring.
+inline bool reads_fleet_source(const ExporterConfig& config) { return !config.source.empty(); }
 
 // "/metrics"-style summary of the effective configuration for the start log.
 std::string describe(const ExporterConfig& config);

@@ -71,6 +71,59 @@ TEST(ExporterConfig, ReferenceNoneTurnsDriftOffAndPublishFlagsAreChecked) {
             common::CliOutcome::kRun);
 }
 
+TEST(ExporterConfig, SourceMakesTheFleetDetectorWithItsOwnFlagsChecked) {
+  const std::vector<std::string> fleet = {"--source",         "nats://nats:4222",
+                                          "--source-subject", "driftwatch.m.1.records",
+                                          "--reference",      "warmup:100"};
+  const ExporterConfig c = parse(fleet);
+  EXPECT_TRUE(reads_fleet_source(c));
+  EXPECT_FALSE(reads_fleet_source(parse({})));
+  EXPECT_EQ(c.source_stream, "DRIFTWATCH");
+  EXPECT_EQ(c.source_durable, "fleet-detector");
+  const ExporterOptions o = exporter_options(parse([&] {
+    auto a = fleet;
+    a.insert(a.end(), {"--source-durable", "d2", "--source-stream", "S2", "--read-batch", "64"});
+    return a;
+  }()));
+  EXPECT_EQ(o.source.url, "nats://nats:4222");
+  EXPECT_EQ(o.source.subject, "driftwatch.m.1.records");
+  EXPECT_EQ(o.source.durable, "d2");
+  EXPECT_EQ(o.source.stream.name, "S2");
+  EXPECT_EQ(o.source.fetch_batch, 64u);
+  EXPECT_EQ(o.source_feed.batch_size, 64u);
+  EXPECT_EQ(o.routes.ring_name, "nats://nats:4222 driftwatch.m.1.records");
+
+  const auto message = [](std::vector<std::string> args) {
+    const Parsed p = parse_all(std::move(args));
+    return p.outcome == common::CliOutcome::kExitError ? p.err : std::string("no error");
+  };
+  const auto fleet_with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = fleet;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return message(args);
+  };
+  const std::string url = "nats://nats:4222";
+  EXPECT_NE(message({"--source", url, "--source-subject", "a.b"}).find("needs --reference"),
+            std::string::npos);
+  EXPECT_NE(message({"--source", url, "--source-subject", "a.b", "--reference", "none"})
+                .find("needs --reference"),
+            std::string::npos);
+  EXPECT_NE(message({"--source", url, "--reference", "warmup:9"}).find("needs --source-subject"),
+            std::string::npos);
+  EXPECT_NE(message({"--source", url, "--source-subject", "a.>", "--reference", "warmup:9"})
+                .find("--source-subject:"),
+            std::string::npos);
+  EXPECT_NE(message({"--source", "tcp://x:1", "--source-subject", "a.b", "--reference", "warmup:9"})
+                .find("--source:"),
+            std::string::npos);
+  EXPECT_NE(fleet_with({"--publish", url}).find("does not publish"), std::string::npos);
+  EXPECT_NE(fleet_with({"--source-durable", "a.b"}).find("--source-durable 'a.b'"),
+            std::string::npos);
+  EXPECT_NE(fleet_with({"--source-stream", ""}).find("--source-stream ''"), std::string::npos);
+  EXPECT_NE(message({"--source-subject", "a.b"}).find("only applies to --source"),
+            std::string::npos);
+}
+
 TEST(ExporterConfig, ReadsEveryFlag) {
   const ExporterConfig c =
       parse({"--ring",         "/tmp/x/ring", "--listen",    "0.0.0.0", "--port",          "0",
@@ -113,7 +166,8 @@ TEST(ExporterConfig, HelpListsTheFlags) {
   EXPECT_EQ(p.outcome, common::CliOutcome::kExitOk);
   for (const char* flag :
        {"--ring", "--listen", "--port", "--reference", "--ert", "--window", "--n-bootstraps",
-        "--sigma", "--seed", "--cache", "--log-level", "--detector", "--version"}) {
+        "--sigma", "--seed", "--cache", "--log-level", "--detector", "--version", "--publish",
+        "--source", "--source-subject", "--source-stream", "--source-durable"}) {
     EXPECT_NE(p.out.find(flag), std::string::npos) << flag;
   }
 }
