@@ -2,10 +2,13 @@
 # driftwatch images, multi-stage, Debian 12, non-root:
 #   docker build -f compose/driftwatch.Dockerfile --target infer-server   -t driftwatch/infer-server .
 #   docker build -f compose/driftwatch.Dockerfile --target drift-exporter -t driftwatch/drift-exporter .
+#   docker build -f compose/driftwatch.Dockerfile --target nats -t driftwatch/nats .
 # (context = repository root; docker-compose.yaml does this.) The build stage is
 # shared: both binaries come from one CMake build. Each runtime stage installs
 # only the Debian packages that own the libraries its binaries link
-# (compose/runtime-packages.sh), plus curl for the health check.
+# (compose/runtime-packages.sh; the exporter's include libnats3.4 for
+# --publish and --source), plus curl for the health check. The nats stage is
+# Debian's nats-server with JetStream, the version the tests run against.
 
 ########################################################################## build
 FROM debian:12 AS build
@@ -69,3 +72,17 @@ EXPOSE 9400
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD curl -fsS http://127.0.0.1:9400/healthz >/dev/null || exit 1
 ENTRYPOINT ["/usr/local/bin/drift-exporter"]
+
+# NATS with JetStream for fleet records (docs/fleet.md): Debian's nats-server,
+# the one the tests run. The store (--store_dir) is a volume owned by 10001.
+FROM runtime-base AS nats
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nats-server curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && install -d -o 10001 -g 10001 /var/lib/nats
+USER 10001:10001
+EXPOSE 4222 8222
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
+  CMD curl -fsS "http://127.0.0.1:8222/healthz?js-enabled-only=true" >/dev/null || exit 1
+ENTRYPOINT ["/usr/sbin/nats-server"]
+CMD ["--jetstream", "--store_dir=/var/lib/nats", "--port=4222", "--http_port=8222"]

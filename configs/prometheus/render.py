@@ -20,7 +20,7 @@ Examples
       --latency-p99-objective 0.1 --drift-stale-age 600
   # the compose stack (what prometheus.compose.yml holds)
   render.py --out-dir X --exporter drift-exporter:9400 --alertmanager alertmanager:9093 \
-      --self localhost:9090 --cadvisor cadvisor:8080
+      --self localhost:9090 --cadvisor cadvisor:8080 --fleet-detector fleet-detector:9401
 """
 import argparse
 import os
@@ -100,6 +100,10 @@ def render_config(base, a):
             jobs.setdefault("prometheus", {"job_name": "prometheus"})["static_configs"] = [{"targets": [a.self]}]
     if a.cadvisor:
         jobs["cadvisor"] = {"job_name": "cadvisor", "static_configs": [{"targets": [a.cadvisor]}]}
+    if a.fleet_detector:
+        # Its own job: drift_* with scope="fleet", fleet_source_*, no ring series.
+        jobs["fleet-detector"] = {"job_name": "fleet-detector", "metrics_path": "/metrics",
+                                  "static_configs": [{"targets": a.fleet_detector}]}
     cfg["scrape_configs"] = list(jobs.values())
     cfg["rule_files"] = ["rules/*.rules.yml"]
     return cfg
@@ -178,6 +182,8 @@ def main(argv=None):
                    help="Alertmanager target (repeat for several; 'none' for no alerting)")
     p.add_argument("--self", metavar="HOST:PORT", help="Prometheus' own address for the 'prometheus' job, or 'none'")
     p.add_argument("--cadvisor", metavar="HOST:PORT", help="add a 'cadvisor' scrape job")
+    p.add_argument("--fleet-detector", action="append", metavar="HOST:PORT",
+                   help="add a 'fleet-detector' scrape job (drift-exporter --source; docs/fleet.md)")
     p.add_argument("--scrape-interval", type=duration)
     p.add_argument("--scrape-timeout", type=duration)
     p.add_argument("--evaluation-interval", type=duration)

@@ -8,9 +8,16 @@
      Alertmanager get configs/ and the targets in those configs are the compose
      services and ports; Grafana's mounts match the dashboard provider path;
      every relative host path exists;
+     the fleet set-up (docs/fleet.md): nats runs JetStream with its store on a
+     volume; drift-exporter --publish and fleet-detector --source name the nats
+     service and its port; fleet-detector is a drift-exporter with a reference,
+     a records subject, /healthz and its own Prometheus job; every flag of
+     drift-exporter, fleet-detector and nats is one their binary's --help names
+     (--exporter-bin, --nats-server; skipped, and said, when a binary is absent);
   3. the Dockerfile: multi-stage, every external base is debian:12, the build
      runs scripts/install-deps.sh and CMake, the runtime stages run as non-root
-     and take the binaries from build/release/{server,exporter}.
+     and take the binaries from build/release/{server,exporter}; the nats stage
+     installs Debian's nats-server.
 """
 import argparse
 import os
@@ -21,11 +28,12 @@ import sys
 
 import yaml
 
-from command_flags import flag
+from command_flags import binary_default, flag, help_flags, unknown_flags
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMPOSE = os.path.join(ROOT, "compose", "docker-compose.yaml")
-SERVICES = {"infer-server", "drift-exporter", "prometheus", "alertmanager", "grafana", "cadvisor"}
+SERVICES = {"infer-server", "drift-exporter", "nats", "fleet-detector", "prometheus", "alertmanager",
+            "grafana", "cadvisor"}
 
 
 def find_tool():
@@ -80,7 +88,61 @@ def published(svc, container_port):
     return False
 
 
-def check_stack(c, base):
+def nats_url_of(services):
+    """nats://nats:PORT of the nats service (its --port, default 4222)."""
+    return f"nats://nats:{flag(cmd_list(services['nats'].get('command')), 'port') or '4222'}"
+
+
+def check_fleet(services, jobs):
+    """NATS JetStream, the publishers and the fleet detector (docs/fleet.md)."""
+    errors = []
+    nats, fleet, exp = services["nats"], services["fleet-detector"], services["drift-exporter"]
+    nargs = cmd_list(nats.get("command"))
+    if "--jetstream" not in nargs and "-js" not in nargs:
+        errors.append("nats: --jetstream is not on: no stream to keep the records")
+    store = flag(nargs, "store_dir") or flag(nargs, "sd")
+    if not store or not any(d == store and not host_path(s, ".") for s, d in volume_mounts(nats)):
+        errors.append(f"nats: --store_dir {store} is not a named volume: the stream dies with the container")
+    url = nats_url_of(services)
+    if flag(cmd_list(exp.get("command")), "publish") != url:
+        errors.append(f"drift-exporter --publish {flag(cmd_list(exp.get('command')), 'publish')}, want {url}")
+    fargs = cmd_list(fleet.get("command"))
+    if flag(fargs, "source") != url:
+        errors.append(f"fleet-detector --source {flag(fargs, 'source')}, want {url}")
+    if not flag(fargs, "source-subject"):
+        errors.append("fleet-detector: no --source-subject (the model's records subject)")
+    if flag(fargs, "reference") in (None, "none"):
+        errors.append("fleet-detector: no --reference: it would have no detector")
+    b = fleet.get("build")
+    if not isinstance(b, dict) or b.get("target") != "drift-exporter":
+        errors.append("fleet-detector: build.target must be 'drift-exporter' (the same binary, --source)")
+    hc = (fleet.get("healthcheck") or {}).get("test")
+    port = flag(fargs, "port") or "9400"
+    if not hc or f"{port}/healthz" not in " ".join(hc if isinstance(hc, list) else [hc]):
+        errors.append(f"fleet-detector: healthcheck must hit /healthz on its --port {port}")
+    if flag(fargs, "listen") not in ("0.0.0.0", "::"):
+        errors.append("fleet-detector must --listen on all interfaces inside its container")
+    if jobs is not None and jobs.get("fleet-detector") != [f"fleet-detector:{port}"]:
+        errors.append(f"prometheus job fleet-detector targets {jobs.get('fleet-detector')}, "
+                      f"want ['fleet-detector:{port}']")
+    return errors
+
+
+def check_flags(services, exporter_bin, nats_bin):
+    """Every flag of the services we run is one their binary's --help names."""
+    errors, skipped = [], []
+    for binary, names in ((exporter_bin, ("drift-exporter", "fleet-detector")), (nats_bin, ("nats",))):
+        known = help_flags(binary)
+        if known is None:
+            skipped.append(f"{'/'.join(names)} (no binary {binary})")
+            continue
+        for name in names:
+            for bad in unknown_flags(cmd_list(services[name].get("command")), known):
+                errors.append(f"{name}: {bad} is not a flag of {os.path.basename(binary)} --help")
+    return errors, skipped
+
+
+def check_stack(c, base, exporter_bin=None, nats_bin=None):
     errors = []
     services = c.get("services", {})
     missing = SERVICES - set(services)
@@ -113,7 +175,7 @@ def check_stack(c, base):
         errors.append(f"drift-exporter --port {port}, want 9400 (docs/interfaces.md)")
     if flag(args, "listen") not in ("0.0.0.0", "::", None):
         errors.append("drift-exporter must listen on all interfaces inside its container")
-    for name, svc in (("infer-server", srv), ("drift-exporter", exp)):
+    for name, svc in (("infer-server", srv), ("drift-exporter", exp), ("nats", services["nats"])):
         b = svc.get("build")
         if not isinstance(b, dict) or b.get("target") != name:
             errors.append(f"{name}: build.target must be {name!r}")
@@ -129,6 +191,7 @@ def check_stack(c, base):
 
     # Prometheus: config from configs/prometheus, targets = compose services.
     prom = services["prometheus"]
+    jobs = None
     pargs = cmd_list(prom.get("command"))
     cfg_in = flag(pargs, "config.file")
     cfg_host = cfg_in and container_to_host(prom, cfg_in, base)
@@ -151,6 +214,12 @@ def check_stack(c, base):
         rules_dir = os.path.join(os.path.dirname(cfg_host), "rules")
         if not any(n.endswith(".rules.yml") for n in os.listdir(rules_dir)):
             errors.append("prometheus: rules/ not beside the mounted config")
+
+    errors += check_fleet(services, jobs)
+    flag_errors, skipped = check_flags(services, exporter_bin, nats_bin)
+    errors += flag_errors
+    for s in skipped:
+        print(f"SKIP: flags of {s} not checked against --help")
 
     am = services["alertmanager"]
     am_cfg = flag(cmd_list(am.get("command")), "config.file")
@@ -217,13 +286,13 @@ def check_dockerfile(path):
     names = [n for _, n in stages]
     if len(stages) < 2:
         errors.append("not multi-stage")
-    for target in ("infer-server", "drift-exporter"):
+    for target in ("infer-server", "drift-exporter", "nats"):
         if target not in names:
             errors.append(f"no stage named {target}")
         elif users.get(target) in (None, "root", "0", "0:0"):
             errors.append(f"stage {target} runs as root")
     for needle in ("scripts/install-deps.sh", "cmake --preset release", "build/release/server/infer-server",
-                   "build/release/exporter/drift-exporter"):
+                   "build/release/exporter/drift-exporter", "install -y --no-install-recommends nats-server"):
         if needle not in text:
             errors.append(f"Dockerfile does not mention {needle}")
     if re.search(r"^FROM debian:12 AS build", text, re.M) is None:
@@ -235,6 +304,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--compose", default=COMPOSE)
     p.add_argument("--no-tool", action="store_true", help="structural checks only")
+    p.add_argument("--exporter-bin", default=binary_default("DW_EXPORTER_BIN", "build/release/exporter/drift-exporter"),
+                   help="drift-exporter whose --help the services' flags are checked against")
+    p.add_argument("--nats-server", default=binary_default("DW_NATS_SERVER", "/usr/sbin/nats-server"),
+                   help="nats-server whose --help the nats service's flags are checked against")
     a = p.parse_args(argv)
     base = os.path.dirname(os.path.abspath(a.compose))
     tool = None if a.no_tool else find_tool()
@@ -253,7 +326,7 @@ def main(argv=None):
         if normalised is None:
             with open(a.compose) as f:
                 normalised = yaml.safe_load(f)
-        errors += check_stack(normalised, base)
+        errors += check_stack(normalised, base, a.exporter_bin, a.nats_server)
         df = [s["build"] for s in normalised["services"].values() if isinstance(s.get("build"), dict)]
         if df:
             b = df[0]

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Structure of compose/kubernetes/*.yaml (no cluster needed):
-  - kinds: Deployment, Service, PodMonitor (or ServiceMonitor); kustomization lists them all;
+  - kinds: a Deployment of the inference pods with a Service and a PodMonitor (or
+    ServiceMonitor); kustomization lists them all;
   - the Deployment's pod has infer-server and the drift-exporter sidecar, both mounting
     one emptyDir with medium Memory at /dev/shm;
   - infer-server probes /healthz (liveness) and /readyz (readiness) on its container port;
@@ -8,7 +9,14 @@
   - ports agree: --port flags = containerPorts, exporter on 9400 (docs/interfaces.md),
     Service targetPorts and the monitor's port name exist in the pod;
   - selectors match the pod labels; every container has cpu and memory requests;
-  - every volume mount names a volume of the pod.
+  - every volume mount names a volume of the pod;
+  - the fleet set-up (docs/fleet.md): a NATS StatefulSet with --jetstream, its store on
+    a volumeClaimTemplate and a Service; the sidecar's --publish and the fleet
+    detector's --source name that Service's client port; one fleet-detector
+    Deployment (replicas 1, Recreate: one durable consumer) with a reference, a
+    records subject, /healthz probes and a PodMonitor as job="fleet-detector";
+  - every container's flags are ones its binary's --help names (--exporter-bin,
+    --nats-server, --server-bin; skipped, and said, when a binary is absent).
 """
 import argparse
 import glob
@@ -18,11 +26,12 @@ import sys
 
 import yaml
 
-from command_flags import flag
+from command_flags import binary_default, flag, help_flags, unknown_flags
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K8S = os.path.join(ROOT, "compose", "kubernetes")
 EXPORTER_PORT = 9400
+COMPONENT = "app.kubernetes.io/component"
 
 
 def quantity_bytes(q):
@@ -42,7 +51,110 @@ def port_number(container, port):
     return None
 
 
-def check(docs, kustomization):
+def pod_labels(workload):
+    return (workload.get("spec", {}).get("template", {}).get("metadata", {}) or {}).get("labels") or {}
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def workload(by_kind, kind, component, errors):
+    """The one KIND whose pods are COMPONENT, or None (an error said why)."""
+    found = [d for d in by_kind.get(kind, []) if pod_labels(d).get(COMPONENT) == component]
+    if len(found) != 1:
+        errors.append(f"want exactly one {kind} of {COMPONENT}={component}, got {len(found)}")
+        return None
+    return found[0]
+
+
+def monitors_of(by_kind, labels):
+    return [m for m in by_kind.get("PodMonitor", []) + by_kind.get("ServiceMonitor", [])
+            if m["kind"] == "ServiceMonitor" or selects(m["spec"].get("selector", {}).get("matchLabels", {}), labels)]
+
+
+def check_nats(sts, services, errors):
+    """The NATS StatefulSet; returns the client URL its Service gives (or None)."""
+    pod = sts["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    args = c.get("args") or []
+    if "--jetstream" not in args and "-js" not in args:
+        errors.append("nats: --jetstream is not on: no stream to keep the records")
+    store = flag(args, "store_dir") or flag(args, "sd")
+    claims = {t["metadata"]["name"] for t in sts["spec"].get("volumeClaimTemplates", [])}
+    if not any(m.get("mountPath") == store and m["name"] in claims for m in c.get("volumeMounts", [])):
+        errors.append(f"nats: --store_dir {store} is not on a volumeClaimTemplate: the stream dies with the pod")
+    port = int(flag(args, "port") or 4222)
+    if port not in [p.get("containerPort") for p in c.get("ports", [])]:
+        errors.append(f"nats: --port {port} is not one of its containerPorts")
+    labels = pod_labels(sts)
+    svcs = [s for s in services if selects(s["spec"].get("selector", {}), labels)]
+    if sts["spec"].get("serviceName") not in [s["metadata"]["name"] for s in svcs]:
+        errors.append(f"nats: serviceName {sts['spec'].get('serviceName')} is no Service of its pods")
+    for s in svcs:
+        for p in s["spec"].get("ports", []):
+            if port_number(c, p.get("targetPort", p.get("port"))) == port:
+                return f"nats://{s['metadata']['name']}:{p['port']}"
+    errors.append(f"nats: no Service port reaches its client port {port}")
+    return None
+
+
+def check_fleet_detector(dep, url, by_kind, errors):
+    spec = dep["spec"]
+    if spec.get("replicas", 1) != 1 or (spec.get("strategy") or {}).get("type") != "Recreate":
+        errors.append("fleet-detector: want replicas 1 and strategy Recreate (one pod on the durable consumer)")
+    c = spec["template"]["spec"]["containers"][0]
+    args = c.get("args") or []
+    if url and flag(args, "source") != url:
+        errors.append(f"fleet-detector --source {flag(args, 'source')}, want {url}")
+    if not flag(args, "source-subject"):
+        errors.append("fleet-detector: no --source-subject (the model's records subject)")
+    if flag(args, "reference") in (None, "none"):
+        errors.append("fleet-detector: no --reference: it would have no detector")
+    if flag(args, "listen") not in ("0.0.0.0", "::"):
+        errors.append("fleet-detector must --listen on all interfaces to be scraped")
+    port = int(flag(args, "port") or EXPORTER_PORT)
+    for kind in ("livenessProbe", "readinessProbe"):
+        g = (c.get(kind) or {}).get("httpGet") or {}
+        if (g.get("path"), port_number(c, g.get("port"))) != ("/healthz", port):
+            errors.append(f"fleet-detector {kind} must be /healthz on its --port {port}")
+    req = (c.get("resources") or {}).get("requests") or {}
+    if not req.get("cpu") or not req.get("memory"):
+        errors.append("fleet-detector: resources.requests needs cpu and memory")
+    volumes = {v["name"] for v in spec["template"]["spec"].get("volumes", [])}
+    for m in c.get("volumeMounts", []):
+        if m["name"] not in volumes:
+            errors.append(f"fleet-detector: mounts unknown volume {m['name']!r}")
+    labels = pod_labels(dep)
+    mons = [m for m in monitors_of(by_kind, labels) if m["kind"] == "PodMonitor"]
+    if not mons:
+        errors.append("fleet-detector: no PodMonitor scrapes it")
+    for m in mons:
+        jl = m["spec"].get("jobLabel")
+        if not jl or labels.get(jl) != "fleet-detector":
+            errors.append("fleet-detector PodMonitor jobLabel must give job=\"fleet-detector\"")
+        for ep in m["spec"].get("podMetricsEndpoints") or []:
+            if port_number(c, ep.get("port")) != port:
+                errors.append(f"fleet-detector PodMonitor scrapes port {ep.get('port')!r}, not {port}")
+
+
+def check_flags(by_kind, binaries):
+    """Every container's flags are ones its binary's --help names."""
+    errors = []
+    for d in by_kind.get("Deployment", []) + by_kind.get("StatefulSet", []):
+        for c in d["spec"]["template"]["spec"].get("containers", []):
+            image = c.get("image", "").split("/")[-1].split(":")[0]
+            binary = binaries.get(image)
+            known = help_flags(binary)
+            if known is None:
+                print(f"SKIP: flags of {d['metadata']['name']}/{c['name']} not checked (no {image} binary)")
+                continue
+            for bad in unknown_flags(c.get("args"), known):
+                errors.append(f"{c['name']}: {bad} is not a flag of {os.path.basename(binary)} --help")
+    return errors
+
+
+def check(docs, kustomization, binaries=None):
     errors = []
     by_kind = {}
     for path, d in docs:
@@ -50,16 +162,21 @@ def check(docs, kustomization):
             errors.append(f"{path}: document without kind")
             continue
         by_kind.setdefault(d["kind"], []).append(d)
-    for kind in ("Deployment", "Service"):
-        if len(by_kind.get(kind, [])) != 1:
-            errors.append(f"want exactly one {kind}, got {len(by_kind.get(kind, []))}")
-    monitors = by_kind.get("PodMonitor", []) + by_kind.get("ServiceMonitor", [])
+    dep = workload(by_kind, "Deployment", "inference", errors)
+    fleet = workload(by_kind, "Deployment", "fleet-detector", errors)
+    nats = workload(by_kind, "StatefulSet", "nats", errors)
+    if dep is None:
+        return errors
+    inference_services = [s for s in by_kind.get("Service", [])
+                          if selects(s["spec"].get("selector", {}), pod_labels(dep))]
+    if len(inference_services) != 1:
+        errors.append(f"want exactly one Service of the inference pods, got {len(inference_services)}")
+    monitors = monitors_of(by_kind, pod_labels(dep))
     if not monitors:
         errors.append("no PodMonitor or ServiceMonitor")
     if errors:
         return errors
 
-    dep = by_kind["Deployment"][0]
     tmpl = dep["spec"]["template"]
     pod = tmpl["spec"]
     labels = tmpl["metadata"].get("labels", {})
@@ -143,7 +260,14 @@ def check(docs, kustomization):
     if flag(exp.get("args"), "listen") not in ("0.0.0.0", "::"):
         errors.append("drift-exporter must --listen on all interfaces to be scraped")
 
-    svc = by_kind["Service"][0]
+    url = check_nats(nats, by_kind.get("Service", []), errors) if nats else None
+    if url and flag(exp.get("args"), "publish") != url:
+        errors.append(f"drift-exporter --publish {flag(exp.get('args'), 'publish')}, want {url} (nats.yaml)")
+    if fleet:
+        check_fleet_detector(fleet, url, by_kind, errors)
+    errors += check_flags(by_kind, binaries or {})
+
+    svc = inference_services[0]
     ssel = svc["spec"].get("selector", {})
     if not ssel or any(labels.get(k) != v for k, v in ssel.items()):
         errors.append(f"Service selector {ssel} does not match pod labels")
@@ -200,10 +324,17 @@ def load(directory):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dir", default=K8S)
+    p.add_argument("--exporter-bin", default=binary_default("DW_EXPORTER_BIN", "build/release/exporter/drift-exporter"),
+                   help="drift-exporter whose --help the sidecar's and the fleet detector's flags are checked against")
+    p.add_argument("--server-bin", default=binary_default("DW_INFER_SERVER", "build/release/server/infer-server"),
+                   help="infer-server whose --help its container's flags are checked against")
+    p.add_argument("--nats-server", default=binary_default("DW_NATS_SERVER", "/usr/sbin/nats-server"),
+                   help="nats-server whose --help the StatefulSet's flags are checked against")
     a = p.parse_args(argv)
+    binaries = {"drift-exporter": a.exporter_bin, "infer-server": a.server_bin, "nats": a.nats_server}
     try:
         docs, kust = load(a.dir)
-        errors = check(docs, kust)
+        errors = check(docs, kust, binaries)
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as e:
         errors = [f"{type(e).__name__}: {e}"]
     for e in errors:

@@ -269,7 +269,8 @@ def area_prometheus_render():
     expect(base["global"]["scrape_interval"] == "15s", "default scrape interval is 15s")
     with tempfile.TemporaryDirectory() as t:
         run([PY, render, "--out-dir", t, "--exporter", "drift-exporter:9400", "--alertmanager", "alertmanager:9093",
-             "--self", "localhost:9090", "--cadvisor", "cadvisor:8080"], check=True)
+             "--self", "localhost:9090", "--cadvisor", "cadvisor:8080", "--fleet-detector", "fleet-detector:9401"],
+            check=True)
         with open(os.path.join(t, "prometheus.yml")) as f, open(os.path.join(PROM, "prometheus.compose.yml")) as g:
             expect(yaml.safe_load(f) == yaml.safe_load(g),
                    "prometheus.compose.yml == prometheus.yml rendered for the compose stack")
@@ -350,6 +351,15 @@ def area_k8s():
     def mount(docs, name):
         return [m for m in ctr(docs, name)["volumeMounts"] if m["mountPath"] == "/dev/shm"][0]
 
+    def nats(docs):
+        return docs["nats.yaml"][1]["spec"]["template"]["spec"]["containers"][0]
+
+    def fleet(docs):
+        return docs["fleet-detector.yaml"][0]
+
+    def fleet_ctr(docs):
+        return fleet(docs)["spec"]["template"]["spec"]["containers"][0]
+
     def set_arg(c, flag, value):
         c["args"] = [f"--{flag}={value}" if a.startswith(f"--{flag}=") else a for a in c["args"]]
 
@@ -380,6 +390,19 @@ def area_k8s():
             "terminationGracePeriodSeconds", 12)),
         ("drain shorter than the readiness failure window", lambda d: set_arg(
             ctr(d, "infer-server"), "drain-ms", "1000")),
+        ("NATS without JetStream", lambda d: nats(d)["args"].remove("--jetstream")),
+        ("NATS store on an emptyDir", lambda d: d["nats.yaml"][1]["spec"].pop("volumeClaimTemplates")),
+        ("a flag nats-server does not have", lambda d: nats(d)["args"].append("--jetstream_max=1G")),
+        ("sidecar not publishing", lambda d: ctr(d, "drift-exporter").__setitem__("args", [
+            a for a in ctr(d, "drift-exporter")["args"] if not a.startswith("--publish=")])),
+        ("sidecar publishing to another port", lambda d: set_arg(ctr(d, "drift-exporter"), "publish",
+                                                                 "nats://driftwatch-nats:4223")),
+        ("two fleet detectors", lambda d: fleet(d)["spec"].__setitem__("replicas", 2)),
+        ("fleet detector rolling", lambda d: fleet(d)["spec"].__setitem__("strategy", {"type": "RollingUpdate"})),
+        ("fleet detector without a subject", lambda d: fleet_ctr(d).__setitem__("args", [
+            a for a in fleet_ctr(d)["args"] if not a.startswith("--source-subject=")])),
+        ("fleet detector not scraped", lambda d: d["fleet-detector.yaml"].pop(2)),
+        ("fleet detector removed", lambda d: d.pop("fleet-detector.yaml")),
     ]
     for desc, m in mutations:
         docs = k8s_docs()
@@ -428,7 +451,7 @@ def area_compose():
                 df = os.path.join(t, "Dockerfile")
                 with open(df, "w") as f:
                     f.write(mutate_df(dockerfile))
-                for s in ("infer-server", "drift-exporter"):
+                for s in ("infer-server", "drift-exporter", "nats", "fleet-detector"):
                     c["services"][s]["build"]["dockerfile"] = df
             path = os.path.join(t, "docker-compose.yaml")
             with open(path, "w") as f:
@@ -451,6 +474,19 @@ def area_compose():
         ("a runtime stage running as root", None, lambda s: s.replace("USER 10001:10001\nEXPOSE 9400", "EXPOSE 9400")),
         ("a non-Debian base image", None, lambda s: s.replace("FROM debian:12 AS runtime-base",
                                                               "FROM ubuntu:24.04 AS runtime-base")),
+        ("NATS without JetStream", lambda c: svc(c, "nats")["command"].remove("--jetstream"), None),
+        ("NATS store not on a volume", lambda c: svc(c, "nats").pop("volumes"), None),
+        ("a flag nats-server does not have", lambda c: svc(c, "nats")["command"].append("--jetstream_max=1G"),
+         None),
+        ("fleet detector on another NATS port", lambda c: svc(c, "fleet-detector").__setitem__("command", [
+            "--source=nats://nats:4223" if a.startswith("--source=") else a
+            for a in svc(c, "fleet-detector")["command"]]), None),
+        ("exporter not publishing", lambda c: svc(c, "drift-exporter").__setitem__("command", [
+            a for a in svc(c, "drift-exporter")["command"] if not a.startswith("--publish=")]), None),
+        ("fleet detector without a reference", lambda c: svc(c, "fleet-detector").__setitem__("command", [
+            "--reference=none" if a.startswith("--reference=") else a
+            for a in svc(c, "fleet-detector")["command"]]), None),
+        ("no nats stage", None, lambda s: s.replace("AS nats", "AS nats-other")),
     ]:
         r = attempt(m, mdf)
         expect(r.returncode == 1, f"compose check catches: {desc}", r)
