@@ -89,8 +89,10 @@ def area_rules():
         ("DataDriftDetected on single drift steps", lambda s: s.replace(
             "drift_share\n            and on (job, instance) (drift_active == 1)",
             "(increase(drift_events_total[5m]) > 0)")),
-        ("DriftExporterDown on the wrong job", lambda s: s.replace('up{job="drift-exporter"} == 0',
-                                                                   'up{job="exporter"} == 0')),
+        ("DriftExporterDown on the wrong job", lambda s: s.replace(
+            'up{job=~"drift-exporter|fleet-detector"} == 0', 'up{job="exporter"} == 0')),
+        ("DriftExporterDown without the fleet detector", lambda s: s.replace(
+            'up{job=~"drift-exporter|fleet-detector"} == 0', 'up{job="drift-exporter"} == 0')),
         ("InferServerDown inverted", lambda s: s.replace("ring_producer_up == 0", "ring_producer_up == 1")),
         ("InferServerNoRecords without the up guard", lambda s: s.replace(
             '\n            and on (job, instance) up{job="drift-exporter"} == 1', "")),
