@@ -267,6 +267,8 @@ TEST_F(FleetDetectorE2e, ResumesAfterRestartsOfEitherRoleAndANatsOutage) {
   for (const auto& p : publishers_) ASSERT_TRUE(metric_reaches(*p, "publish_inflight_records", 0));
   const double published_before = published_total();
   nats_.stop();
+  // Once each publisher saw the disconnect, nothing leaves its buffer.
+  for (const auto& p : publishers_) ASSERT_TRUE(metric_reaches(*p, "publish_connected", 0));
   write(4500);
   for (int r = 0; r < kReplicas; ++r) {
     // Each publisher keeps reading its ring and serving its own metrics.
