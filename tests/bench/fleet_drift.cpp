@@ -14,9 +14,11 @@
 //     apart), per ERT of the detector's own steps and per ERT ticks, a tick
 //     being one row per replica, i.e. wall-clock time at a fixed request rate.
 //   throughput: for each D of --throughput-dims, R publishers fill the stream,
-//     then a durable consumer drains it twice: decoding only, and stepping one
-//     fleet detector (batches of --batch): records/s of each, and the
-//     detector alone on the same rows in memory.
+//     then durable consumers drain it three times: decoding only, stepping one
+//     fleet detector (batches of --batch), and through drift-exporter
+//     --source's own pipeline (FleetSourceFeed -> DriftStage, the reference
+//     from a file): records/s of each, and the detector alone on the same
+//     rows in memory.
 //
 //   fleet-drift --replicas 4 --dim 64 --ticks 100000 --ert 1000
 //   fleet-drift --no-calibration --throughput-dims 64,1280
@@ -39,12 +41,17 @@
 
 #include "exporter/drift/blas_kernels.h"
 #include "exporter/drift/online_mmd.h"
+#include "exporter/drift_stage.h"
 #include "exporter/fleet/jetstream_source.h"
 #include "exporter/fleet/record_publisher.h"
+#include "exporter/fleet_detector_metrics.h"
+#include "exporter/fleet_source_feed.h"
 #include "shared/common/blas_kernels_env.h"
 #include "shared/common/cli.h"
+#include "shared/common/npy.h"
 #include "tests/bench/row_streams.h"
 #include "tests/support/nats_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace po = boost::program_options;
 using namespace driftwatch;
@@ -227,6 +234,39 @@ double drain(fleet::JetStreamSource& src, std::uint64_t want, std::size_t dim, s
   return got ? seconds_since(first) : NAN;
 }
 
+// Drains `want` records through the fleet detector's own pipeline
+// (drift-exporter --source): a DriftStage calibrated on the reference (as a
+// file) and FleetSourceFeed polling the stream. Returns the seconds from the
+// first record fed to the last (the calibration before it not counted).
+double drain_feed(const std::string& url, const dwbench::RowPool& reference,
+                  const drift::OnlineMmdOptions& options, std::size_t batch, std::uint64_t want,
+                  std::uint64_t& got) {
+  const dwtest::TempDir dir("dw_bench");
+  exporter::DriftStageOptions o;
+  o.reference = dir.file("reference.npy");
+  common::write_npy(o.reference,
+                    common::NpyArray::from_float32({reference.n, reference.dim}, reference.values));
+  o.params = options.params;
+  o.batch = batch;
+  exporter::FleetDetectorMetrics metrics;
+  exporter::DriftStage drift(o, metrics.drift());
+  fleet::JetStreamSource src(source_options(url, "fleet-source-feed", kFetchBatch));
+  exporter::FleetSourceFeed feed(src, drift, {kFetchBatch, kSubject});
+  got = 0;
+  Clock::time_point first{};
+  auto last_progress = Clock::now();
+  while (got < want && seconds_since(last_progress) < 300) {
+    const std::size_t n = feed.run_once();
+    if (drift.status().state() == exporter::DriftState::kError)
+      throw std::runtime_error("the fleet detector's drift stage failed");
+    if (n == 0) continue;
+    if (got == 0) first = Clock::now();
+    last_progress = Clock::now();
+    got += n;
+  }
+  return got ? seconds_since(first) : NAN;
+}
+
 std::string calibration(std::size_t replicas, std::size_t dim, std::size_t n_ref,
                         std::size_t window, double ert, std::size_t boots, std::uint64_t ticks,
                         std::uint64_t seed, std::uint64_t data_seed, std::size_t batch) {
@@ -373,6 +413,8 @@ std::string throughput(std::size_t replicas, std::size_t dim, std::size_t n_ref,
         [&](const float* rows, std::size_t n) { detector.step_batch(rows, n, out.data()); },
         got_detect);
   }
+  std::uint64_t got_feed = 0;
+  const double feed_s = drain_feed(server.url(), reference, options, batch, total, got_feed);
   // The detector alone on as many rows, in memory.
   drift::OnlineMmd alone(reference.values.data(), n_ref, dim, options);
   dwbench::RowStream rows(nullptr, dim, data_seed + 99);
@@ -393,6 +435,8 @@ std::string throughput(std::size_t replicas, std::size_t dim, std::size_t n_ref,
        ",\"records_per_s\":" + num(got_decode / decode_s) + "}";
   j += ",\"fleet_detector\":{\"records\":" + std::to_string(got_detect) +
        ",\"records_per_s\":" + num(got_detect / detect_s) + "}";
+  j += ",\"fleet_source_feed\":{\"records\":" + std::to_string(got_feed) +
+       ",\"records_per_s\":" + num(got_feed / feed_s) + "}";
   j += ",\"detector_in_memory_steps_per_s\":" + num(alone_rows / alone_s) + "}";
   return j;
 }
