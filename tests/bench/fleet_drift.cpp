@@ -22,6 +22,7 @@
 //
 //   fleet-drift --replicas 4 --dim 64 --ticks 100000 --ert 1000
 //   fleet-drift --no-calibration --throughput-dims 64,1280
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -240,7 +241,7 @@ double drain(fleet::JetStreamSource& src, std::uint64_t want, std::size_t dim, s
 // first record fed to the last (the calibration before it not counted).
 double drain_feed(const std::string& url, const dwbench::RowPool& reference,
                   const drift::OnlineMmdOptions& options, std::size_t batch, std::uint64_t want,
-                  std::uint64_t& got) {
+                  std::uint64_t& got, std::string& ended) {
   const dwtest::TempDir dir("dw_bench");
   exporter::DriftStageOptions o;
   o.reference = dir.file("reference.npy");
@@ -264,6 +265,9 @@ double drain_feed(const std::string& url, const dwbench::RowPool& reference,
     last_progress = Clock::now();
     got += n;
   }
+  // How it ended, to tell a stall (not connected, still calibrating) apart.
+  ended = std::string("{\"state\":\"") + exporter::drift_state_name(drift.status().state()) +
+          "\",\"connected\":" + (src.stats().connected ? "true" : "false") + "}";
   return got ? seconds_since(first) : NAN;
 }
 
@@ -414,7 +418,9 @@ std::string throughput(std::size_t replicas, std::size_t dim, std::size_t n_ref,
         got_detect);
   }
   std::uint64_t got_feed = 0;
-  const double feed_s = drain_feed(server.url(), reference, options, batch, total, got_feed);
+  std::string feed_end;
+  const double feed_s =
+      drain_feed(server.url(), reference, options, batch, total, got_feed, feed_end);
   // The detector alone on as many rows, in memory.
   drift::OnlineMmd alone(reference.values.data(), n_ref, dim, options);
   dwbench::RowStream rows(nullptr, dim, data_seed + 99);
@@ -436,7 +442,7 @@ std::string throughput(std::size_t replicas, std::size_t dim, std::size_t n_ref,
   j += ",\"fleet_detector\":{\"records\":" + std::to_string(got_detect) +
        ",\"records_per_s\":" + num(got_detect / detect_s) + "}";
   j += ",\"fleet_source_feed\":{\"records\":" + std::to_string(got_feed) +
-       ",\"records_per_s\":" + num(got_feed / feed_s) + "}";
+       ",\"records_per_s\":" + num(got_feed / feed_s) + ",\"ended\":" + feed_end + "}";
   j += ",\"detector_in_memory_steps_per_s\":" + num(alone_rows / alone_s) + "}";
   return j;
 }
@@ -493,6 +499,8 @@ int main(int argc, char** argv) try {
     std::cerr << "fleet-drift: error: --replicas must be at least 1\n";
     return 2;
   }
+  // stdout is the JSON; the drift stage's lines go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("fleet-drift"));
   spdlog::set_level(spdlog::level::warn);
   drift::set_blas_threads(1);
 
