@@ -34,7 +34,7 @@ std::optional<FeedbackRequestError> parse_request_id_field(simdjson::dom::object
   if (el.get_string().get(text) != simdjson::SUCCESS)
     return refusal(
         422, "invalid_request_id",
-        "\"request_id\" must be the string a /predict answer carries, e.g. \"692e9c1b-2a\"");
+        "\"request_id\" must be the string a /predict answer carries, e.g. \"640c1e2a3b4c5-2a\"");
   const auto key = parse_request_id(text);
   if (!key)
     return refusal(422, "invalid_request_id",

@@ -1,10 +1,10 @@
 // The request id a /predict answer carries and POST /feedback names:
 // "<generation>-<request id>", both in lower-case hex without leading zeros
-// (e.g. "692e9c1b-2a"). The generation is the ring segment's (a new one on
+// (e.g. "640c1e2a3b4c5-2a"). The generation is the ring segment's (a new one on
 // every server start, never 1 again after a fresh /dev/shm:
 // RingWriter::first_generation), the request id the ring record's; together
 // they name one prediction across restarts. With --no-ring the generation is
-// the server's start time in seconds, by the same rule.
+// the server's start time in microseconds, by the same rule.
 #pragma once
 
 #include <cstdint>

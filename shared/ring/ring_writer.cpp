@@ -143,10 +143,13 @@ RingWriter::RingWriter(Options options) {
 RingWriter::~RingWriter() = default;
 
 std::uint64_t RingWriter::first_generation() {
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-  return seconds > 0 ? static_cast<std::uint64_t>(seconds) : 1;
+  // Microseconds, not seconds: the generations of restarts (previous + 1)
+  // then stay below the clock, so a fresh start a second later cannot take
+  // one of them again.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return micros > 0 ? static_cast<std::uint64_t>(micros) : 1;
 }
 
 std::size_t RingWriter::segment_bytes(std::uint32_t slot_count, std::uint32_t embedding_dim,

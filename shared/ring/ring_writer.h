@@ -70,7 +70,7 @@ class RingWriter {
   RequestCounters& request_counters() { return counters_; }
 
   // The generation of a producer that finds no segment to follow (a fresh
-  // /dev/shm: a new pod, a reboot): the Unix time in seconds, not 1, so that
+  // /dev/shm: a new pod, a reboot): the Unix time in microseconds, not 1, so that
   // (generation, request id) pairs are not reused across such starts. A
   // producer that finds a segment takes its generation + 1.
   static std::uint64_t first_generation();

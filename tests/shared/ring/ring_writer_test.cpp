@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "shared/ring/ring_error.h"
 #include "shared/ring/ring_reader.h"
@@ -49,19 +50,36 @@ TEST(RingWriter, NewWriterUnderSameNameStartsNextGeneration) {
   EXPECT_EQ(w2.generation(), first + 1);
 }
 
+std::uint64_t unix_micros() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
 TEST(RingWriter, AFirstStartTakesItsGenerationFromTheClockNotOne) {
   // A fresh /dev/shm (new pod, reboot) must not restart at 1: request ids are
   // unique only together with the generation.
-  const auto now_s = [] {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  };
   TempRingPath path;
-  const std::uint64_t before = now_s();
+  const std::uint64_t before = unix_micros();
   RingWriter writer(writer_options(path.str(), 16, 4));
   EXPECT_GE(writer.generation(), before);
-  EXPECT_LE(writer.generation(), now_s());
+  EXPECT_LE(writer.generation(), unix_micros());
+}
+
+TEST(RingWriter, AFreshStartRightAfterARestartTakesANewGeneration) {
+  // A start, a restart (previous + 1), then a fresh /dev/shm at once: with a
+  // clock in seconds the third start took the second one's generation again.
+  TempRingPath path;
+  std::uint64_t restarted = 0;
+  {
+    RingWriter first(writer_options(path.str(), 16, 4));
+    RingWriter second(writer_options(path.str(), 16, 4));
+    ASSERT_EQ(second.generation(), first.generation() + 1);
+    restarted = second.generation();
+  }
+  std::remove(path.str().c_str());
+  RingWriter fresh(writer_options(path.str(), 16, 4));
+  EXPECT_GT(fresh.generation(), restarted);
 }
 
 TEST(RingWriter, RejectsInvalidOptionsWithClearError) {
