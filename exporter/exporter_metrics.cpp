@@ -82,6 +82,11 @@ ExporterMetrics::ExporterMetrics()
                             .Name("request_inference_duration_seconds")
                             .Help("Model forward (and embedding) time per request")
                             .Register(*registry_)),
+      queue_family_(BuildHistogram()
+                        .Name("request_queue_duration_seconds")
+                        .Help("Time a request waited for the model: in the inference queue and "
+                              "for its batch to form and be decoded")
+                        .Register(*registry_)),
       confidence_(BuildHistogram()
                       .Name("prediction_confidence")
                       .Help("Top-1 softmax probability of successful predictions")
@@ -161,6 +166,15 @@ prometheus::Histogram& ExporterMetrics::preprocess_histogram(std::size_t h) {
   return *slot;
 }
 
+prometheus::Histogram& ExporterMetrics::queue_histogram(std::size_t h) {
+  auto*& slot = queue_[h];
+  if (slot == nullptr) {
+    slot = &queue_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))}},
+                              latency_buckets());
+  }
+  return *slot;
+}
+
 prometheus::Histogram& ExporterMetrics::inference_histogram(std::size_t h) {
   auto*& slot = inference_[h];
   if (slot == nullptr) {
@@ -186,6 +200,9 @@ void ExporterMetrics::observe_record(const ring::RecordFields& f) {
   }
   if (f.latency_inference_ns > 0) {
     inference_histogram(h).Observe(static_cast<double>(f.latency_inference_ns) / kNanosPerSecond);
+  }
+  if (f.latency_queue_ns > 0) {
+    queue_histogram(h).Observe(static_cast<double>(f.latency_queue_ns) / kNanosPerSecond);
   }
   if (f.class_index >= 0) {
     confidence_.Observe(static_cast<double>(f.confidence));

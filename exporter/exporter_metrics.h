@@ -107,6 +107,7 @@ class ExporterMetrics : public MetricsText {
 
   prometheus::Histogram& preprocess_histogram(std::size_t h);
   prometheus::Histogram& inference_histogram(std::size_t h);
+  prometheus::Histogram& queue_histogram(std::size_t h);
   prometheus::Counter& class_counter(std::int32_t class_index);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -116,6 +117,7 @@ class ExporterMetrics : public MetricsText {
   std::shared_ptr<HttpRequestMetrics> http_requests_;
   prometheus::Family<prometheus::Histogram>& preprocess_family_;
   prometheus::Family<prometheus::Histogram>& inference_family_;
+  prometheus::Family<prometheus::Histogram>& queue_family_;
   prometheus::Histogram& confidence_;
   prometheus::Family<prometheus::Counter>& class_family_;
   DriftMetrics::StepSeries drift_steps_;
@@ -136,6 +138,7 @@ class ExporterMetrics : public MetricsText {
   // Resolved label sets; null until first used.
   std::array<prometheus::Histogram*, kHandlers> preprocess_{};
   std::array<prometheus::Histogram*, kHandlers> inference_{};
+  std::array<prometheus::Histogram*, kHandlers> queue_{};
   // One per class index of the current producer, extended on demand for
   // indices past its class table (labelled with the index).
   std::vector<prometheus::Counter*> class_counters_;

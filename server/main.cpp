@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
 
   RecordSink sink(!o.no_ring);
   InferencePool pool(static_cast<std::size_t>(o.infer_threads), o.max_queue,
-                     [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); });
+                     [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); },
+                     Batching{static_cast<std::size_t>(o.max_batch),
+                              std::chrono::microseconds(o.batch_delay_us)});
   ModelSlot model;
   Router router(RouteLimits{o.max_pixels, o.jpeg_dct_scaling}, model, pool, sink,
                 std::move(feedback_auth));
@@ -97,9 +99,11 @@ int main(int argc, char** argv) {
   std::printf("listening on %s:%u\n", ep.address().to_string().c_str(),
               static_cast<unsigned>(ep.port()));
   std::fflush(stdout);
-  spdlog::info("listening on {}:{} ({} I/O threads, {} inference threads x {} intra-op, queue {})",
-               ep.address().to_string(), ep.port(), o.io_threads, o.infer_threads,
-               o.intra_op_threads, o.max_queue);
+  spdlog::info(
+      "listening on {}:{} ({} I/O threads, {} inference threads x {} intra-op, queue {}, "
+      "max batch {}, device {})",
+      ep.address().to_string(), ep.port(), o.io_threads, o.infer_threads, o.intra_op_threads,
+      o.max_queue, o.max_batch, o.device);
   listener->run();
 
   ModelLoader loader(o, config, pool, sink, model, [&ioc] { ioc.stop(); });

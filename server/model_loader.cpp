@@ -61,12 +61,14 @@ std::unique_ptr<ModelRunner> ModelLoader::load() const {
   mo.path = options_.model;
   mo.config = config_;
   mo.intra_op_threads = options_.intra_op_threads;
+  mo.device = options_.device;
   mo.optimize = !options_.no_optimize;
   mo.warmup_iterations = options_.warmup;
   auto runner = std::make_unique<ModelRunner>(std::move(mo));
   spdlog::info(
-      "model {} v{} loaded in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
-      config_.name, config_.version, ms_since(t0), runner->num_classes(), config_.channels,
+      "model {} v{} loaded on {} in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
+      config_.name, config_.version, runner->device(), ms_since(t0), runner->num_classes(),
+      config_.channels,
       config_.height, config_.width, runner->embedding_dim(),
       embedding_source_name(runner->embedding_source()),
       runner->optimized() ? "frozen + optimized" : runner->optimization_note());
@@ -85,10 +87,17 @@ std::unique_ptr<ModelRunner> ModelLoader::load() const {
 void ModelLoader::warm_up(const ModelRunner& runner) const {
   // Every inference thread runs the model before /readyz says ready: a
   // thread's first calls are far slower (per-thread OpenMP/oneDNN state).
+  // With batching, also at the largest batch: a new shape is slow at first.
   const auto t0 = std::chrono::steady_clock::now();
-  pool_.run_on_every_worker([&] { runner.warm_up(options_.warmup); });
+  const std::size_t max_batch = pool_.batching().max_batch;
+  pool_.run_on_every_worker([&] { runner.warm_up(options_.warmup, max_batch); });
   spdlog::info("warmed up {} inference threads x {} calls in {:.0f} ms; one model call {:.2f} ms",
                pool_.threads(), options_.warmup, ms_since(t0), runner.call_ms());
+  if (max_batch > 1)
+    spdlog::info(
+        "batching: up to {} requests per forward, the first waiting up to {} us for company; one "
+        "model call at batch {} {:.2f} ms",
+        max_batch, pool_.batching().delay.count(), max_batch, runner.time_call_ms(max_batch));
 }
 
 void ModelLoader::open_ring(const ModelRunner& runner) const {

@@ -2,6 +2,7 @@
 #include "server/model_runner.h"
 
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -67,17 +68,55 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// The device `name` names, checked against what this LibTorch and machine
+// have. Throws ModelLoadError with what to do instead.
+torch::Device checked_device(const std::string& name) {
+  c10::optional<torch::Device> parsed;
+  try {
+    parsed = torch::Device(name);
+  } catch (const std::exception&) {
+  }
+  if (!parsed || !(parsed->is_cpu() || parsed->is_cuda()))
+    throw ModelLoadError("--device " + name + ": expected cpu, cuda or cuda:N");
+  torch::Device d = *parsed;
+  if (d.is_cpu()) return torch::Device(torch::kCPU);
+  if (!at::hasCUDA())
+    throw ModelLoadError("--device " + name + ": this LibTorch (" + std::string(TORCH_VERSION) +
+                         ") was built without CUDA; build infer-server against a CUDA LibTorch "
+                         "(docs/server.md, the GPU path) or serve with --device cpu");
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  const int index = d.has_index() ? d.index() : 0;
+  if (index >= count)
+    throw ModelLoadError("--device " + name + ": no such CUDA device (" + std::to_string(count) +
+                         " visible)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
 }  // namespace
+
+struct ModelRunner::InputBuffer::Impl {
+  at::Tensor host;  // [rows, C, H, W] float32, pinned for a CUDA model
+};
+
+ModelRunner::InputBuffer::InputBuffer() = default;
+ModelRunner::InputBuffer::~InputBuffer() = default;
+ModelRunner::InputBuffer::InputBuffer(InputBuffer&&) noexcept = default;
+ModelRunner::InputBuffer& ModelRunner::InputBuffer::operator=(InputBuffer&&) noexcept = default;
+
+float* ModelRunner::InputBuffer::row(std::size_t i) {
+  return impl_->host.data_ptr<float>() + i * row_floats_;
+}
 
 struct ModelRunner::Impl {
   Options options;
+  torch::Device device{torch::kCPU};
   torch::jit::Module module;
   EmbeddingSource source = EmbeddingSource::kSoftmax;
   std::size_t classes = 0;
   std::size_t embedding_dim = 0;
   bool optimized = false;
   std::string note;
-  at::Tensor probe_one;  // a [1, C, H, W] input for warm-up and timing
+  at::Tensor probe_one;  // a [1, C, H, W] input on the device, for warm-up
   double call_ms = 0;
   double extra_pass_ms = 0;
 
@@ -127,6 +166,36 @@ struct ModelRunner::Impl {
     return r;
   }
 
+  // The outputs of a forward on `batch` rows, on the host: one copy back
+  // from a GPU (probabilities and embeddings side by side), none on the CPU.
+  void to_host(const Raw& r, std::size_t batch, std::vector<ModelOutput>& out) const {
+    const auto k = static_cast<std::size_t>(r.probs.size(1));
+    const auto dim = static_cast<std::size_t>(r.embedding.size(1));
+    at::Tensor both;
+    const float* p = nullptr;
+    const float* e = nullptr;
+    std::size_t p_stride = k, e_stride = dim;
+    if (device.is_cpu()) {
+      p = r.probs.data_ptr<float>();
+      e = r.embedding.data_ptr<float>();
+    } else {
+      both = torch::cat({r.probs, r.embedding}, 1).to(torch::kCPU);
+      p = both.data_ptr<float>();
+      e = p + k;
+      p_stride = e_stride = k + dim;
+    }
+    out.resize(batch);
+    for (std::size_t i = 0; i < batch; ++i) {
+      out[i].probabilities.assign(p + i * p_stride, p + i * p_stride + k);
+      out[i].embedding.assign(e + i * e_stride, e + i * e_stride + dim);
+    }
+  }
+
+  // The probe input repeated to `batch` rows, on the device.
+  at::Tensor probe(std::size_t batch) const {
+    return probe_one.expand({static_cast<int64_t>(batch), -1, -1, -1}).contiguous();
+  }
+
   // Median wall time of `fn` over a few calls, in milliseconds.
   template <typename Fn>
   static double time_ms(Fn&& fn, int calls = 5) {
@@ -168,8 +237,9 @@ ModelRunner::ModelRunner(Options options) : impl_(std::make_unique<Impl>()) {
   d.options = std::move(options);
   const ModelConfig& c = d.options.config;
   init_inference_thread(d.options.intra_op_threads);
+  d.device = checked_device(d.options.device);
   try {
-    d.module = torch::jit::load(d.options.path, torch::kCPU);
+    d.module = torch::jit::load(d.options.path, d.device);
   } catch (const std::exception& e) {
     std::string what = e.what();
     throw ModelLoadError("cannot load TorchScript model " + d.options.path + ": " +
@@ -191,7 +261,8 @@ ModelRunner::ModelRunner(Options options) : impl_(std::make_unique<Impl>()) {
   std::vector<float> probe(input_size(c) * 2);
   for (auto& v : probe) v = normal(rng);
   const at::Tensor x =
-      torch::from_blob(probe.data(), {2, c.channels, c.height, c.width}, torch::kFloat32).clone();
+      torch::from_blob(probe.data(), {2, c.channels, c.height, c.width}, torch::kFloat32)
+          .to(d.device);
   Impl::Raw plain;
   try {
     plain = d.call(d.module, x);
@@ -221,21 +292,51 @@ ModelRunner::ModelRunner(Options options) : impl_(std::make_unique<Impl>()) {
     d.note = "optimization disabled";
   }
 
-  // Warm up at batch 1, the serving shape, then time what a request costs.
+  // Warm up at batch 1, the serving shape, then time what a request costs
+  // (through run(): on a GPU the copies are part of it).
   d.probe_one = x.narrow(0, 0, 1).contiguous();
   warm_up(d.options.warmup_iterations);
-  d.call_ms = Impl::time_ms([&] { d.call(d.module, d.probe_one); });
+  d.call_ms = time_call_ms(1);
   if (d.source == EmbeddingSource::kEmbedForward) {
     d.extra_pass_ms = Impl::time_ms([&] {
       c10::InferenceMode guard;
-      d.module.get_method("embed")({d.probe_one});
+      as_tensor(d.module.get_method("embed")({d.probe_one}), "embed(x)").to(torch::kCPU);
     });
   }
 }
 
-void ModelRunner::warm_up(int iterations) const {
+void ModelRunner::warm_up(int iterations, std::size_t max_batch) const {
   const Impl& d = *impl_;
-  for (int i = 0; i < iterations; ++i) d.call(d.module, d.probe_one);
+  std::vector<ModelOutput> out;
+  std::vector<std::size_t> shapes = {1};
+  if (max_batch > 1) shapes.push_back(max_batch);
+  for (const std::size_t batch : shapes) {
+    const at::Tensor x = d.probe(batch);
+    for (int i = 0; i < iterations; ++i) d.to_host(d.call(d.module, x), batch, out);
+  }
+}
+
+double ModelRunner::time_call_ms(std::size_t batch) const {
+  const Impl& d = *impl_;
+  InputBuffer input = make_input_buffer(batch);
+  const at::Tensor probe = d.probe(batch).to(torch::kCPU);
+  std::copy_n(probe.data_ptr<float>(), probe.numel(), input.row(0));
+  std::vector<ModelOutput> out;
+  return Impl::time_ms([&] { run(input, batch, out); });
+}
+
+ModelRunner::InputBuffer ModelRunner::make_input_buffer(std::size_t rows) const {
+  const ModelConfig& c = impl_->options.config;
+  InputBuffer b;
+  b.impl_ = std::make_unique<InputBuffer::Impl>();
+  b.impl_->host = at::empty({static_cast<int64_t>(std::max<std::size_t>(1, rows)), c.channels,
+                             c.height, c.width},
+                            at::TensorOptions()
+                                .dtype(torch::kFloat32)
+                                .pinned_memory(impl_->device.is_cuda()));
+  b.rows_ = rows;
+  b.row_floats_ = input_size(c);
+  return b;
 }
 
 ModelRunner::~ModelRunner() = default;
@@ -248,14 +349,17 @@ void ModelRunner::run(const float* input, std::size_t batch, std::vector<ModelOu
   const at::Tensor x = torch::from_blob(
       const_cast<float*>(input), {static_cast<int64_t>(batch), c.channels, c.height, c.width},
       torch::kFloat32);
-  Impl::Raw r = d.call(d.module, x);
-  out.resize(batch);
-  const float* p = r.probs.data_ptr<float>();
-  const float* e = r.embedding.data_ptr<float>();
-  for (std::size_t i = 0; i < batch; ++i) {
-    out[i].probabilities.assign(p + i * d.classes, p + (i + 1) * d.classes);
-    out[i].embedding.assign(e + i * d.embedding_dim, e + (i + 1) * d.embedding_dim);
-  }
+  d.to_host(d.call(d.module, x.to(d.device)), batch, out);
+}
+
+void ModelRunner::run(InputBuffer& input, std::size_t batch, std::vector<ModelOutput>& out) const {
+  const Impl& d = *impl_;
+  c10::InferenceMode guard;
+  // One transfer per batch; asynchronous from pinned memory, ordered before
+  // the forward on the device's stream, and the copy back waits for both.
+  const at::Tensor x =
+      input.impl_->host.narrow(0, 0, static_cast<int64_t>(batch)).to(d.device, true);
+  d.to_host(d.call(d.module, x), batch, out);
 }
 
 ModelOutput ModelRunner::run_one(const float* input) const {
@@ -268,6 +372,7 @@ const ModelConfig& ModelRunner::config() const { return impl_->options.config; }
 std::size_t ModelRunner::num_classes() const { return impl_->classes; }
 std::size_t ModelRunner::embedding_dim() const { return impl_->embedding_dim; }
 EmbeddingSource ModelRunner::embedding_source() const { return impl_->source; }
+std::string ModelRunner::device() const { return impl_->device.str(); }
 double ModelRunner::call_ms() const { return impl_->call_ms; }
 double ModelRunner::extra_pass_ms() const { return impl_->extra_pass_ms; }
 bool ModelRunner::optimized() const { return impl_->optimized; }

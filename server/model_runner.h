@@ -2,8 +2,13 @@
 // This header keeps LibTorch out of its includers: only model_runner.cpp
 // includes <torch/script.h>.
 //
+// The model runs on a device (--device): the CPU, or a CUDA GPU. Inputs are
+// always prepared on the host; run() copies a batch to the device once and
+// brings its probabilities and embeddings back once.
+//
 // Thread contract: run() may be called from any number of threads at once;
-// call init_inference_thread() once in each thread that runs the model.
+// call init_inference_thread() once in each thread that runs the model. An
+// InputBuffer belongs to one thread at a time.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +51,8 @@ class ModelRunner {
     std::string path;
     ModelConfig config;
     int intra_op_threads = 1;
+    // "cpu", "cuda" or "cuda:N" (torch::Device syntax).
+    std::string device = "cpu";
     // freeze + optimize_for_inference when it works (falls back otherwise).
     bool optimize = true;
     // Calls before the model counts as loaded: the profiling executor
@@ -62,20 +69,49 @@ class ModelRunner {
   ModelRunner(const ModelRunner&) = delete;
   ModelRunner& operator=(const ModelRunner&) = delete;
 
+  // Host memory for up to rows() inputs of C x H x W floats, one after the
+  // other: page-locked when the model runs on a GPU, so that the copy of a
+  // batch to the device is one direct transfer.
+  class InputBuffer {
+   public:
+    InputBuffer();
+    ~InputBuffer();
+    InputBuffer(InputBuffer&&) noexcept;
+    InputBuffer& operator=(InputBuffer&&) noexcept;
+    float* row(std::size_t i);
+    std::size_t rows() const { return rows_; }
+
+   private:
+    friend class ModelRunner;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::size_t rows_ = 0;
+    std::size_t row_floats_ = 0;
+  };
+  InputBuffer make_input_buffer(std::size_t rows) const;
+
   // `batch` preprocessed inputs (batch x C x H x W floats) -> `batch` outputs.
   // Throws std::runtime_error on a model failure (a server fault).
   void run(const float* input, std::size_t batch, std::vector<ModelOutput>& out) const;
+  // The first `batch` rows of `input`, as one forward.
+  void run(InputBuffer& input, std::size_t batch, std::vector<ModelOutput>& out) const;
   ModelOutput run_one(const float* input) const;
 
-  // `iterations` batch-1 calls on the calling thread: each inference thread
-  // does this before the server says ready, since a thread's first calls
-  // (OpenMP/oneDNN set-up, executor specialization) take far longer.
-  void warm_up(int iterations) const;
+  // `iterations` calls at batch 1 on the calling thread, then `iterations`
+  // at `max_batch` when it is larger: each inference thread does this before
+  // the server says ready, since a thread's first calls (OpenMP/oneDNN
+  // set-up, executor specialization for a shape, CUDA kernels) take far
+  // longer.
+  void warm_up(int iterations, std::size_t max_batch = 1) const;
+  // Median time of one model call at `batch` rows (a fixed input), in ms.
+  double time_call_ms(std::size_t batch) const;
 
   const ModelConfig& config() const;
   std::size_t num_classes() const;
   std::size_t embedding_dim() const;
   EmbeddingSource embedding_source() const;
+  // Where the model runs: "cpu" or "cuda:N".
+  std::string device() const;
   // Median time of one batch-1 model call after warm-up, measured at load.
   double call_ms() const;
   // kEmbedForward only: the measured cost of the second pass (embed), else 0.

@@ -21,6 +21,11 @@ void RequestRecord::set_inference(Clock::time_point start, Clock::time_point end
   fields_.latency_inference_ns = ns_between(start, end);
 }
 
+void RequestRecord::set_queue_wait(Clock::duration waited) {
+  fields_.latency_queue_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()));
+}
+
 void RequestRecord::set_prediction(const std::vector<float>& probabilities,
                                    const std::vector<std::uint32_t>& order, std::size_t k,
                                    std::vector<float>&& embedding) {

@@ -23,9 +23,12 @@ class RequestRecord {
   using Clock = std::chrono::steady_clock;
 
   // The parts of the latency /predict measured: body parse + decode +
-  // preprocessing, and the model call.
+  // preprocessing, and the model call (the whole batch's forward).
   void set_preprocess(Clock::time_point start, Clock::time_point end);
   void set_inference(Clock::time_point start, Clock::time_point end);
+  // How long the request waited between being handed to the inference pool
+  // and its model call, less its own preprocessing (docs/ring-format.md).
+  void set_queue_wait(Clock::duration waited);
   // A prediction: `order` lists class indices by falling probability, the
   // first `k` of them become the top-k and the first is the class.
   void set_prediction(const std::vector<float>& probabilities,

@@ -71,6 +71,76 @@ std::int64_t wall_clock_ns() {
 
 }  // namespace
 
+// One /predict request in the inference pool: decoded on the worker that
+// took its batch, answered from the batch's forward. Its record's latency
+// parts: preprocess = its own decode + preprocessing; inference = the whole
+// batch's forward; queue = the rest of the time from submission to the
+// forward (waiting for a worker, for company, and for the decoding of the
+// requests before it in the batch and of those after it).
+class Router::PredictJob final : public ModelRequest {
+ public:
+  PredictJob(const Router& router, const ModelRunner& model, HttpRequest&& request,
+             ReplyCallback done)
+      : ModelRequest(model), router_(router), request_(std::move(request)), done_(std::move(done)) {}
+
+  bool prepare(float* row) noexcept override {
+    start_ = Clock::now();
+    try {
+      thread_local std::vector<float> input;
+      if (std::optional<Reply> refused = router_.decode(request_, model(), input)) {
+        prepared_ = Clock::now();
+        refused->record.set_preprocess(start_, prepared_);
+        refused->record.set_queue_wait(start_ - submitted());
+        done_(std::move(*refused));
+        return false;
+      }
+      std::copy(input.begin(), input.end(), row);
+    } catch (const std::exception& e) {
+      reply_failure(std::string("decoding failed: ") + e.what(), {});
+      return false;
+    }
+    prepared_ = Clock::now();
+    return true;
+  }
+
+  void finish(ModelOutput&& out, const ForwardTimes& forward) noexcept override {
+    try {
+      Reply r = router_.answer(request_, model(), std::move(out), submitted(), forward.end);
+      record_times(r, forward);
+      done_(std::move(r));
+    } catch (const std::exception& e) {
+      reply_failure(std::string("answering failed: ") + e.what(), forward);
+    }
+  }
+
+  void fail(const std::string& what, const ForwardTimes& forward) noexcept override {
+    reply_failure("inference failed: " + what, forward);
+  }
+
+ private:
+  void record_times(Reply& r, const ForwardTimes& forward) const {
+    r.record.set_preprocess(start_, prepared_);
+    if (forward.end != Clock::time_point{}) {
+      r.record.set_inference(forward.start, forward.end);
+      r.record.set_queue_wait((forward.start - submitted()) - (prepared_ - start_));
+    }
+  }
+  void reply_failure(const std::string& detail, const ForwardTimes& forward) noexcept {
+    try {
+      Reply r = error_reply(500, "internal_error", detail);
+      record_times(r, forward);
+      done_(std::move(r));
+    } catch (...) {
+    }
+  }
+
+  const Router& router_;
+  HttpRequest request_;
+  ReplyCallback done_;
+  Clock::time_point start_{};
+  Clock::time_point prepared_{};
+};
+
 Reply error_reply(unsigned status, std::string_view code, std::string_view detail) {
   Reply r;
   r.status = status;
@@ -144,18 +214,8 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
     r.headers.emplace_back("Retry-After", "1");
     return done(std::move(r));
   }
-  auto shared = std::make_shared<HttpRequest>(std::move(req));
-  const bool queued = pool_.try_submit([this, shared, done]() {
-    Reply r;
-    try {
-      r = predict(*shared);
-    } catch (const std::exception& e) {
-      r = error_reply(500, "internal_error", std::string("inference failed: ") + e.what());
-    } catch (...) {
-      r = error_reply(500, "internal_error", "inference failed");
-    }
-    done(std::move(r));
-  });
+  const bool queued =
+      pool_.try_submit(std::make_unique<PredictJob>(*this, *model_.get(), std::move(req), done));
   if (!queued) {
     Reply r = error_reply(503, "overloaded",
                           "all inference threads are busy and the queue is full; retry shortly");
@@ -175,27 +235,40 @@ Reply Router::predict(const HttpRequest& req) const {
   if (model == nullptr)
     return fail(503, "model_loading", "the model is still loading; retry shortly");
   thread_local std::vector<float> input;
-  const DecodeOptions decode =
-      limits_.jpeg_dct_scaling ? dct_scaling_for(model->config()) : DecodeOptions{};
-  if (auto refused =
-          decode_predict_body(req.body, limits_.max_pixels, model->config(), input, decode))
-    return fail(refused->status, refused->code, refused->detail);
+  if (std::optional<Reply> refused = decode(req, *model, input)) {
+    refused->record.set_preprocess(t0, Clock::now());
+    return std::move(*refused);
+  }
   const Clock::time_point t1 = Clock::now();
-
   ModelOutput out = model->run_one(input.data());
   const Clock::time_point t2 = Clock::now();
+  Reply r = answer(req, *model, std::move(out), t0, t2);
+  r.record.set_preprocess(t0, t1);
+  r.record.set_inference(t1, t2);
+  return r;
+}
+
+std::optional<Reply> Router::decode(const HttpRequest& req, const ModelRunner& model,
+                                    std::vector<float>& input) const {
+  const DecodeOptions options =
+      limits_.jpeg_dct_scaling ? dct_scaling_for(model.config()) : DecodeOptions{};
+  if (auto refused =
+          decode_predict_body(req.body, limits_.max_pixels, model.config(), input, options))
+    return error_reply(refused->status, refused->code, refused->detail);
+  return std::nullopt;
+}
+
+Reply Router::answer(const HttpRequest& req, const ModelRunner& model, ModelOutput&& out,
+                     Clock::time_point started, Clock::time_point t2) const {
   // A model that overflows on an odd input answers NaN or infinity: that is
   // the server's failure (500), recorded as such (no class, no embedding),
   // never a "prediction" that would blind the drift detector.
   const auto finite = [](const std::vector<float>& v) {
     return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
   };
-  if (!finite(out.probabilities) || !finite(out.embedding)) {
-    Reply r =
-        fail(500, "non_finite_output", "the model returned NaN or infinite values for this input");
-    r.record.set_inference(t1, t2);
-    return r;
-  }
+  if (!finite(out.probabilities) || !finite(out.embedding))
+    return error_reply(500, "non_finite_output",
+                       "the model returned NaN or infinite values for this input");
 
   // Top-k, highest probability first (lower index on ties).
   const std::vector<float>& p = out.probabilities;
@@ -206,10 +279,8 @@ Reply Router::predict(const HttpRequest& req) const {
       order.begin(), order.begin() + k, order.end(),
       [&](std::uint32_t a, std::uint32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
 
-  const auto& names = model->config().class_names;
+  const auto& names = model.config().class_names;
   Reply r;
-  r.record.set_preprocess(t0, t1);
-  r.record.set_inference(t1, t2);
   r.record.set_prediction(p, order, k, std::move(out.embedding));
 
   std::string& b = r.body;
@@ -235,7 +306,7 @@ Reply Router::predict(const HttpRequest& req) const {
   append_request_id(b, PredictionKey{request_id_generation(), req.request_id});
   b += '"';
   b += ",\"latency_ms\":";
-  const auto since = req.received == Clock::time_point{} ? t0 : req.received;
+  const auto since = req.received == Clock::time_point{} ? started : req.received;
   append_json_number(
       b, std::round(std::chrono::duration<double, std::micro>(t2 - since).count()) / 1e3);
   b += '}';

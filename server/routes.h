@@ -7,7 +7,9 @@
 // preprocessing and the model, so a slow model or a large image never stalls
 // an I/O thread. Everything else answers inline, POST /feedback included (a
 // small JSON parse and a ring write per label: it never queues behind, or
-// takes a worker from, /predict).
+// takes a worker from, /predict). The pool may batch /predict requests
+// (--max-batch): each is decoded on its own, then shares one forward with the
+// others of its batch and gets its own answer and record.
 //
 // Thread contract: handle() from any I/O thread; the callback runs exactly
 // once, on an I/O thread or on an inference thread.
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +105,9 @@ class Router {
   void start_draining() { draining_.store(true, std::memory_order_relaxed); }
 
  private:
+  class PredictJob;
+  using Clock = std::chrono::steady_clock;
+
   Reply model_info() const;
   Reply readiness() const;
   // POST /feedback: each accepted label becomes one feedback record.
@@ -109,6 +115,15 @@ class Router {
   // The generation a /predict answer's request_id names: the ring's, or with
   // --no-ring the one taken at start.
   std::uint64_t request_id_generation() const;
+  // /predict in two halves, for predict() and for a batched PredictJob: the
+  // body decoded and preprocessed into `input`, or the error reply; then the
+  // answer to the model's output (`started`: when the server took the
+  // request up, for latency_ms when it has no `received` time; `done`: when
+  // the forward ended).
+  std::optional<Reply> decode(const HttpRequest& request, const ModelRunner& model,
+                              std::vector<float>& input) const;
+  Reply answer(const HttpRequest& request, const ModelRunner& model, ModelOutput&& out,
+               Clock::time_point started, Clock::time_point done) const;
 
   RouteLimits limits_;
   const ModelSlot& model_;

@@ -12,6 +12,20 @@
 namespace po = boost::program_options;
 
 namespace driftwatch::server {
+namespace {
+
+// "cpu", "cuda" or "cuda:N"; whether the device exists is the model
+// loader's question (it needs LibTorch).
+bool valid_device_name(const std::string& d) {
+  if (d == "cpu" || d == "cuda") return true;
+  const std::string prefix = "cuda:";
+  if (d.size() <= prefix.size() || d.size() > prefix.size() + 3 || d.rfind(prefix, 0) != 0)
+    return false;
+  return std::all_of(d.begin() + static_cast<std::ptrdiff_t>(prefix.size()), d.end(),
+                     [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+}  // namespace
 
 common::CliOutcome parse_server_options(int argc, const char* const argv[], ServerOptions& o,
                                         std::ostream& out, std::ostream& err) {
@@ -47,6 +61,15 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
      "LibTorch intra-op threads per inference thread")
     ("max-queue", po::value(&o.max_queue)->default_value(o.max_queue)->value_name("N"),
      "requests waiting for an inference thread before new ones get 503")
+    ("max-batch", po::value(&o.max_batch)->default_value(o.max_batch)->value_name("N"),
+     "queued /predict requests that run as one [N, C, H, W] forward, at most (1..1024; 1: no "
+     "batching); each still gets its own answer and ring record")
+    ("batch-delay-us", po::value(&o.batch_delay_us)->default_value(o.batch_delay_us)->value_name("T"),
+     "how long the first request of a batch may wait for others to join it, in microseconds "
+     "(0..1000000; 0: batch only what is already queued)")
+    ("device", po::value(&o.device)->default_value(o.device)->value_name("D"),
+     "where the model runs: cpu, cuda or cuda:N (a CUDA GPU; needs infer-server built against a "
+     "CUDA LibTorch); decoding and preprocessing stay on the CPU")
     ("max-body-bytes", po::value(&o.max_body_bytes)->default_value(o.max_body_bytes)->value_name("B"),
      "largest request body; larger gets 413")
     ("max-pixels", po::value(&o.max_pixels)->default_value(o.max_pixels)->value_name("P"),
@@ -100,6 +123,20 @@ common::CliOutcome parse_server_options(int argc, const char* const argv[], Serv
       !positive(o.max_connections, "max-connections") ||
       !positive(static_cast<long long>(o.ring_bytes), "ring-bytes"))
     return common::CliOutcome::kExitError;
+  if (o.max_batch < 1 || o.max_batch > kMaxBatch) {
+    err << "infer-server: --max-batch must be between 1 and " << kMaxBatch << " (got "
+        << o.max_batch << ")\n";
+    return common::CliOutcome::kExitError;
+  }
+  if (o.batch_delay_us < 0 || o.batch_delay_us > kMaxBatchDelayUs) {
+    err << "infer-server: --batch-delay-us must be between 0 and " << kMaxBatchDelayUs
+        << " microseconds (got " << o.batch_delay_us << ")\n";
+    return common::CliOutcome::kExitError;
+  }
+  if (!valid_device_name(o.device)) {
+    err << "infer-server: --device must be cpu, cuda or cuda:N (got '" << o.device << "')\n";
+    return common::CliOutcome::kExitError;
+  }
   if (o.infer_threads < 0) {
     err << "infer-server: --infer-threads must be 0 or more\n";
     return common::CliOutcome::kExitError;

@@ -11,6 +11,10 @@
 
 namespace driftwatch::server {
 
+// The largest --max-batch and --batch-delay-us accepted.
+constexpr long long kMaxBatch = 1024;
+constexpr long long kMaxBatchDelayUs = 1'000'000;
+
 struct ServerOptions {
   std::string model;
   std::string model_config;  // default: the model path with .json
@@ -26,6 +30,12 @@ struct ServerOptions {
   int infer_threads = 0;  // 0: one per core
   int intra_op_threads = 1;
   std::uint32_t max_queue = 256;
+  // Dynamic batching (docs/server.md, Batching): up to max_batch queued
+  // requests share one forward; the first waits up to batch_delay_us for
+  // company. Signed, so that a negative value is refused by name.
+  long long max_batch = 1;
+  long long batch_delay_us = 0;
+  std::string device = "cpu";  // cpu, cuda or cuda:N
   std::uint64_t max_body_bytes = 8ull << 20;
   std::uint64_t max_pixels = 40'000'000;
   std::uint32_t max_header_bytes = 16384;
