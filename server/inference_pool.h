@@ -1,33 +1,29 @@
-// A fixed pool of inference threads behind a bounded queue. The I/O threads
-// hand work over with try_submit(), which never blocks: when the queue is
-// full the caller answers 503 at once rather than queueing without bound.
+// A fixed pool of inference threads behind a bounded queue (BatchQueue). The
+// I/O threads hand work over with try_submit(), which never blocks: when the
+// queue is full the caller answers 503 at once rather than queueing without
+// bound.
 //
-// Model requests are batched (dynamic batching): the worker that takes the
-// first queued request also takes the requests queued behind it, up to
-// max_batch, and, when fewer are there, waits until the first has waited
-// `delay` for company. It prepares each (decode + preprocess, on this CPU
-// thread, into its row of the batch input), runs one forward over the rows
-// that prepared and hands each request its own output. While one worker
-// collects a batch the others leave the queue to it, so requests that arrive
-// meanwhile join that batch instead of waking a second worker. With
-// max_batch 1 every request runs alone, as soon as a worker is free.
+// Model requests are batched (dynamic batching, batch_queue.h): a worker
+// takes the requests queued together, up to max_batch, prepares each
+// (decode + preprocess, on this CPU thread, into its row of the worker's
+// batch input), runs one forward over the rows that prepared and hands each
+// request its own output. With max_batch 1 every request runs alone, as soon
+// as a worker is free.
 //
 // Thread contract: try_submit() from any thread; shutdown() from one thread.
-// ModelRequest's methods run on the worker that took the batch.
+// A ModelRequest's methods run on the worker that took its batch.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "server/batch_queue.h"
 #include "server/model_runner.h"
 
 namespace driftwatch::server {
@@ -60,18 +56,11 @@ class ModelRequest {
   Clock::time_point submitted() const { return submitted_; }
 
  protected:
-  explicit ModelRequest(const ModelRunner& model)
-      : model_(model), submitted_(Clock::now()) {}
+  explicit ModelRequest(const ModelRunner& model) : model_(model), submitted_(Clock::now()) {}
 
  private:
   const ModelRunner& model_;
   Clock::time_point submitted_;
-};
-
-// --max-batch and --batch-delay-us.
-struct Batching {
-  std::size_t max_batch = 1;           // requests per forward, at most
-  std::chrono::microseconds delay{0};  // how long the first may wait for company
 };
 
 class InferencePool {
@@ -99,26 +88,16 @@ class InferencePool {
   void run_on_every_worker(const std::function<void()>& fn);
 
   std::size_t threads() const { return workers_.size(); }
-  const Batching& batching() const { return batching_; }
+  const Batching& batching() const { return queue_.batching(); }
 
   // Runs the work already queued, then joins the workers. Idempotent.
   void shutdown();
 
-  std::size_t queued() const;
-  std::size_t capacity() const { return capacity_; }
-  std::uint64_t rejected() const;
+  std::size_t queued() const { return queue_.size(); }
+  std::size_t capacity() const { return queue_.capacity(); }
+  std::uint64_t rejected() const { return queue_.rejected(); }
 
  private:
-  // One queued item: a task, or a model request.
-  struct Entry {
-    Task task;
-    std::unique_ptr<ModelRequest> request;
-  };
-  // What a worker took from the queue: one task, or a batch of requests.
-  struct Taken {
-    Task task;
-    std::vector<std::unique_ptr<ModelRequest>> batch;
-  };
   // One worker's batch input, kept between batches.
   struct WorkerBuffers {
     const ModelRunner* model = nullptr;
@@ -127,27 +106,13 @@ class InferencePool {
     std::vector<ModelRequest*> prepared;
   };
 
-  bool push(Entry entry);
   void worker_loop();
-  // Blocks until there is work (false: stopping and nothing left).
-  bool take(Taken& taken);
-  // With mutex_ held (in `lock`): waits while the leading requests are fewer
-  // than max_batch, until the first has waited `delay`.
-  void collect(std::unique_lock<std::mutex>& lock);
-  std::size_t leading_requests() const;
-  static void run_batch(std::vector<std::unique_ptr<ModelRequest>>& batch, WorkerBuffers& buffers);
+  void run_batch(std::vector<std::unique_ptr<ModelRequest>>& batch, WorkerBuffers& buffers) const;
 
-  const std::size_t capacity_;
-  const Batching batching_;
+  BatchQueue<std::unique_ptr<ModelRequest>> queue_;
   std::function<void()> thread_init_;
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;        // work for an idle worker
-  std::condition_variable batch_cv_;  // company for the collecting worker
-  std::deque<Entry> queue_;           // guarded by mutex_
-  bool collecting_ = false;           // a worker is collecting a batch; guarded by mutex_
-  bool stopping_ = false;             // guarded by mutex_
-  std::uint64_t rejected_ = 0;        // guarded by mutex_
   std::vector<std::thread> workers_;
+  bool shut_down_ = false;  // shutdown()'s own; one thread
 };
 
 }  // namespace driftwatch::server

@@ -75,10 +75,10 @@ int main(int argc, char** argv) {
   }
 
   RecordSink sink(!o.no_ring);
-  InferencePool pool(static_cast<std::size_t>(o.infer_threads), o.max_queue,
-                     [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); },
-                     Batching{static_cast<std::size_t>(o.max_batch),
-                              std::chrono::microseconds(o.batch_delay_us)});
+  InferencePool pool(
+      static_cast<std::size_t>(o.infer_threads), o.max_queue,
+      [n = o.intra_op_threads] { ModelRunner::init_inference_thread(n); },
+      Batching{static_cast<std::size_t>(o.max_batch), std::chrono::microseconds(o.batch_delay_us)});
   ModelSlot model;
   Router router(RouteLimits{o.max_pixels, o.jpeg_dct_scaling}, model, pool, sink,
                 std::move(feedback_auth));

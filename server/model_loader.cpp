@@ -68,8 +68,7 @@ std::unique_ptr<ModelRunner> ModelLoader::load() const {
   spdlog::info(
       "model {} v{} loaded on {} in {:.0f} ms: {} classes, input {}x{}x{}, embedding {} ({}), {}",
       config_.name, config_.version, runner->device(), ms_since(t0), runner->num_classes(),
-      config_.channels,
-      config_.height, config_.width, runner->embedding_dim(),
+      config_.channels, config_.height, config_.width, runner->embedding_dim(),
       embedding_source_name(runner->embedding_source()),
       runner->optimized() ? "frozen + optimized" : runner->optimization_note());
   if (!runner->optimized() && !options_.no_optimize)

@@ -329,11 +329,9 @@ ModelRunner::InputBuffer ModelRunner::make_input_buffer(std::size_t rows) const 
   const ModelConfig& c = impl_->options.config;
   InputBuffer b;
   b.impl_ = std::make_unique<InputBuffer::Impl>();
-  b.impl_->host = at::empty({static_cast<int64_t>(std::max<std::size_t>(1, rows)), c.channels,
-                             c.height, c.width},
-                            at::TensorOptions()
-                                .dtype(torch::kFloat32)
-                                .pinned_memory(impl_->device.is_cuda()));
+  b.impl_->host = at::empty(
+      {static_cast<int64_t>(std::max<std::size_t>(1, rows)), c.channels, c.height, c.width},
+      at::TensorOptions().dtype(torch::kFloat32).pinned_memory(impl_->device.is_cuda()));
   b.rows_ = rows;
   b.row_floats_ = input_size(c);
   return b;

@@ -51,13 +51,13 @@ class ModelRunner {
     std::string path;
     ModelConfig config;
     int intra_op_threads = 1;
-    // "cpu", "cuda" or "cuda:N" (torch::Device syntax).
-    std::string device = "cpu";
     // freeze + optimize_for_inference when it works (falls back otherwise).
     bool optimize = true;
     // Calls before the model counts as loaded: the profiling executor
     // specializes the graph on the first calls, which take milliseconds.
     int warmup_iterations = 8;
+    // "cpu", "cuda" or "cuda:N" (torch::Device syntax).
+    std::string device = "cpu";
   };
 
   // Loads, picks the form (EmbeddingSource), checks the outputs against the

@@ -81,7 +81,10 @@ class Router::PredictJob final : public ModelRequest {
  public:
   PredictJob(const Router& router, const ModelRunner& model, HttpRequest&& request,
              ReplyCallback done)
-      : ModelRequest(model), router_(router), request_(std::move(request)), done_(std::move(done)) {}
+      : ModelRequest(model),
+        router_(router),
+        request_(std::move(request)),
+        done_(std::move(done)) {}
 
   bool prepare(float* row) noexcept override {
     start_ = Clock::now();

@@ -129,7 +129,8 @@ struct RecordFields {
   float top_k_prob[kMaxTopK] = {0, 0, 0, 0, 0};
   std::uint32_t top_k_count = 0;
   std::uint32_t embedding_count = 0;  // 0 (no embedding) or the header's embedding_dim
-  // Time the request waited for an inference worker (queue + batching).
+  // /predict: from submission to the inference pool to its batch's forward,
+  // less its own preprocessing (queue + batching wait); docs/ring-format.md.
   std::uint64_t latency_queue_ns = 0;
   // kFeedback: the generation of the segment the labelled prediction was
   // written to (its request id is unique only within one generation).

@@ -139,6 +139,26 @@ TEST_F(ExporterMetricsTest, HistogramsLatencyPartsOnlyWhereTheServerMeasuredThem
       sample_value(text_, R"(request_inference_duration_seconds_count{handler="/healthz"})"));
 }
 
+TEST(ExporterMetricsQueue, HistogramsTheQueueWaitOfRecordsThatWaited) {
+  ExporterMetrics metrics;
+  metrics.set_producer(three_classes());
+  ring::RecordFields waited = predict_ok(0, 0.75f, k1_128, k1_512, k1_512);
+  waited.latency_queue_ns = k1_512;
+  metrics.observe_record(waited);
+  waited.latency_queue_ns = k1_16;
+  metrics.observe_record(waited);
+  metrics.observe_record(predict_ok(1, 0.5f, k1_128, k1_512, k1_512));  // no wait recorded
+  const std::string text = metrics.render();
+  EXPECT_TRUE(has_line(text, "# TYPE request_queue_duration_seconds histogram")) << text;
+  EXPECT_TRUE(has_line(text, R"(request_queue_duration_seconds_count{handler="/predict"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(request_queue_duration_seconds_bucket{handler="/predict",le="0.002"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(request_queue_duration_seconds_bucket{handler="/predict",le="0.075"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(request_queue_duration_seconds_sum{handler="/predict"} 0.064453125)"));
+}
+
 TEST_F(ExporterMetricsTest, ExportsModelInfoAndGeneration) {
   EXPECT_TRUE(has_line(text_, R"(model_info{model="fashion_cnn",version="1"} 1)")) << text_;
   EXPECT_TRUE(has_line(text_, "ring_producer_generation 7"));
