@@ -188,7 +188,7 @@ TEST_F(BatchingTest, BatchedAnswersEqualUnbatchedOnesAndEachRecordMatchesItsAnsw
     EXPECT_EQ(f.http_status, 200);
     EXPECT_EQ(f.class_index, it->second->class_index) << f.request_id;
     EXPECT_NEAR(f.confidence, it->second->probability, 1e-5) << f.request_id;
-    EXPECT_EQ(r.embedding.size(), 16u);
+    EXPECT_EQ(r.embedding.size(), reader.info().embedding_dim);
     EXPECT_GT(f.latency_queue_ns, 0u);
     EXPECT_GT(f.latency_preprocess_ns, 0u);
     EXPECT_GT(f.latency_inference_ns, 0u);
