@@ -99,6 +99,7 @@ class Router::PredictJob final : public ModelRequest {
       }
       std::copy(input.begin(), input.end(), row);
     } catch (const std::exception& e) {
+      prepared_ = Clock::now();
       reply_failure(std::string("decoding failed: ") + e.what(), {});
       return false;
     }
