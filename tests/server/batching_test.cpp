@@ -7,17 +7,18 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "server/image.h"
+#include "server/request_id.h"
 #include "shared/common/base64.h"
 #include "shared/ring/ring_reader.h"
 #include "tests/server/support/http_client.h"
@@ -40,22 +41,11 @@ struct Answer {
   std::int64_t class_index = -1;
   double probability = -1;
   std::vector<double> top_k_probability;
+  // The answer's request_id ("<generation hex>-<id hex>"), parsed; zero
+  // when it is missing or malformed.
+  std::uint64_t generation = 0;
   std::uint64_t request_id = 0;
 };
-
-// The request id as the ring holds it: a JSON number, or the digits that end
-// a string id.
-std::uint64_t ring_request_id(simdjson::dom::element id) {
-  std::uint64_t n = 0;
-  if (id.get_uint64().get(n) == simdjson::SUCCESS) return n;
-  std::string_view s;
-  if (id.get_string().get(s) != simdjson::SUCCESS) return 0;
-  std::size_t start = s.size();
-  while (start > 0 && std::isdigit(static_cast<unsigned char>(s[start - 1]))) --start;
-  for (std::size_t i = start; i < s.size(); ++i)
-    n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
-  return n;
-}
 
 Answer parse_answer(int status, const std::string& body) {
   Answer a;
@@ -72,8 +62,13 @@ Answer parse_answer(int status, const std::string& body) {
       if (e["probability"].get_double().get(p) == simdjson::SUCCESS)
         a.top_k_probability.push_back(p);
     }
-  simdjson::dom::element id;
-  if (root["request_id"].get(id) == simdjson::SUCCESS) a.request_id = ring_request_id(id);
+  std::string_view id;
+  if (root["request_id"].get_string().get(id) == simdjson::SUCCESS) {
+    if (const auto key = server::parse_request_id(id)) {
+      a.generation = key->generation;
+      a.request_id = key->request_id;
+    }
+  }
   return a;
 }
 
@@ -167,6 +162,8 @@ TEST_F(BatchingTest, BatchedAnswersEqualUnbatchedOnesAndEachRecordMatchesItsAnsw
     ASSERT_EQ(together[i].top_k_probability.size(), alone[i].top_k_probability.size());
     for (std::size_t k = 0; k < alone[i].top_k_probability.size(); ++k)
       EXPECT_NEAR(together[i].top_k_probability[k], alone[i].top_k_probability[k], 1e-5);
+    EXPECT_NE(together[i].request_id, 0u) << "no parsable request_id";
+    EXPECT_EQ(together[i].generation, reader.generation()) << together[i].request_id;
     EXPECT_TRUE(by_id.emplace(together[i].request_id, &together[i]).second)
         << "request id " << together[i].request_id << " answered twice";
   }
