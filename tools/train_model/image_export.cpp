@@ -9,6 +9,11 @@
 namespace driftwatch::train_model {
 namespace {
 
+void append_be32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -29,11 +34,20 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) {
 std::optional<ImageFormat> parse_image_format(const std::string& name) {
   if (name == "jpeg" || name == "jpg") return ImageFormat::kJpeg;
   if (name == "png") return ImageFormat::kPng;
+  if (name == "idx") return ImageFormat::kIdx;
   return std::nullopt;
 }
 
 const char* image_format_extension(ImageFormat f) {
-  return f == ImageFormat::kJpeg ? "jpg" : "png";
+  switch (f) {
+    case ImageFormat::kJpeg:
+      return "jpg";
+    case ImageFormat::kPng:
+      return "png";
+    case ImageFormat::kIdx:
+      return "idx";
+  }
+  return "?";
 }
 
 std::vector<std::string> export_images(const Dataset& data, const ExportOptions& opt) {
@@ -52,10 +66,26 @@ std::vector<std::string> export_images(const Dataset& data, const ExportOptions&
   std::vector<std::string> paths;
   paths.reserve(opt.count);
   std::vector<std::uint8_t> img(images.image_size());
+  // IDX: one images file (magic 0x803, count, rows, cols) and one labels file
+  // (magic 0x801, count), uncompressed, the labels in the same order.
+  std::string idx_images, idx_labels;
+  if (opt.format == ImageFormat::kIdx) {
+    append_be32(idx_images, 0x803);
+    append_be32(idx_images, static_cast<std::uint32_t>(opt.count));
+    append_be32(idx_images, static_cast<std::uint32_t>(images.rows));
+    append_be32(idx_images, static_cast<std::uint32_t>(images.cols));
+    append_be32(idx_labels, 0x801);
+    append_be32(idx_labels, static_cast<std::uint32_t>(opt.count));
+  }
   for (std::size_t i = 0; i < opt.count; ++i) {
     img.assign(images.image(i), images.image(i) + images.image_size());
     apply_image_transform(opt.transform, img.data(), images.rows, images.cols,
                           mix_seed(opt.seed, i));
+    if (opt.format == ImageFormat::kIdx) {
+      idx_images.append(reinterpret_cast<const char*>(img.data()), img.size());
+      idx_labels.push_back(static_cast<char>(data.labels.labels[i]));
+      continue;
+    }
     const common::ImageView view{img.data(), static_cast<int>(images.cols),
                                  static_cast<int>(images.rows), 1};
     const std::string bytes = opt.format == ImageFormat::kJpeg
@@ -66,6 +96,11 @@ std::vector<std::string> export_images(const Dataset& data, const ExportOptions&
                        image_format_extension(opt.format);
     write_file(path, bytes);
     paths.push_back(std::move(path));
+  }
+  if (opt.format == ImageFormat::kIdx) {
+    paths = {opt.dir + "/" + kIdxImagesFile, opt.dir + "/" + kIdxLabelsFile};
+    write_file(paths[0], idx_images);
+    write_file(paths[1], idx_labels);
   }
   return paths;
 }

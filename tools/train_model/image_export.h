@@ -1,5 +1,7 @@
 // Writes test-set images as grayscale JPEG or PNG files named
-// <index>_<label>.jpg|png, optionally transformed (see image_transform.h),
+// <index>_<label>.jpg|png, or as one IDX images file with its IDX labels file
+// (images-idx3-ubyte, labels-idx1-ubyte: what loadgen --idx and its
+// feedback labels read), optionally transformed (see image_transform.h),
 // with the common encoders (shared/common/image_encoder.h).
 // Used by the tests, the demo and load generation; needs neither the model
 // nor LibTorch.
@@ -19,10 +21,13 @@
 
 namespace driftwatch::train_model {
 
-enum class ImageFormat { kJpeg, kPng };
+enum class ImageFormat { kJpeg, kPng, kIdx };
 
-std::optional<ImageFormat> parse_image_format(const std::string& name);
-const char* image_format_extension(ImageFormat f);  // "jpg" or "png"
+inline constexpr const char* kIdxImagesFile = "images-idx3-ubyte";
+inline constexpr const char* kIdxLabelsFile = "labels-idx1-ubyte";
+
+std::optional<ImageFormat> parse_image_format(const std::string& name);  // jpeg|jpg, png, idx
+const char* image_format_extension(ImageFormat f);                       // "jpg", "png", "idx"
 
 struct ExportOptions {
   std::size_t count = 0;  // the first `count` images of the set
@@ -34,7 +39,8 @@ struct ExportOptions {
 };
 
 // Creates opt.dir if needed and writes the files; returns their paths in
-// index order. Throws std::runtime_error (count larger than the set, I/O).
+// index order (kIdx: the images file, then the labels file). Throws std::runtime_error (count
+// larger than the set, I/O).
 std::vector<std::string> export_images(const Dataset& data, const ExportOptions& opt);
 
 }  // namespace driftwatch::train_model

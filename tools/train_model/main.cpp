@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       "train-demo-model",
       "train-demo-model: train the demo Fashion-MNIST CNN and save it as TorchScript\n"
       "  train:  train-demo-model --out DIR [--epochs N] [--seed S] [--threads T]\n"
-      "  export: train-demo-model --export-images N --export-format jpeg|png --export-dir DIR\n"
+      "  export: train-demo-model --export-images N --export-format jpeg|png|idx --export-dir DIR\n"
       "                           [--export-transform none|noise|rotate|invert]\n"
       "  check:  train-demo-model --dump-logits FILE --model DIR/fashion_cnn.pt\n",
       "",
@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
      "directory with the Fashion-MNIST {train,t10k}-*-ubyte.gz files")
     ("export-images", po::value(&export_count),
      "export the first N test images instead of training")
-    ("export-format", po::value(&export_format)->default_value("png"), "jpeg or png")
+    ("export-format", po::value(&export_format)->default_value("png"),
+     "jpeg, png or idx (DIR/images-idx3-ubyte and DIR/labels-idx1-ubyte)")
     ("export-dir", po::value(&exp.dir), "directory for the exported <index>_<label>.jpg|png")
     ("export-transform", po::value(&export_transform)->default_value("none"),
      "none, noise (Gaussian), rotate (random 30..150 degrees) or invert")

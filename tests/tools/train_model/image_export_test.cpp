@@ -183,16 +183,36 @@ TEST_F(ImageExport, NoiseAndRotateChangeTheImageDeterministically) {
   }
 }
 
+// IDX: the transformed pixels and the labels, read back by the reader loadgen
+// --idx uses, in index order.
+TEST_F(ImageExport, IdxHoldsTheTransformedPixelsAndTheLabels) {
+  const auto paths = export_images(data_, options(ImageFormat::kIdx, ImageTransform::kInvert));
+  ASSERT_EQ(paths.size(), 2u);
+  EXPECT_EQ(std::filesystem::path(paths[0]).filename(), kIdxImagesFile);
+  EXPECT_EQ(std::filesystem::path(paths[1]).filename(), kIdxLabelsFile);
+  const common::IdxImages images = common::read_idx_images(paths[0]);
+  ASSERT_EQ(images.count, kCount);
+  ASSERT_EQ(images.rows, 28u);
+  ASSERT_EQ(images.cols, 28u);
+  for (std::size_t i = 0; i < kCount; ++i) {
+    for (std::size_t p = 0; p < 784; ++p) {
+      ASSERT_EQ(images.image(i)[p], 255 - data_.images.image(i)[p]) << i << " " << p;
+    }
+  }
+  EXPECT_EQ(common::read_idx_labels(paths[1]).labels, (std::vector<std::uint8_t>{3, 0, 9, 5}));
+}
+
 TEST_F(ImageExport, RejectsMoreImagesThanTheSetHolds) {
   auto o = options(ImageFormat::kPng);
   o.count = kCount + 1;
   EXPECT_THROW(export_images(data_, o), std::runtime_error);
 }
 
-TEST(ImageFormatParsing, AcceptsJpegJpgAndPng) {
+TEST(ImageFormatParsing, AcceptsJpegJpgPngAndIdx) {
   EXPECT_EQ(parse_image_format("jpeg"), ImageFormat::kJpeg);
   EXPECT_EQ(parse_image_format("jpg"), ImageFormat::kJpeg);
   EXPECT_EQ(parse_image_format("png"), ImageFormat::kPng);
+  EXPECT_EQ(parse_image_format("idx"), ImageFormat::kIdx);
   EXPECT_FALSE(parse_image_format("gif"));
 }
 
