@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
       exp.transform = *transform;
       exp.seed = train.seed;
       const Dataset test = read_fashion_mnist(data_dir, "t10k");
-      const auto paths = export_images(test, exp);
-      std::printf("exported %zu %s images (transform %s) to %s\n", paths.size(),
+      export_images(test, exp);
+      std::printf("exported %zu %s images (transform %s) to %s\n", exp.count,
                   image_format_extension(exp.format), image_transform_name(exp.transform),
                   exp.dir.c_str());
       return 0;
