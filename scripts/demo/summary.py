@@ -174,7 +174,7 @@ def phase_row(prom, ph, alert_end, webhook, prev_firing, episodes=()):
             "active": None if active_max is None else active_max >= 1,
             "episode_onsets": episode_onsets(episodes, prom, start, alert_end),
         },
-        "feedback": phase_accuracy(prom, rng, end),
+        "feedback": dict(phase_accuracy(prom, rng, end), sent=ph.get("labels", "")),
         "alerts_firing": firing,
         "alerts_started": sorted(set(firing) - set(prev_firing)),
         "webhook_alerts": hooks,
@@ -230,6 +230,14 @@ def checks(rows):
     if lc:
         add("lowconf: LowPredictionConfidence fires", "LowPredictionConfidence" in lc["alerts_firing"],
             ", ".join(lc["alerts_firing"]) or "none")
+    acc_n = (n or {}).get("feedback", {}).get("accuracy")
+    if n:
+        add("normal: accuracy plausible (>= 0.8)", acc_n is not None and acc_n >= 0.8,
+            "no labels" if acc_n is None else f"{acc_n} over {n['feedback']['labels']} labels")
+    if lc:
+        acc_lc = lc["feedback"].get("accuracy")
+        add("lowconf: accuracy below normal's", acc_lc is not None and acc_n is not None and acc_lc < acc_n,
+            "no labels" if acc_lc is None else f"{acc_lc} over {lc['feedback']['labels']} labels")
     if er:
         add("errors: HighClientErrorRatio fires", "HighClientErrorRatio" in er["alerts_firing"],
             ", ".join(er["alerts_firing"]) or "none")
@@ -275,7 +283,9 @@ def print_table(rows, chk, promql):
             print(f"  {r['name']:8} {fb['accuracy']:.3f} [{fb['lower']:.3f}, {fb['upper']:.3f}] "
                   f"over {fb['labels']} labels")
         else:
-            print(f"  {r['name']:8} no labels")
+            sent = fb.get("sent") or ""
+            why = f" ({sent})" if sent and sent != "random" else ""
+            print(f"  {r['name']:8} no labels{why}")
     print()
     for c in chk:
         print(f"  [{'ok' if c['ok'] else 'FAIL':4}] {c['name']}: {c['detail']}")

@@ -3,10 +3,13 @@
 what the demo must show:
 
   1 normal   drift events near zero, 0 drift episodes; DataDriftDetected,
-             LowPredictionConfidence and the error ratio alerts quiet
+             LowPredictionConfidence and the error ratio alerts quiet;
+             accuracy on loadgen's random-sampled labels at least 0.8
   2 drift    drift events rise well above phase 1; drift_active turns on (an
              episode with its onset delay); DataDriftDetected fires
-  3 lowconf  LowPredictionConfidence fires
+  2, 4       no feedback labels (photographs and malformed requests carry no
+             true class)
+  3 lowconf  LowPredictionConfidence fires; accuracy below phase 1's
   4 errors   every answer a 4xx at more than 20/s; HighClientErrorRatio fires
              and reaches the webhook receiver through Alertmanager
   and the PromQL live check passed (with --require-promql).
@@ -20,6 +23,7 @@ import json
 import sys
 
 PHASES = ["normal", "drift", "lowconf", "errors"]
+MIN_NORMAL_ACCURACY = 0.8
 
 
 def problems(s, require_promql=False):
@@ -67,6 +71,23 @@ def problems(s, require_promql=False):
         out.append(f"lowconf: LowPredictionConfidence did not fire (phase confidence {conf}, "
                    f"firing: {lc['alerts_firing']})")
 
+    # Accuracy on loadgen's random-sampled labels: plausible on plain test
+    # images (the demo model gets ~0.9 of them), lower on the damaged ones,
+    # none where the payloads carry no true class.
+    fb_n, fb_lc = n.get("feedback") or {}, lc.get("feedback") or {}
+    if not fb_n.get("labels") or fb_n.get("accuracy") is None:
+        out.append(f"normal: no feedback labels joined ({fb_n})")
+    elif fb_n["accuracy"] < MIN_NORMAL_ACCURACY:
+        out.append(f"normal: accuracy {fb_n['accuracy']} on {fb_n['labels']} labels, expected at least "
+                   f"{MIN_NORMAL_ACCURACY}")
+    if not fb_lc.get("labels") or fb_lc.get("accuracy") is None:
+        out.append(f"lowconf: no feedback labels joined ({fb_lc})")
+    elif fb_n.get("accuracy") is not None and not fb_lc["accuracy"] < fb_n["accuracy"]:
+        out.append(f"lowconf: accuracy {fb_lc['accuracy']}, expected below phase 1's {fb_n['accuracy']}")
+    for name in ("drift", "errors"):
+        if (ph[name].get("feedback") or {}).get("labels"):
+            out.append(f"{name}: {ph[name]['feedback']['labels']} feedback labels, expected none")
+
     c = er["client"]
     if (c.get("answers_4xx") or 0) != (c.get("requests") or -1):
         out.append(f"errors: {c.get('answers_4xx')} of {c.get('requests')} answers were 4xx, expected all")
@@ -88,8 +109,10 @@ def problems(s, require_promql=False):
 
 
 def good_summary():
-    def phase(name, req, ok, bad, conf, ev, firing, hooks, episodes=0, onsets=()):
-        return {"name": name, "client": {"requests": req, "answers_2xx": ok, "answers_4xx": bad,
+    def phase(name, req, ok, bad, conf, ev, firing, hooks, episodes=0, onsets=(), acc=None):
+        n = 300 if acc is not None else 0
+        fb = {"labels": n, "correct": round(n * acc) if n else 0, "accuracy": acc}
+        return {"name": name, "feedback": fb, "client": {"requests": req, "answers_2xx": ok, "answers_4xx": bad,
                                          "achieved_rps": req / 30, "loadgen_rc": 0},
                 "server": {"predictions": ok, "avg_confidence": conf},
                 "drift": {"events": ev, "episodes": episodes, "active": bool(onsets),
@@ -99,9 +122,10 @@ def good_summary():
     return {
         "schema": "driftwatch-demo/1",
         "phases": [
-            phase("normal", 1500, 1500, 0, 0.90, 0, [], []),
+            phase("normal", 1500, 1500, 0, 0.90, 0, [], [], acc=0.9),
             phase("drift", 1500, 1500, 0, 0.70, 1480, ["DataDriftDetected"], ["DataDriftDetected"], 1, [onset]),
-            phase("lowconf", 1500, 1500, 0, 0.72, 1450, ["DataDriftDetected", "LowPredictionConfidence"], []),
+            phase("lowconf", 1500, 1500, 0, 0.72, 1450, ["DataDriftDetected", "LowPredictionConfidence"], [],
+                  acc=0.4),
             phase("errors", 4500, 0, 4500, None, 10, ["DataDriftDetected", "HighClientErrorRatio"],
                   ["HighClientErrorRatio"]),
         ],
@@ -134,6 +158,11 @@ def self_test():
         "promql check missing": lambda p, s: s.update(promql_live_check=None),
         "loadgen failed": lambda p, s: p["drift"]["client"].update(loadgen_rc=1),
         "phase missing": lambda p, s: s["phases"].pop(),
+        "implausible accuracy": lambda p, s: p["normal"]["feedback"].update(accuracy=0.5),
+        "no labels in phase 1": lambda p, s: p["normal"]["feedback"].update(labels=0, accuracy=None),
+        "damaged images as accurate": lambda p, s: p["lowconf"]["feedback"].update(accuracy=0.95),
+        "no labels in phase 3": lambda p, s: p["lowconf"]["feedback"].update(labels=0, accuracy=None),
+        "labels on photographs": lambda p, s: p["drift"]["feedback"].update(labels=5, accuracy=0.1),
     }
     for what, edit in cases.items():
         got = broken(edit)
