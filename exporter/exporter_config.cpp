@@ -52,7 +52,8 @@ void validate_source(const ExporterConfig& c) {
 }
 
 // Every check of a value, one place per parameter. Throws ConfigError.
-void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
+void validate(ExporterConfig& c, unsigned port, const std::string& sigma,
+              const std::string& multi_windows) {
   // "none" says it in a manifest: a per-replica exporter that only publishes.
   if (c.reference == "none") c.reference.clear();
   if (port > 65535) throw ConfigError("--port " + std::to_string(port) + " is out of range");
@@ -69,6 +70,15 @@ void validate(ExporterConfig& c, unsigned port, const std::string& sigma) {
   if (std::find(names.begin(), names.end(), c.detector) == names.end()) {
     throw ConfigError("--detector '" + c.detector + "' is not a detector (expected " +
                       drift::detector_names_text() + ")");
+  }
+  if (!multi_windows.empty()) {
+    if (c.detector != "mmd-multi")
+      throw ConfigError("--multi-windows only applies to --detector mmd-multi");
+    try {
+      c.multi_windows = common::parse_count_list(multi_windows, "multi-windows");
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(e.what());
+    }
   }
   try {
     drift::validate_mmd_params(mmd_params(c));
@@ -130,7 +140,7 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
       "Usage: drift-exporter [options]\n",
       "",
       {}};
-  std::string sigma;
+  std::string sigma, multi_windows;
   unsigned port = c.port;
   po::options_description desc("Options");
   // clang-format off
@@ -148,6 +158,9 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
      (drift::detector_names_text() + ": mmd is alibi-detect's MMDDriftOnline; mmd-multi "
       "watches windows W/2, W and 5W/2 at once (docs/drift.md)").c_str())
     ("window", po::value(&c.window)->default_value(c.window), "test window size W")
+    ("multi-windows", po::value(&multi_windows),
+     "mmd-multi's windows, ascending and comma-separated (e.g. 10,20,50,100,200 for slow "
+     "drifts at a high --ert); default: W/2, W and 5W/2")
     ("n-bootstraps", po::value(&c.n_bootstraps)->default_value(c.n_bootstraps),
      "bootstrap permutations for the thresholds")
     ("sigma", po::value(&sigma),
@@ -203,7 +216,7 @@ common::CliOutcome parse_exporter_config(int argc, const char* const argv[], Exp
   const common::CliOutcome outcome = common::parse_cli(program, desc, argc, argv, vm, out, err);
   if (outcome != common::CliOutcome::kRun) return outcome;
   try {
-    validate(c, port, sigma);
+    validate(c, port, sigma, multi_windows);
   } catch (const ConfigError& e) {
     err << "drift-exporter: " << e.what() << "\n(see --help)\n";
     return common::CliOutcome::kExitError;
@@ -226,6 +239,7 @@ drift::MmdParams mmd_params(const ExporterConfig& c) {
   p.n_bootstraps = c.n_bootstraps;
   p.sigmas = c.sigmas;
   p.seed = c.seed;
+  p.windows = c.multi_windows;
   return p;
 }
 
@@ -267,18 +281,21 @@ std::string describe(const ExporterConfig& c) {
   std::string sigma;
   for (std::size_t i = 0; i < c.sigmas.size(); ++i)
     sigma += fmt::format("{}{}", i ? "," : "", c.sigmas[i]);
+  std::string windows;
+  for (std::size_t w : c.multi_windows)
+    windows += fmt::format("{}{}", windows.empty() ? "" : ",", w);
   const std::string input = c.source.empty()
                                 ? "ring=" + c.ring
                                 : fmt::format("source={} subject={} stream={} durable={}", c.source,
                                               c.source_subject, c.source_stream, c.source_durable);
   return fmt::format(
-      "{} listen={}:{} reference={} detector={} ert={} window={} n_bootstraps={} sigma={} "
+      "{} listen={}:{} reference={} detector={} ert={} window={}{} n_bootstraps={} sigma={} "
       "seed={} "
       "cache={} feedback_table_size={} feedback_max_age={}s feedback_accuracy_window={}",
       input, c.listen, c.port, c.reference.empty() ? "(none)" : c.reference, c.detector, c.ert,
-      c.window, c.n_bootstraps, sigma.empty() ? "median-heuristic" : sigma, c.seed,
-      c.cache.empty() ? "(none)" : c.cache, c.feedback_table_size, c.feedback_max_age,
-      c.feedback_accuracy_window);
+      c.window, windows.empty() ? "" : " multi_windows=" + windows, c.n_bootstraps,
+      sigma.empty() ? "median-heuristic" : sigma, c.seed, c.cache.empty() ? "(none)" : c.cache,
+      c.feedback_table_size, c.feedback_max_age, c.feedback_accuracy_window);
 }
 
 }  // namespace driftwatch::exporter

@@ -44,6 +44,7 @@ struct ExporterConfig {
   double ert = 1000.0;
   std::string detector = "mmd";  // drift::detector_names()
   std::size_t window = 20;
+  std::vector<std::size_t> multi_windows;  // mmd-multi's windows; empty: W/2, W, 5W/2
   std::size_t n_bootstraps = 20000;
   std::vector<float> sigmas;  // empty: median heuristic
   std::uint64_t seed = 0;

@@ -71,8 +71,9 @@ std::unique_ptr<DriftDetector> calibrate_or_load(const std::string& name, const 
                                                  OnlineMmdOptions options,
                                                  const std::string& cache_path) {
   if (name == "mmd-multi") {
-    return calibrate_or_load_multi_window(reference, rows, dim,
-                                          default_multi_windows(options.params.window_size),
+    // Read before options is moved from (argument order is unspecified).
+    std::vector<std::size_t> windows = multi_windows_of(options.params);
+    return calibrate_or_load_multi_window(reference, rows, dim, std::move(windows),
                                           std::move(options), cache_path);
   }
   if (cache_path.empty() || name != "mmd")

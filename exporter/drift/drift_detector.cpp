@@ -20,12 +20,14 @@ std::string detector_names_text() {
 
 void validate_detector_params(const std::string& name, const MmdParams& params,
                               std::size_t n_reference) {
-  if (name == "mmd") return validate_mmd_params(params, n_reference);
+  if (name == "mmd") {
+    if (!params.windows.empty())
+      throw std::invalid_argument("--multi-windows only applies to --detector mmd-multi");
+    return validate_mmd_params(params, n_reference);
+  }
   if (name == "mmd-multi") {
-    MmdParams longest = params;
-    if (params.window_size >= 2)
-      longest.window_size = default_multi_windows(params.window_size).back();
-    return validate_mmd_params(longest, n_reference);
+    validate_mmd_params(params);
+    return validate_mmd_params(multi_window_params(params, multi_windows_of(params)), n_reference);
   }
   throw std::invalid_argument("unknown detector '" + name + "' (expected " + detector_names_text() +
                               ")");
@@ -36,8 +38,8 @@ std::unique_ptr<DriftDetector> make_detector(const std::string& name, const floa
                                              const OnlineMmdOptions& options) {
   if (name == "mmd") return std::make_unique<OnlineMmd>(reference, rows, dim, options);
   if (name == "mmd-multi") {
-    return std::make_unique<MultiWindowMmd>(
-        reference, rows, dim, default_multi_windows(options.params.window_size), options);
+    return std::make_unique<MultiWindowMmd>(reference, rows, dim, multi_windows_of(options.params),
+                                            options);
   }
   throw std::invalid_argument("unknown detector '" + name + "' (expected " + detector_names_text() +
                               ")");

@@ -15,6 +15,17 @@ void validate_mmd_params(const MmdParams& params) {
     if (!(s > 0.0f) || !std::isfinite(s))
       throw std::invalid_argument("--sigma must be positive and finite");
   }
+  if (!params.windows.empty()) validate_multi_windows(params.windows);
+}
+
+void validate_multi_windows(const std::vector<std::size_t>& windows) {
+  if (windows.empty()) throw std::invalid_argument("--multi-windows needs at least one window");
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    if (windows[i] < 2)
+      throw std::invalid_argument("--multi-windows: each window must be at least 2");
+    if (i > 0 && windows[i] <= windows[i - 1])
+      throw std::invalid_argument("--multi-windows must be ascending without repeats");
+  }
 }
 
 void validate_mmd_params(const MmdParams& params, std::size_t n_reference) {

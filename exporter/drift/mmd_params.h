@@ -24,13 +24,21 @@ struct MmdParams {
   std::vector<float> sigmas;
   // Seeds the calibration permutations and the reference split.
   std::uint64_t seed = 0;
+  // mmd-multi's windows (--multi-windows), ascending, each at least 2; empty:
+  // W/2, W and 5W/2 (multi_window_mmd.h). mmd takes none.
+  std::vector<std::size_t> windows;
 };
 
 // Throws std::invalid_argument with a one-line reason naming the parameter
-// by its flag (--window, --ert, --n-bootstraps, --sigma) when the parameters
-// cannot work with any reference: the statistic needs W >= 2, the quantile
-// ert > 1 (finite) and n_bootstraps >= 2, the kernel positive finite sigmas.
+// by its flag (--window, --ert, --n-bootstraps, --sigma, --multi-windows)
+// when the parameters cannot work with any reference: the statistic needs
+// W >= 2, the quantile ert > 1 (finite) and n_bootstraps >= 2, the kernel
+// positive finite sigmas, the windows validate_multi_windows().
 void validate_mmd_params(const MmdParams& params);
+
+// Throws std::invalid_argument unless `windows` is non-empty, ascending
+// without repeats and each window at least 2.
+void validate_multi_windows(const std::vector<std::size_t>& windows);
 
 // As above, and a reference of `n_reference` rows must leave a sub-reference
 // of N - (2W - 1) >= 2 rows.

@@ -19,12 +19,7 @@ constexpr std::size_t kMaxSplitAttempts = 10000;
 constexpr std::uint64_t kSplitStream = 0x6d756c74692d7370ULL;  // "multi-sp"
 
 void validate_windows(const std::vector<std::size_t>& windows, std::size_t rows) {
-  if (windows.empty()) throw std::invalid_argument("mmd-multi needs at least one window");
-  for (std::size_t i = 0; i < windows.size(); ++i) {
-    if (windows[i] < 2) throw std::invalid_argument("mmd-multi windows must be at least 2");
-    if (i > 0 && windows[i] <= windows[i - 1])
-      throw std::invalid_argument("mmd-multi windows must be ascending without repeats");
-  }
+  validate_multi_windows(windows);
   const std::size_t m = windows.back();
   if (rows < 2 * m + 1) {
     throw std::invalid_argument("reference has " + std::to_string(rows) +
@@ -43,6 +38,10 @@ MmdParams multi_window_params(const MmdParams& params, const std::vector<std::si
 
 PermutationSource multi_window_bootstrap_source(std::size_t rows, std::uint64_t seed) {
   return PermutationSource::seeded(rows, seed);
+}
+
+std::vector<std::size_t> multi_windows_of(const MmdParams& params) {
+  return params.windows.empty() ? default_multi_windows(params.window_size) : params.windows;
 }
 
 std::vector<std::size_t> default_multi_windows(std::size_t window) {

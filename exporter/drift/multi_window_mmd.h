@@ -44,6 +44,8 @@ namespace driftwatch::drift {
 // The default windows for --window W: W/2, W and 5W/2, each at least 2,
 // ascending, without repeats.
 std::vector<std::size_t> default_multi_windows(std::size_t window);
+// The windows mmd-multi runs with: params.windows, or the defaults for W.
+std::vector<std::size_t> multi_windows_of(const MmdParams& params);
 
 // `params` with the longest window in place of W: what mmd-multi validates
 // and keys its cache entries with.

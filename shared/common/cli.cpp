@@ -86,4 +86,21 @@ std::vector<float> parse_positive_list(const std::string& text, const std::strin
   return values;
 }
 
+std::vector<std::size_t> parse_count_list(const std::string& text, const std::string& flag) {
+  const std::string expected =
+      "--" + flag + " '" + text +
+      "': expected positive whole numbers separated by commas (e.g. 10,20,50)";
+  std::vector<std::size_t> values;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const bool digits = !item.empty() && item.size() <= 18 &&
+                        item.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoull(item) == 0) throw std::invalid_argument(expected);
+    values.push_back(static_cast<std::size_t>(std::stoull(item)));
+  }
+  if (values.empty() || text.back() == ',') throw std::invalid_argument(expected);
+  return values;
+}
+
 }  // namespace driftwatch::common

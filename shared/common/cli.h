@@ -57,5 +57,8 @@ CliOutcome parse_cli(
 // Throws std::invalid_argument naming `flag` unless each item is a positive
 // finite number and there is at least one.
 std::vector<float> parse_positive_list(const std::string& text, const std::string& flag);
+// The same syntax for whole numbers: "10,20,50". Throws std::invalid_argument
+// naming `flag` unless each item is a positive integer written in digits.
+std::vector<std::size_t> parse_count_list(const std::string& text, const std::string& flag);
 
 }  // namespace driftwatch::common

@@ -138,11 +138,11 @@ std::string num(double v) {
   return buf;
 }
 
+// mmd-multi takes `multi_windows` (empty: its defaults); mmd none.
 std::unique_ptr<DriftDetector> build(const std::string& name, const std::vector<float>& ref,
-                                     std::size_t n, std::size_t dim, const OnlineMmdOptions& o,
+                                     std::size_t n, std::size_t dim, OnlineMmdOptions o,
                                      const std::vector<std::size_t>& multi_windows) {
-  if (name == "mmd-multi" && !multi_windows.empty())
-    return std::make_unique<MultiWindowMmd>(ref.data(), n, dim, multi_windows, o);
+  if (name == "mmd-multi") o.params.windows = multi_windows;
   return make_detector(name, ref.data(), n, dim, o);
 }
 

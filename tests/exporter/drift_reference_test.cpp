@@ -20,7 +20,7 @@ using testing::TempDir;
 DriftStageOptions options(const std::string& reference) {
   DriftStageOptions o;
   o.reference = reference;
-  o.params = drift::MmdParams{5, 20.0, 200, {}, 0};
+  o.params = drift::MmdParams{5, 20.0, 200, {}, 0, {}};
   return o;
 }
 

@@ -59,6 +59,24 @@ TEST(ExporterConfig, DefaultsMatchTheInterfacesPage) {
   EXPECT_TRUE(c.publish.empty());
 }
 
+TEST(ExporterConfig, MultiWindowsGoToMmdMultiOnly) {
+  const ExporterConfig c =
+      parse({"--detector", "mmd-multi", "--multi-windows", "10,20,50,100,200"});
+  EXPECT_EQ(c.multi_windows, (std::vector<std::size_t>{10, 20, 50, 100, 200}));
+  EXPECT_EQ(mmd_params(c).windows, c.multi_windows);
+  EXPECT_NE(describe(c).find("multi_windows=10,20,50,100,200"), std::string::npos) << describe(c);
+  EXPECT_TRUE(parse({"--detector", "mmd-multi"}).multi_windows.empty());
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--multi-windows", "10,20"},  // detector mmd
+        {"--detector", "mmd-multi", "--multi-windows", "20,10"},
+        {"--detector", "mmd-multi", "--multi-windows", "1,10"},
+        {"--detector", "mmd-multi", "--multi-windows", "10,x"},
+        {"--detector", "mmd-multi", "--multi-windows", "10,"},
+        {"--detector", "mmd-multi", "--multi-windows", "-5"}}) {
+    EXPECT_NE(parse_all(bad).outcome, common::CliOutcome::kRun) << bad.back();
+  }
+}
+
 TEST(ExporterConfig, ReferenceNoneTurnsDriftOffAndPublishFlagsAreChecked) {
   EXPECT_TRUE(parse({"--reference", "none"}).reference.empty());
   const ExporterConfig c =

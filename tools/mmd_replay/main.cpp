@@ -83,7 +83,8 @@ PermutationSource load_perms(const std::string& path, std::size_t n) {
   return PermutationSource::recorded(n, array.to_int64(), path);
 }
 
-int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
+int run(const po::variables_map& vm, const std::vector<float>& sigmas,
+        const std::vector<std::size_t>& windows) {
   const Matrix reference = read_reference_file(vm["reference"].as<std::string>());
   const Matrix stream = read_npy_matrix(vm["stream"].as<std::string>());
   if (stream.cols != reference.cols) {
@@ -96,6 +97,7 @@ int run(const po::variables_map& vm, const std::vector<float>& sigmas) {
   options.params.window_size = vm["window"].as<std::size_t>();
   options.params.seed = vm["seed"].as<std::uint64_t>();
   options.params.sigmas = sigmas;
+  options.params.windows = windows;
   if (vm.count("bootstrap-perms")) {
     options.bootstrap_perms = load_perms(vm["bootstrap-perms"].as<std::string>(), reference.rows);
   }
@@ -189,6 +191,8 @@ int main(int argc, char** argv) {
      (detector_names_text() + ": mmd is alibi-detect's MMDDriftOnline (the recorded "
       "permutations apply to it); mmd-multi watches windows W/2, W and 5W/2 at once").c_str())
     ("window", po::value<std::size_t>(), "test window size W (required, >= 2, N >= 2W+1)")
+    ("multi-windows", po::value<std::string>()->value_name("W1[,W2...]"),
+     "mmd-multi's windows, ascending, as for drift-exporter (default: W/2, W and 5W/2)")
     ("n-bootstraps", po::value<std::size_t>(),
      "bootstrap permutations for the thresholds (default 1000, or the rows of --bootstrap-perms)")
     ("sigma", po::value<std::string>()->value_name("S[,S...]"),
@@ -220,15 +224,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<float> sigmas;
+  std::vector<std::size_t> windows;
   try {
     if (vm.count("sigma")) sigmas = parse_positive_list(vm["sigma"].as<std::string>(), "sigma");
+    if (vm.count("multi-windows")) {
+      if (vm["detector"].as<std::string>() != "mmd-multi")
+        throw std::invalid_argument("--multi-windows only applies to --detector mmd-multi");
+      windows = parse_count_list(vm["multi-windows"].as<std::string>(), "multi-windows");
+    }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mmd-replay: %s\n(see --help)\n", e.what());
     return 2;
   }
   if (vm["verbose"].as<bool>()) spdlog::set_level(spdlog::level::info);
   try {
-    return run(vm, sigmas);
+    return run(vm, sigmas, windows);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mmd-replay: error: %s\n", e.what());
     return 1;

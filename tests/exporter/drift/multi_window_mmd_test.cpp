@@ -263,5 +263,34 @@ TEST(DriftDetector, MultiNeedsRowsForItsLongestWindow) {
                std::invalid_argument);  // not ascending
 }
 
+TEST(DriftDetector, GivenWindowsReplaceTheDefaultsAndOnlyMultiTakesThem) {
+  MmdParams p;
+  p.window_size = 10;
+  p.ert = 50;
+  p.n_bootstraps = 500;
+  p.windows = {5, 10, 40};
+  EXPECT_EQ(multi_windows_of(p), (std::vector<std::size_t>{5, 10, 40}));
+  EXPECT_THROW(validate_detector_params("mmd-multi", p, 80), std::invalid_argument);  // needs 81
+  EXPECT_NO_THROW(validate_detector_params("mmd-multi", p, 81));
+  EXPECT_THROW(validate_detector_params("mmd", p, 200), std::invalid_argument);
+  for (const std::vector<std::size_t>& bad : {std::vector<std::size_t>{10, 5}, {5, 5}, {1, 5}}) {
+    p.windows = bad;
+    EXPECT_THROW(validate_detector_params("mmd-multi", p, 200), std::invalid_argument);
+  }
+  p.windows = {};
+  EXPECT_EQ(multi_windows_of(p), default_multi_windows(10));
+
+  const std::size_t n = 120, dim = 3;
+  const auto ref = testing::normal_matrix(n, dim, 1);
+  OnlineMmdOptions o = make_options(20, 200, 0);
+  o.params.window_size = 5;
+  o.params.windows = {3, 6, 30};
+  const auto multi = make_detector("mmd-multi", ref.data(), n, dim, o);
+  EXPECT_EQ(multi->window_size(), 30u);
+  EXPECT_EQ(multi->thresholds().size(), 30u);
+  EXPECT_EQ(dynamic_cast<const MultiWindowMmd&>(*multi).windows(),
+            (std::vector<std::size_t>{3, 6, 30}));
+}
+
 }  // namespace
 }  // namespace driftwatch::drift

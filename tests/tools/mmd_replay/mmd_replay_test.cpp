@@ -205,6 +205,23 @@ TEST(MmdReplay, DetectorFlagRunsMultiWindowAndRejectsUnknownNames) {
   EXPECT_TRUE(bogus.lines.empty());
 }
 
+TEST(MmdReplay, MultiWindowsSetMmdMultisWindowsAndNothingElse) {
+  const std::string args = "--reference " + kVectors + "/x_ref.npy --stream " + kVectors +
+                           "/stream.npy --ert 50 --window 10 --n-bootstraps 500 --seed 4";
+  const Result longer = run_replay(args + " --detector mmd-multi --multi-windows 5,10,25,40");
+  ASSERT_EQ(longer.exit_code, 0);
+  EXPECT_EQ(longer.lines.size(), 301u);
+  EXPECT_NE(longer.lines.at(0).find("\"windows\":[5,10,25,40]"), std::string::npos)
+      << longer.lines.at(0);
+  EXPECT_EQ(json_numbers(longer.lines.at(0), "thresholds").size(), 40u);
+  // The default windows, named: the same run as without the flag.
+  EXPECT_EQ(run_replay(args + " --detector mmd-multi --multi-windows 5,10,25").lines,
+            run_replay(args + " --detector mmd-multi").lines);
+  EXPECT_EQ(run_replay(args + " --multi-windows 5,10").exit_code, 2);  // mmd takes none
+  EXPECT_EQ(run_replay(args + " --detector mmd-multi --multi-windows 10,5").exit_code, 1);
+  EXPECT_EQ(run_replay(args + " --detector mmd-multi --multi-windows 5,x").exit_code, 2);
+}
+
 }  // namespace
 
 namespace {
