@@ -15,7 +15,9 @@ law N(0, I) (an infinite reference). Most are given more:
   invariant      knows the shift's size ||delta|| but not its direction: the
                  likelihood ratio of the last k rows averaged over all
                  directions of that size, maximised over k (a window-limited
-                 mixture CUSUM). Averaging over directions is optimal among
+                 mixture CUSUM); "invariant SR" sums it over k instead
+                 (Shiryaev-Roberts, each grid point weighted by the change
+                 points it stands for). Averaging over directions is optimal among
                  rotation-invariant detectors, and a Gaussian-kernel MMD on
                  isotropic data is one: its delay for delta is its delay for
                  any rotation of delta. So no RBF-kernel detector (mmd,
@@ -76,6 +78,13 @@ def change_point_grid(longest):
     return sorted(ks)
 
 
+def change_point_weights(grid):
+    """How many change points each grid length stands for: the lengths from
+    halfway to the previous one to halfway to the next (1 each where dense)."""
+    edges = [grid[0] - 0.5] + [(a + b) / 2 for a, b in zip(grid, grid[1:])] + [grid[-1] + 0.5]
+    return [hi - lo for lo, hi in zip(edges, edges[1:])]
+
+
 class Shift:
     def __init__(self, dims, size, dim):
         if dims > dim:
@@ -92,8 +101,9 @@ def statistics(rows, shift, window, grid):
     sums = np.concatenate([np.zeros((runs, 1, dim)), np.cumsum(rows, axis=1)], axis=1)
     rho = math.sqrt(float(shift.delta @ shift.delta))
     mu, p = shift.size, shift.dims / dim
-    out = {n: np.full((runs, steps), -np.inf) for n in ("window", "invariant", "sparse")}
-    for k in grid:
+    out = {n: np.full((runs, steps), -np.inf)
+           for n in ("window", "invariant", "invariant SR", "sparse")}
+    for k, weight in zip(grid, change_point_weights(grid)):
         s = sums[:, k:, :] - sums[:, :-k, :]          # [runs, steps + 1 - k, dim]
         norm2 = np.einsum("rtd,rtd->rt", s, s)
         if k == window:
@@ -103,6 +113,8 @@ def statistics(rows, shift, window, grid):
         log_lr = x + np.log1p(np.exp(-2 * x)) - math.log(2) - k * mu * mu / 2  # log cosh - k mu^2/2
         sparse = np.logaddexp(math.log1p(-p), math.log(p) + log_lr).sum(-1)
         np.maximum(out["invariant"][:, k - 1:], inv, out=out["invariant"][:, k - 1:])
+        np.logaddexp(out["invariant SR"][:, k - 1:], inv + math.log(weight),
+                     out=out["invariant SR"][:, k - 1:])
         np.maximum(out["sparse"][:, k - 1:], sparse, out=out["sparse"][:, k - 1:])
     increments = rows @ shift.delta - 0.5 * rho * rho
     cusum = np.zeros((runs, steps))

@@ -62,16 +62,19 @@ class Statistics(unittest.TestCase):
                     self.assertAlmostEqual(got["window"][r, t], s @ s / window, places=9)
                 else:
                     self.assertEqual(got["window"][r, t], -np.inf)
-                inv, sparse = -np.inf, -np.inf
-                for k in grid:
+                inv, sparse, sr = -np.inf, -np.inf, 0.0
+                for k, weight in zip(grid, [1, 1, 1, 2, 3.5, 2.5]):
                     if t + 1 < k:
                         continue
                     s = rows[r, t + 1 - k:t + 1].sum(0)
-                    inv = max(inv, float(bound.log_sphere_mgf(dim, math.sqrt(rho2 * (s @ s))))
+                    log_lr = (float(bound.log_sphere_mgf(dim, math.sqrt(rho2 * (s @ s))))
                               - k * rho2 / 2)
+                    inv = max(inv, log_lr)
+                    sr += weight * math.exp(log_lr)
                     lr = np.cosh(mu * s) * math.exp(-k * mu * mu / 2)
                     sparse = max(sparse, float(np.log(1 - p + p * lr).sum()))
                 self.assertAlmostEqual(got["invariant"][r, t], inv, places=8)
+                self.assertAlmostEqual(got["invariant SR"][r, t], math.log(sr), places=8)
                 self.assertAlmostEqual(got["sparse"][r, t], sparse, places=8)
 
     def test_first_alarms_count_rows_after_the_prefix(self):
