@@ -10,22 +10,21 @@ bounds are what 80 of 100 and 0 of 10 give.
   feedback_prometheus_test.py DRIFT_EXPORTER PAGE_WRITER
 Exit 77 when prometheus is not installed.
 """
-import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "demo"))
 from summary import wilson  # noqa: E402  (the demo's Wilson interval, checked against the exporter's)
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from live_http import free_port, until  # noqa: E402
+from live_http import get_json as get  # noqa: E402
+from live_http import prometheus_query as query  # noqa: E402
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
            "Ankle boot"]
@@ -46,35 +45,6 @@ def expected_matrix():
         key = ("flagged", CLASSES[(n + 3) % 10], CLASSES[n % 10])
         m[key] = m.get(key, 0) + 1
     return m
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return json.load(r)
-
-
-def query(prom, expr):
-    r = get(f"http://127.0.0.1:{prom}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-    return r["data"]["result"] if r.get("status") == "success" else []
-
-
-def until(condition, what, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            v = condition()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def main():

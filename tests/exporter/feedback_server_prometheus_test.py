@@ -18,20 +18,19 @@ import csv
 import json
 import math
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "demo"))
 from summary import wilson  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from live_http import free_port, get_json, prometheus_query  # noqa: E402
+from live_http import until as wait_until  # noqa: E402
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
            "Ankle boot"]
@@ -40,36 +39,16 @@ SHARE = 0.5
 WINDOW = 60  # K, below the ~150 labels loadgen sends
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
+    return get_json(url, timeout=10)
 
 
 def query(prom, expr):
-    r = get(f"http://127.0.0.1:{prom}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-    return r["data"]["result"] if r.get("status") == "success" else []
+    return prometheus_query(prom, expr, timeout=10)
 
 
 def until(condition, what, timeout=120, procs=()):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                raise AssertionError(f"{p.args[0]} exited ({p.returncode}) waiting for {what}")
-        try:
-            v = condition()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting for " + what)
+    return wait_until(condition, what, timeout=timeout, procs=procs, interval=0.5)
 
 
 def read_log(path):
