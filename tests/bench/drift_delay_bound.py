@@ -32,6 +32,10 @@ law N(0, I) (an infinite reference). Most are given more:
   known delta    Page's CUSUM with the true delta: the optimum when the change
                  itself is known, for scale only.
 
+With --reference-rows N every detector takes the pre-change mean from N rows
+of a reference of its own run instead (the rest of the law stays known): the
+error a finite reference adds, which mmd pays too.
+
 Thresholds are set by simulation for a mean run length of ERT (bisection on the
 mean of run lengths censored at 6 ERT); delays count drifted rows up to and
 including the first alarm, after a prefix of null rows that fills every window.
@@ -144,25 +148,33 @@ def threshold_for(stat, start, ert):
     return hi
 
 
-def batched_statistics(rng, batches, steps, dim, prefix, shift, drifted, window, grid):
+def batched_statistics(rng, batches, steps, dim, prefix, shift, drifted, window, grid,
+                       reference_rows=0):
     parts = []
     for runs in batches:
         rows = rng.standard_normal((runs, prefix + steps, dim))
         if drifted:
             rows[:, prefix:, :] += shift.delta
+        if reference_rows:
+            # The detectors take the pre-change mean from N rows of their run's
+            # own reference (the rest of the law stays known).
+            reference = rng.standard_normal((runs, reference_rows, dim))
+            rows -= reference.mean(axis=1)[:, None, :]
         parts.append(statistics(rows, shift, window, grid))
     return {n: np.concatenate([p[n] for p in parts]) for n in parts[0]}
 
 
-def one_setting(rng, dim, ert, shift, runs, window, longest, batch):
+def one_setting(rng, dim, ert, shift, runs, window, longest, batch, reference_rows=0):
     grid = sorted(set(change_point_grid(longest)) | {window})
     prefix = max(grid)
     batches = [batch] * (runs // batch) + ([runs % batch] if runs % batch else [])
-    null = batched_statistics(rng, batches, 6 * ert, dim, prefix, shift, False, window, grid)
+    null = batched_statistics(rng, batches, 6 * ert, dim, prefix, shift, False, window, grid,
+                              reference_rows)
     drift = batched_statistics(rng, batches, min(6 * ert, 3000), dim, prefix, shift, True,
-                               window, grid)
+                               window, grid, reference_rows)
     result = {"dim": dim, "ert": ert, "shift": shift.name, "runs": runs, "window": window,
-              "longest_window": longest, "detectors": {}}
+              "longest_window": longest, "reference_rows": reference_rows or None,
+              "detectors": {}}
     for name in null:
         h = threshold_for(null[name], prefix, ert)
         run_lengths, alarmed = first_alarms(null[name], prefix, h)
@@ -201,10 +213,15 @@ def main(argv):
     ap.add_argument("--longest", type=int, default=400,
                     help="longest change point the mixtures look back (default 400)")
     ap.add_argument("--batch", type=int, default=25, help="runs simulated at once (memory)")
+    ap.add_argument("--reference-rows", type=int, default=0,
+                    help="N: the detectors estimate the pre-change mean from N reference rows "
+                         "of their own (default 0: they know it)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     if args.runs < 1 or args.window < 1 or args.longest < args.window:
         ap.error("--runs and --window must be >= 1 and --longest >= --window")
+    if args.reference_rows < 0:
+        ap.error("--reference-rows must be >= 0")
     rng = np.random.default_rng(args.seed)
     for dim in parse_list(args.dims, int):
         if dim < 3:
@@ -213,7 +230,8 @@ def main(argv):
             for size, dims in map(parse_shift, parse_list(args.shifts, str)):
                 shift = Shift(dims, size, dim)
                 print(json.dumps(one_setting(rng, dim, ert, shift, args.runs, args.window,
-                                             args.longest, args.batch)), flush=True)
+                                             args.longest, args.batch, args.reference_rows)),
+                      flush=True)
 
 
 if __name__ == "__main__":
