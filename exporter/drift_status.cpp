@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "exporter/drift/multi_window_mmd.h"
 #include "shared/common/json_string.h"
 
 namespace driftwatch::exporter {
@@ -122,7 +123,14 @@ std::string DriftStatus::to_json(std::uint64_t since, bool with_steps) const {
   out += "},\"parameters\":{";
   out += "\"detector\":";
   common::append_json_string(out, o.detector);
-  out += fmt::format(",\"window_size\":{},\"ert\":", o.params.window_size);
+  out += fmt::format(",\"window_size\":{}", o.params.window_size);
+  if (o.detector == "mmd-multi") {
+    out += ",\"windows\":[";
+    for (const std::size_t w : drift::multi_windows_of(o.params))
+      out += (out.back() == '[' ? "" : ",") + std::to_string(w);
+    out += ']';
+  }
+  out += ",\"ert\":";
   common::append_json_number(out, o.params.ert);
   out += fmt::format(",\"n_bootstraps\":{},\"seed\":{},\"sigma\":", o.params.n_bootstraps,
                      o.params.seed);

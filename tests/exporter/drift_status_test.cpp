@@ -25,6 +25,19 @@ TEST(DriftStatus, DisabledDocumentWithTheDefaultFlagsIsUnchanged) {
             "\"drift_events\":0,\"history\":5000,\"steps\":[]}");
 }
 
+TEST(DriftStatus, MmdMultiListsItsWindows) {
+  ExporterConfig c;
+  c.detector = "mmd-multi";
+  EXPECT_NE(
+      DriftStatus(exporter_options(c).drift)
+          .to_json()
+          .find("\"detector\":\"mmd-multi\",\"window_size\":20,\"windows\":[10,20,50],\"ert\""),
+      std::string::npos);
+  c.multi_windows = {10, 20, 50, 100};
+  EXPECT_NE(DriftStatus(exporter_options(c).drift).to_json().find("\"windows\":[10,20,50,100],"),
+            std::string::npos);
+}
+
 TEST(DriftStatus, KeepsTheLastStepsAndServesThoseAfterSince) {
   DriftStageOptions o;
   o.reference = "warmup:50";
