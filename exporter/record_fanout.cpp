@@ -80,6 +80,13 @@ std::size_t RecordFanout::run_once() {
   // A calibration that finished since the last iteration takes over first.
   drift_.tick();
   const RingFollower::BatchResult r = follower_.poll_batch(batch_, options_.batch_size);
+  // Each request is counted before its record is committed, so once caught up
+  // the counters cover every record read. Copied before the records' effects
+  // are published: a scrape that shows a record (ring_records_read_total, a
+  // drift step) shows its request counted too.
+  counts_behind_ = counts_behind_ || r.count > 0 || r.lost > 0;
+  const std::uint64_t lag = follower_.lag();
+  copy_request_counts(r.producer_changed || (counts_behind_ && lag == 0));
   if (r.producer_changed) {
     // Records of the previous producer first, under its class names.
     fan_out(0, r.changed_at);
@@ -96,14 +103,9 @@ std::size_t RecordFanout::run_once() {
   }
   if (r.count > 0) metrics_.add_records_read(r.count);
   if (r.lost > 0) metrics_.add_records_dropped(r.lost);
-  const std::uint64_t lag = follower_.lag();
   metrics_.set_lag(lag);
   status_.add_batch(r.count, r.lost, lag);
   check_liveness(r.producer_changed);
-  // Caught up after new records: the counters now cover every one of them
-  // (each request is counted before its record is committed).
-  counts_behind_ = counts_behind_ || r.count > 0 || r.lost > 0;
-  copy_request_counts(r.producer_changed || (counts_behind_ && r.count < options_.batch_size));
   return r.count;
 }
 

@@ -15,8 +15,9 @@
 // gauges and RingStatus. It also copies the producer's request counters
 // (http_requests_total, from the segment rather than from records) into the
 // metrics: at once when the producer changed or the follower caught up after
-// new records, else every counters_interval, so a scrape never reads the
-// mapping the follower may replace. It sleeps only when the ring had nothing to read,
+// new records (before the records' effects are published, so a scrape that
+// shows a record shows its request counted), else every counters_interval;
+// a scrape never reads the mapping the follower may replace. It sleeps only when the ring had nothing to read,
 // so a backlog is drained at full speed; if the writers still outrun it, the
 // RingReader counts what was lost (ring_records_dropped_total) and the
 // fan-out goes on from the newest records. It never writes to the ring and

@@ -197,16 +197,19 @@ TEST(ExporterServerE2e, FashionImagesStayQuietFoodPhotographsRaiseDriftEvents) {
   ASSERT_EQ(in_dist.ok, kInDistribution);
   ASSERT_TRUE(eventually([&] { return drift_t(exporter) == kInDistribution; }))
       << http_get(exporter.port(), "/drift").body;
-  std::string text = http_get(exporter.port(), "/metrics").body;
+  // The request counters are copied once the exporter has caught up, a moment
+  // after the records it stepped: wait for them (then they must be exact).
+  std::string text;
+  const char* const ok_series =
+      R"(http_requests_total{handler="/predict",method="POST",status="2xx"})";
+  EXPECT_TRUE(eventually([&] {
+    text = http_get(exporter.port(), "/metrics").body;
+    return sample_value(text, ok_series).value_or(-1) - base_2xx >= kInDistribution;
+  }));
   const double quiet_events = sample_value(text, "drift_events_total").value_or(-1);
   EXPECT_LE(quiet_events, kInDistribution * 0.05)
       << "Fashion-MNIST test images drifted: " << http_get(exporter.port(), "/drift").body;
-  EXPECT_EQ(
-      sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="2xx"})")
-              .value_or(-1) -
-          base_2xx,
-      kInDistribution)
-      << text;
+  EXPECT_EQ(sample_value(text, ok_series).value_or(-1) - base_2xx, kInDistribution) << text;
   EXPECT_EQ(
       sample_value(text, R"(http_requests_total{handler="/predict",method="POST",status="4xx"})")
           .value_or(-1),
