@@ -17,11 +17,11 @@
 // metrics: at once when the producer changed or the follower caught up after
 // new records (before the records' effects are published, so a scrape that
 // shows a record shows its request counted), else every counters_interval;
-// a scrape never reads the mapping the follower may replace. It sleeps only when the ring had nothing to read,
-// so a backlog is drained at full speed; if the writers still outrun it, the
-// RingReader counts what was lost (ring_records_dropped_total) and the
-// fan-out goes on from the newest records. It never writes to the ring and
-// so never slows the server.
+// a scrape never reads the mapping the follower may replace. It sleeps only
+// when the ring had nothing to read, so a backlog is drained at full speed;
+// if the writers still outrun it, the RingReader counts what was lost
+// (ring_records_dropped_total) and the fan-out goes on from the newest
+// records. It never writes to the ring and so never slows the server.
 //
 // Thread contract: run() (or run_once()) on one thread, the only one that
 // touches the follower and the consumers' writing side; stop() and status()
