@@ -228,30 +228,6 @@ void Router::handle(HttpRequest&& req, ReplyCallback done) {
   }
 }
 
-Reply Router::predict(const HttpRequest& req) const {
-  const Clock::time_point t0 = Clock::now();
-  auto fail = [&](unsigned status, std::string_view code, std::string_view detail) {
-    Reply r = error_reply(status, code, detail);
-    r.record.set_preprocess(t0, Clock::now());
-    return r;
-  };
-  const ModelRunner* model = model_.get();
-  if (model == nullptr)
-    return fail(503, "model_loading", "the model is still loading; retry shortly");
-  thread_local std::vector<float> input;
-  if (std::optional<Reply> refused = decode(req, *model, input)) {
-    refused->record.set_preprocess(t0, Clock::now());
-    return std::move(*refused);
-  }
-  const Clock::time_point t1 = Clock::now();
-  ModelOutput out = model->run_one(input.data());
-  const Clock::time_point t2 = Clock::now();
-  Reply r = answer(req, *model, std::move(out), t0, t2);
-  r.record.set_preprocess(t0, t1);
-  r.record.set_inference(t1, t2);
-  return r;
-}
-
 std::optional<Reply> Router::decode(const HttpRequest& req, const ModelRunner& model,
                                     std::vector<float>& input) const {
   const DecodeOptions options =

@@ -97,9 +97,6 @@ class Router {
 
   void handle(HttpRequest&& request, ReplyCallback done);
 
-  // The /predict work itself (what an inference thread runs); public for tests.
-  Reply predict(const HttpRequest& request) const;
-
   // From now on /readyz answers 503 "draining"; everything else is served as
   // before. Any thread may call it.
   void start_draining() { draining_.store(true, std::memory_order_relaxed); }
@@ -115,7 +112,7 @@ class Router {
   // The generation a /predict answer's request_id names: the ring's, or with
   // --no-ring the one taken at start.
   std::uint64_t request_id_generation() const;
-  // /predict in two halves, for predict() and for a batched PredictJob: the
+  // /predict in two halves, for PredictJob (the inference pool's request): the
   // body decoded and preprocessed into `input`, or the error reply; then the
   // answer to the model's output (`started`: when the server took the
   // request up, for latency_ms when it has no `received` time; `done`: when

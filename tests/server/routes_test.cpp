@@ -251,10 +251,7 @@ TEST_F(RoutesTest, MutatedRequestBodiesAlwaysGetAnAnswer) {
           body.resize(pos);
       }
     }
-    HttpRequest req;
-    req.method = ring::Method::kPost;
-    req.body = body;
-    const Reply r = router_.predict(req);
+    const Reply r = call("POST", "/predict", body);
     ASSERT_TRUE(r.status == 200 || r.status == 422) << r.status << " " << r.body;
     if (r.status == 200) {
       ++ok;
