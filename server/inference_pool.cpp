@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <string>
 
 namespace driftwatch::server {
 
@@ -82,18 +84,19 @@ void InferencePool::run_batch(std::vector<std::unique_ptr<ModelRequest>>& batch,
   ForwardTimes forward;
   forward.batch_size = buffers.prepared.size();
   forward.start = ModelRequest::Clock::now();
+  std::optional<std::string> error;  // what the forward threw
   try {
     model.run(buffers.input, forward.batch_size, buffers.outputs);
   } catch (const std::exception& e) {
-    forward.end = ModelRequest::Clock::now();
-    for (ModelRequest* r : buffers.prepared) r->fail(e.what(), forward);
-    return;
+    error = e.what();
   } catch (...) {
-    forward.end = ModelRequest::Clock::now();
-    for (ModelRequest* r : buffers.prepared) r->fail("unknown error", forward);
-    return;
+    error = "unknown error";
   }
   forward.end = ModelRequest::Clock::now();
+  if (error) {
+    for (ModelRequest* r : buffers.prepared) r->fail(*error, forward);
+    return;
+  }
   for (std::size_t i = 0; i < forward.batch_size; ++i)
     buffers.prepared[i]->finish(std::move(buffers.outputs[i]), forward);
 }
