@@ -8,14 +8,15 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "server/model_config.h"
+#include "tests/server/support/expect_close.h"
 #include "tests/server/support/test_models.h"
+#include "tests/support/random_data.h"
 #include "tests/support/temp_dir.h"
 
 using driftwatch::server::InferencePool;
@@ -130,13 +131,8 @@ class RecordingRequest final : public ModelRequest {
   bool refuse_;
 };
 
-std::vector<float> seeded_input(std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n;
-  std::vector<float> v(784);
-  for (auto& x : v) x = n(rng);
-  return v;
-}
+// One 1x28x28 input.
+std::vector<float> seeded_input(std::uint32_t seed) { return dwtest::normal_matrix(1, 784, seed); }
 
 struct ModelFixture {
   dwtest::TempDir tmp{"pool-model"};
@@ -149,12 +145,6 @@ struct ModelFixture {
         ModelRunner::Options{pt, driftwatch::server::load_model_config(json), 1, true, 2});
   }
 };
-
-void expect_close(const std::vector<float>& a, const std::vector<float>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i)
-    EXPECT_NEAR(a[i], b[i], 1e-5 * std::max(1.0f, std::abs(b[i]))) << i;
-}
 
 }  // namespace
 
@@ -180,8 +170,8 @@ TEST(InferencePoolBatching, RequestsQueuedTogetherShareOneForwardAndKeepTheirOwn
     EXPECT_EQ(results[i].forward.start, results[i < 8 ? 0 : 8].forward.start) << "one forward";
     const auto x = seeded_input(100 + i);
     const ModelOutput alone = f.model->run_one(x.data());
-    expect_close(results[i].output.probabilities, alone.probabilities);
-    expect_close(results[i].output.embedding, alone.embedding);
+    dwtest::expect_close(results[i].output.probabilities, alone.probabilities, 1e-5f);
+    dwtest::expect_close(results[i].output.embedding, alone.embedding, 1e-5f);
   }
 }
 
@@ -205,6 +195,7 @@ TEST(InferencePoolBatching, ARequestThatAnswersItselfInPrepareLeavesTheBatch) {
     ASSERT_TRUE(results[i].finished);
     EXPECT_EQ(results[i].forward.batch_size, 3u);
     const auto x = seeded_input(200 + i);
-    expect_close(results[i].output.probabilities, f.model->run_one(x.data()).probabilities);
+    dwtest::expect_close(results[i].output.probabilities, f.model->run_one(x.data()).probabilities,
+                         1e-5f);
   }
 }

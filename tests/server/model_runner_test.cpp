@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "server/preprocess.h"
+#include "tests/server/support/expect_close.h"
 #include "tests/server/support/test_images.h"
 #include "tests/server/support/test_models.h"
+#include "tests/support/random_data.h"
 
 using namespace driftwatch::server;
 
@@ -19,19 +19,8 @@ struct Fixture {
   std::string json = dir + "/m.json";
 };
 
-std::vector<float> random_input(std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n;
-  std::vector<float> v(784);
-  for (auto& x : v) x = n(rng);
-  return v;
-}
-
-void expect_close(const std::vector<float>& a, const std::vector<float>& b, float tol) {
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i)
-    EXPECT_NEAR(a[i], b[i], tol * std::max(1.0f, std::abs(b[i]))) << i;
-}
+// One 1x28x28 input.
+std::vector<float> random_input(std::uint32_t seed) { return dwtest::normal_matrix(1, 784, seed); }
 
 }  // namespace
 
@@ -56,8 +45,8 @@ EmbeddingSource serve_and_compare(dwtest::ModelKind kind, std::uint32_t seed,
     EXPECT_EQ(m.num_classes(), 10u);
     EXPECT_GT(m.call_ms(), 0.0);
     const ModelOutput out = m.run_one(x.data());
-    expect_close(out.probabilities, direct.probabilities, 1e-5f);
-    expect_close(out.embedding, direct.embedding, 1e-5f);
+    dwtest::expect_close(out.probabilities, direct.probabilities, 1e-5f);
+    dwtest::expect_close(out.embedding, direct.embedding, 1e-5f);
     source = m.embedding_source();
   }
   return source;
@@ -97,8 +86,8 @@ TEST(ModelRunner, EmbedPlusForwardIsTwoPassesWithTheSecondOneTimed) {
   const auto x = random_input(6);
   const auto direct = dwtest::run_direct(f.pt, x, 1, 28, 28);
   const ModelOutput out = m.run_one(x.data());
-  expect_close(out.probabilities, direct.probabilities, 1e-5f);
-  expect_close(out.embedding, direct.embedding, 1e-5f);
+  dwtest::expect_close(out.probabilities, direct.probabilities, 1e-5f);
+  dwtest::expect_close(out.embedding, direct.embedding, 1e-5f);
 }
 
 TEST(ModelRunner, FallsBackToTheSoftmaxVector) {
@@ -110,7 +99,7 @@ TEST(ModelRunner, FallsBackToTheSoftmaxVector) {
   EXPECT_EQ(m.embedding_dim(), 10u);
   const auto x = random_input(3);
   const ModelOutput out = m.run_one(x.data());
-  expect_close(out.embedding, out.probabilities, 0);
+  dwtest::expect_close(out.embedding, out.probabilities, 0);
   float sum = 0;
   for (float p : out.probabilities) sum += p;
   EXPECT_NEAR(sum, 1.0f, 1e-5);
@@ -134,8 +123,8 @@ TEST(ModelRunner, PlainAndOptimizedModulesAgreeAndBatchesMatchSingles) {
   ASSERT_EQ(outs.size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
     const ModelOutput single = plain.run_one(batch.data() + i * 784);
-    expect_close(outs[i].probabilities, single.probabilities, 1e-5f);
-    expect_close(outs[i].embedding, single.embedding, 1e-4f);
+    dwtest::expect_close(outs[i].probabilities, single.probabilities, 1e-5f);
+    dwtest::expect_close(outs[i].embedding, single.embedding, 1e-4f);
   }
 }
 
