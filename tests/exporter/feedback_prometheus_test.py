@@ -22,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "demo"))
 from summary import wilson  # noqa: E402  (the demo's Wilson interval, checked against the exporter's)
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from live_http import free_port, until  # noqa: E402
+from live_http import free_port, prometheus_for_exporter, until  # noqa: E402
 from live_http import get_json as get  # noqa: E402
 from live_http import prometheus_query as query  # noqa: E402
 
@@ -70,11 +70,7 @@ def main():
               stdout=subprocess.DEVNULL)
         writer = start([writer_bin, "stream", ring, "4"], "writer", stdin=subprocess.PIPE,
                        stdout=subprocess.PIPE, text=True)
-        subprocess.run([sys.executable, os.path.join(ROOT, "configs", "prometheus", "render.py"), "--out-dir",
-                        os.path.join(tmp, "prom"), "--exporter", f"127.0.0.1:{ep}", "--alertmanager", "none",
-                        "--self", "none", "--scrape-interval", "1s", "--evaluation-interval", "1s"], check=True)
-        start([prom_bin, f"--config.file={tmp}/prom/prometheus.yml", f"--storage.tsdb.path={tmp}/tsdb",
-               f"--web.listen-address=127.0.0.1:{pp}"], "prometheus", stdout=subprocess.DEVNULL)
+        start(prometheus_for_exporter(prom_bin, tmp, ep, pp), "prometheus", stdout=subprocess.DEVNULL)
         until(lambda: get(f"http://127.0.0.1:{ep}/healthz")["ring_attached"], "the exporter to attach")
 
         def command(line):

@@ -29,7 +29,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "demo"))
 from summary import wilson  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from live_http import free_port, get_json, prometheus_query  # noqa: E402
+from live_http import free_port, get_json, prometheus_for_exporter, prometheus_query  # noqa: E402
 from live_http import until as wait_until  # noqa: E402
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -89,11 +89,7 @@ def main():
         server = start([server_bin, "--model", model, "--port", str(sp), "--ring", ring], "server")
         exporter = start([exporter_bin, "--port", str(ep), "--ring", ring, "--ring-retry-ms", "50",
                           "--feedback-accuracy-window", str(WINDOW)], "exporter")
-        subprocess.run([sys.executable, os.path.join(ROOT, "configs", "prometheus", "render.py"), "--out-dir",
-                        os.path.join(tmp, "prom"), "--exporter", f"127.0.0.1:{ep}", "--alertmanager", "none",
-                        "--self", "none", "--scrape-interval", "1s", "--evaluation-interval", "1s"], check=True)
-        prom = start([prom_bin, f"--config.file={tmp}/prom/prometheus.yml", f"--storage.tsdb.path={tmp}/tsdb",
-                      f"--web.listen-address=127.0.0.1:{pp}"], "prometheus")
+        prom = start(prometheus_for_exporter(prom_bin, tmp, ep, pp), "prometheus")
         live = (server, exporter, prom)
 
         def ready(url):

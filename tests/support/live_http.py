@@ -1,8 +1,12 @@
 """What the live-component tests (a real exporter, server or Prometheus on
-this machine) share: free ports, JSON over HTTP, Prometheus instant queries
-and waiting for a condition, with each caller's own timeouts."""
+this machine) share: free ports, JSON over HTTP, a Prometheus for one
+exporter, its instant queries and waiting for a condition, with each caller's
+own timeouts."""
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -45,3 +49,16 @@ def until(condition, what, timeout=60, procs=(), interval=0.3):
             pass
         time.sleep(interval)
     raise AssertionError("timed out waiting for " + what)
+
+
+def prometheus_for_exporter(prom_bin, work_dir, exporter_port, prom_port):
+    """Renders configs/prometheus for one exporter on 127.0.0.1 (1 s scrapes
+    and rule evaluations, no Alertmanager) into work_dir/prom, and returns the
+    prometheus command line that serves it on prom_port from work_dir/tsdb."""
+    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    subprocess.run([sys.executable, os.path.join(root, "configs", "prometheus", "render.py"),
+                    "--out-dir", os.path.join(work_dir, "prom"), "--exporter", f"127.0.0.1:{exporter_port}",
+                    "--alertmanager", "none", "--self", "none", "--scrape-interval", "1s",
+                    "--evaluation-interval", "1s"], check=True)
+    return [prom_bin, f"--config.file={work_dir}/prom/prometheus.yml",
+            f"--storage.tsdb.path={work_dir}/tsdb", f"--web.listen-address=127.0.0.1:{prom_port}"]
