@@ -73,20 +73,20 @@ prometheus::Counter& register_accept_errors(prometheus::Registry& registry) {
 ExporterMetrics::ExporterMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       http_requests_(std::make_shared<HttpRequestMetrics>()),
-      preprocess_family_(
+      preprocess_(
           BuildHistogram()
               .Name("request_preprocess_duration_seconds")
               .Help("Body parse, base64, image decode and resize/normalize time per request")
               .Register(*registry_)),
-      inference_family_(BuildHistogram()
-                            .Name("request_inference_duration_seconds")
-                            .Help("Model forward (and embedding) time per request")
-                            .Register(*registry_)),
-      queue_family_(BuildHistogram()
-                        .Name("request_queue_duration_seconds")
-                        .Help("Time a request waited for the model: in the inference queue and "
-                              "for its batch to form and be decoded")
-                        .Register(*registry_)),
+      inference_(BuildHistogram()
+                     .Name("request_inference_duration_seconds")
+                     .Help("Model forward (and embedding) time per request")
+                     .Register(*registry_)),
+      queue_(BuildHistogram()
+                 .Name("request_queue_duration_seconds")
+                 .Help("Time a request waited for the model: in the inference queue and "
+                       "for its batch to form and be decoded")
+                 .Register(*registry_)),
       confidence_(BuildHistogram()
                       .Name("prediction_confidence")
                       .Help("Top-1 softmax probability of successful predictions")
@@ -157,31 +157,14 @@ void ExporterMetrics::set_producer(const ring::SegmentInfo& info) {
   }
 }
 
-prometheus::Histogram& ExporterMetrics::preprocess_histogram(std::size_t h) {
-  auto*& slot = preprocess_[h];
+void ExporterMetrics::HandlerLatency::observe_ns(std::size_t h, std::uint64_t ns) {
+  if (ns == 0) return;
+  auto*& slot = by_handler_[h];
   if (slot == nullptr) {
-    slot = &preprocess_family_.Add(
-        {{"handler", ring::handler_label(static_cast<ring::Handler>(h))}}, latency_buckets());
+    slot = &family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))}},
+                        latency_buckets());
   }
-  return *slot;
-}
-
-prometheus::Histogram& ExporterMetrics::queue_histogram(std::size_t h) {
-  auto*& slot = queue_[h];
-  if (slot == nullptr) {
-    slot = &queue_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))}},
-                              latency_buckets());
-  }
-  return *slot;
-}
-
-prometheus::Histogram& ExporterMetrics::inference_histogram(std::size_t h) {
-  auto*& slot = inference_[h];
-  if (slot == nullptr) {
-    slot = &inference_family_.Add({{"handler", ring::handler_label(static_cast<ring::Handler>(h))}},
-                                  latency_buckets());
-  }
-  return *slot;
+  slot->Observe(static_cast<double>(ns) / kNanosPerSecond);
 }
 
 prometheus::Counter& ExporterMetrics::class_counter(std::int32_t class_index) {
@@ -195,15 +178,9 @@ prometheus::Counter& ExporterMetrics::class_counter(std::int32_t class_index) {
 
 void ExporterMetrics::observe_record(const ring::RecordFields& f) {
   const std::size_t h = handler_index(f.handler);
-  if (f.latency_preprocess_ns > 0) {
-    preprocess_histogram(h).Observe(static_cast<double>(f.latency_preprocess_ns) / kNanosPerSecond);
-  }
-  if (f.latency_inference_ns > 0) {
-    inference_histogram(h).Observe(static_cast<double>(f.latency_inference_ns) / kNanosPerSecond);
-  }
-  if (f.latency_queue_ns > 0) {
-    queue_histogram(h).Observe(static_cast<double>(f.latency_queue_ns) / kNanosPerSecond);
-  }
+  preprocess_.observe_ns(h, f.latency_preprocess_ns);
+  inference_.observe_ns(h, f.latency_inference_ns);
+  queue_.observe_ns(h, f.latency_queue_ns);
   if (f.class_index >= 0) {
     confidence_.Observe(static_cast<double>(f.confidence));
     class_counter(f.class_index).Increment();

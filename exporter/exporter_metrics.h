@@ -105,9 +105,19 @@ class ExporterMetrics : public MetricsText {
  private:
   static constexpr std::size_t kHandlers = ring::kCounterHandlers;  // ring::Handler values
 
-  prometheus::Histogram& preprocess_histogram(std::size_t h);
-  prometheus::Histogram& inference_histogram(std::size_t h);
-  prometheus::Histogram& queue_histogram(std::size_t h);
+  // One latency part's histogram family, by handler; a handler's series is
+  // made on its first observation.
+  class HandlerLatency {
+   public:
+    explicit HandlerLatency(prometheus::Family<prometheus::Histogram>& family) : family_(family) {}
+    // Observes `ns` nanoseconds for handler index `h`; 0 (not measured) is skipped.
+    void observe_ns(std::size_t h, std::uint64_t ns);
+
+   private:
+    prometheus::Family<prometheus::Histogram>& family_;
+    std::array<prometheus::Histogram*, kHandlers> by_handler_{};
+  };
+
   prometheus::Counter& class_counter(std::int32_t class_index);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -115,9 +125,9 @@ class ExporterMetrics : public MetricsText {
 
   // First in /metrics, where the two families always were.
   std::shared_ptr<HttpRequestMetrics> http_requests_;
-  prometheus::Family<prometheus::Histogram>& preprocess_family_;
-  prometheus::Family<prometheus::Histogram>& inference_family_;
-  prometheus::Family<prometheus::Histogram>& queue_family_;
+  HandlerLatency preprocess_;
+  HandlerLatency inference_;
+  HandlerLatency queue_;
   prometheus::Histogram& confidence_;
   prometheus::Family<prometheus::Counter>& class_family_;
   DriftMetrics::StepSeries drift_steps_;
@@ -136,9 +146,6 @@ class ExporterMetrics : public MetricsText {
   DriftMetrics drift_;
 
   // Resolved label sets; null until first used.
-  std::array<prometheus::Histogram*, kHandlers> preprocess_{};
-  std::array<prometheus::Histogram*, kHandlers> inference_{};
-  std::array<prometheus::Histogram*, kHandlers> queue_{};
   // One per class index of the current producer, extended on demand for
   // indices past its class table (labelled with the index).
   std::vector<prometheus::Counter*> class_counters_;
