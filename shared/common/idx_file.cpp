@@ -118,4 +118,15 @@ IdxLabels read_idx_labels(const std::string& path) {
   return out;
 }
 
+std::string idx_header(std::uint32_t magic, const std::vector<std::uint32_t>& dims) {
+  std::string out;
+  out.reserve(4 * (1 + dims.size()));
+  std::vector<std::uint32_t> words{magic};
+  words.insert(words.end(), dims.begin(), dims.end());
+  for (const std::uint32_t v : words)
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((v >> shift) & 0xff));
+  return out;
+}
+
 }  // namespace driftwatch::common

@@ -1,5 +1,6 @@
 // Reader for the IDX files of (Fashion-)MNIST, gzip-compressed or plain:
-// train-demo-model, loadgen and make-reference all read images this way.
+// train-demo-model, loadgen and make-reference all read images this way;
+// and the header of one, for whatever writes them.
 //
 // IDX layout (big-endian): a 4-byte magic (0x00000803 for uint8 images of
 // rank 3, 0x00000801 for uint8 labels of rank 1), one uint32 per dimension,
@@ -42,5 +43,9 @@ struct IdxLabels {
 // were kept); the rest of the file is then neither read nor checked.
 IdxImages read_idx_images(const std::string& path, std::size_t max_images = 0);
 IdxLabels read_idx_labels(const std::string& path);
+
+// What starts an IDX file: `magic`, then each dimension, big-endian; the
+// data follow it, row-major.
+std::string idx_header(std::uint32_t magic, const std::vector<std::uint32_t>& dims);
 
 }  // namespace driftwatch::common

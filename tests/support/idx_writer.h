@@ -6,18 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "shared/common/idx_file.h"
 #include "tests/support/files.h"
 
 namespace dwtest {
 
 inline std::string idx_bytes(std::uint32_t magic, const std::vector<std::uint32_t>& dims,
                              const std::vector<std::uint8_t>& data) {
-  std::string bytes;
-  std::vector<std::uint32_t> words{magic};
-  words.insert(words.end(), dims.begin(), dims.end());
-  for (const std::uint32_t v : words) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>(v >> shift & 0xff);
-  }
+  std::string bytes = driftwatch::common::idx_header(magic, dims);
   bytes.append(data.begin(), data.end());
   return bytes;
 }

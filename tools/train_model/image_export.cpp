@@ -4,15 +4,11 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "shared/common/idx_file.h"
 #include "shared/common/image_encoder.h"
 
 namespace driftwatch::train_model {
 namespace {
-
-void append_be32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -66,16 +62,15 @@ std::vector<std::string> export_images(const Dataset& data, const ExportOptions&
   std::vector<std::string> paths;
   paths.reserve(opt.count);
   std::vector<std::uint8_t> img(images.image_size());
-  // IDX: one images file (magic 0x803, count, rows, cols) and one labels file
-  // (magic 0x801, count), uncompressed, the labels in the same order.
+  // IDX: one images file [count, rows, cols] and one labels file [count],
+  // uncompressed, the labels in the same order.
   std::string idx_images, idx_labels;
   if (opt.format == ImageFormat::kIdx) {
-    append_be32(idx_images, 0x803);
-    append_be32(idx_images, static_cast<std::uint32_t>(opt.count));
-    append_be32(idx_images, static_cast<std::uint32_t>(images.rows));
-    append_be32(idx_images, static_cast<std::uint32_t>(images.cols));
-    append_be32(idx_labels, 0x801);
-    append_be32(idx_labels, static_cast<std::uint32_t>(opt.count));
+    const auto count = static_cast<std::uint32_t>(opt.count);
+    idx_images = common::idx_header(
+        common::kIdxImagesMagic,
+        {count, static_cast<std::uint32_t>(images.rows), static_cast<std::uint32_t>(images.cols)});
+    idx_labels = common::idx_header(common::kIdxLabelsMagic, {count});
   }
   for (std::size_t i = 0; i < opt.count; ++i) {
     img.assign(images.image(i), images.image(i) + images.image_size());
