@@ -86,6 +86,9 @@ def idle_connections_at_the_limit(tools):
         flood_at = lg.elapsed()
         sel = selectors.DefaultSelector()
         conns = {}
+        # Opened between two looks at the server's accept queue: at most half its backlog
+        # waits there.
+        batch = max(1, min(128, _listen_backlog() // 4))
         t0 = time.monotonic()
         for i in range(n):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -93,12 +96,20 @@ def idle_connections_at_the_limit(tools):
             s.connect_ex(("127.0.0.1", server.port))
             conns[s.fileno()] = {"sock": s, "data": b"", "closed_at": None}
             sel.register(s, selectors.EVENT_READ)
-            if i % 256 == 255:
+            if i % batch == batch - 1:
                 _pump(sel, conns, 0)
+                # A client faster than the server's accepts overflows the kernel's listen
+                # backlog: the SYNs it drops come back on retransmits 1, 3, 7, 15 s later,
+                # neither held nor answered in time. Pace so that the backlog never fills.
+                while _accept_queue(server.port) > batch and \
+                        time.monotonic() - t0 < 0.5 * timeout_ms / 1000:
+                    _pump(sel, conns, 0.005)
         opened_in = time.monotonic() - t0
-        # Until the server has answered everything beyond its limit.
+        # Until the server has answered everything beyond its limit, and before the first
+        # idle connections reach --read-timeout-ms.
         quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < 1.0 and time.monotonic() - t0 < 30:
+        while (time.monotonic() - quiet_since < 1.0 or _unanswered(conns) >= MAX_CONNECTIONS) \
+                and time.monotonic() - t0 < 0.8 * timeout_ms / 1000:
             if _pump(sel, conns, 0.1):
                 quiet_since = time.monotonic()
         settled_at = lg.elapsed()
@@ -162,6 +173,30 @@ def idle_connections_at_the_limit(tools):
                                  "p99 after the idle connections were closed")
         status, _ = harness.http_get(server.port, "/healthz")
         assert status == 200
+
+
+def _listen_backlog():
+    """The server's listen backlog: it asks for SOMAXCONN (4096), the kernel caps it at
+    net.core.somaxconn."""
+    with open("/proc/sys/net/core/somaxconn") as f:
+        return min(4096, int(f.read()))
+
+
+def _accept_queue(port):
+    """Connections waiting in the accept queue of the IPv4 socket listening on `port`."""
+    local = ":%04X" % port
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[3] == "0A" and fields[1].endswith(local):  # TCP_LISTEN
+                return int(fields[4].split(":")[1], 16)  # rx_queue of a listener: its backlog
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def _unanswered(conns):
+    """Connections with no answer yet that are still open: held by the server, or queued."""
+    return sum(1 for c in conns.values() if not c["data"] and c["closed_at"] is None)
 
 
 def _pump(sel, conns, timeout):
