@@ -1,11 +1,30 @@
 #include "exporter/fleet/nats_link.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
 namespace driftwatch::fleet {
 
+struct NatsLink::CallbackState {
+  // Relaxed: counters read by metrics, ordering nothing.
+  std::atomic<std::uint64_t> disconnects{0};
+  std::atomic<std::uint64_t> reconnects{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;  // guarded by mu
+};
+
 namespace {
+
+// How long the destructor waits for cnats' closed callback; it comes within
+// milliseconds, so running out means cnats broke its contract.
+constexpr std::chrono::seconds kClosedCallbackWait{10};
 
 void check(natsStatus s, const char* what) {
   if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + nats_error(s));
@@ -17,7 +36,9 @@ std::string nats_error(natsStatus s) {
   return std::string(natsStatus_GetText(s)) + " (" + std::to_string(static_cast<int>(s)) + ")";
 }
 
-NatsLink::NatsLink(const std::string& url, const std::string& name, jsOptions* js_options) {
+NatsLink::NatsLink(const std::string& url, const std::string& name, jsOptions* js_options)
+    : state_(std::make_unique<CallbackState>()) {
+  CallbackState* const state = state_.get();
   try {
     check(natsOptions_Create(&opts_), "natsOptions_Create");
     check(natsOptions_SetURL(opts_, url.c_str()), "NATS URL");
@@ -28,18 +49,19 @@ NatsLink::NatsLink(const std::string& url, const std::string& name, jsOptions* j
     check(natsOptions_SetReconnectWait(opts_, 250), "natsOptions_SetReconnectWait");
     check(natsOptions_SetReconnectJitter(opts_, 100, 100), "natsOptions_SetReconnectJitter");
     // A connected callback makes the first connect asynchronous too.
-    check(natsOptions_SetRetryOnFailedConnect(opts_, true, &NatsLink::on_connected, this),
+    check(natsOptions_SetRetryOnFailedConnect(opts_, true, &NatsLink::on_connected, state),
           "natsOptions_SetRetryOnFailedConnect");
-    check(natsOptions_SetDisconnectedCB(opts_, &NatsLink::on_disconnected, this),
+    check(natsOptions_SetDisconnectedCB(opts_, &NatsLink::on_disconnected, state),
           "natsOptions_SetDisconnectedCB");
-    check(natsOptions_SetReconnectedCB(opts_, &NatsLink::on_reconnected, this),
+    check(natsOptions_SetReconnectedCB(opts_, &NatsLink::on_reconnected, state),
           "natsOptions_SetReconnectedCB");
+    check(natsOptions_SetClosedCB(opts_, &NatsLink::on_closed, state), "natsOptions_SetClosedCB");
     const natsStatus s = natsConnection_Connect(&nc_, opts_);
     if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) check(s, "natsConnection_Connect");
     check(natsConnection_JetStream(&js_, nc_, js_options), "natsConnection_JetStream");
   } catch (...) {
     if (js_) jsCtx_Destroy(js_);
-    if (nc_) natsConnection_Destroy(nc_);
+    if (nc_) close_and_wait();
     if (opts_) natsOptions_Destroy(opts_);
     throw;
   }
@@ -48,9 +70,29 @@ NatsLink::NatsLink(const std::string& url, const std::string& name, jsOptions* j
 NatsLink::~NatsLink() {
   // Destroy the JetStream context first: it may hold pending publish acks.
   jsCtx_Destroy(js_);
+  close_and_wait();
+  natsOptions_Destroy(opts_);
+}
+
+void NatsLink::close_and_wait() {
   natsConnection_Close(nc_);
   natsConnection_Destroy(nc_);
-  natsOptions_Destroy(opts_);
+  std::unique_lock<std::mutex> lock(state_->mu);
+  if (!state_->cv.wait_for(lock, kClosedCallbackWait, [this] { return state_->closed; })) {
+    // A callback may still come: leave it its state rather than free it under it.
+    spdlog::error("NATS connection: no closed callback within {} s; leaking its state",
+                  kClosedCallbackWait.count());
+    lock.unlock();
+    (void)state_.release();
+  }
+}
+
+std::uint64_t NatsLink::disconnects() const {
+  return state_->disconnects.load(std::memory_order_relaxed);
+}
+
+std::uint64_t NatsLink::reconnects() const {
+  return state_->reconnects.load(std::memory_order_relaxed);
 }
 
 bool NatsLink::connected() const {
@@ -97,11 +139,19 @@ bool NatsLink::ensure_stream(const StreamSettings& s, std::string& error) {
 }
 
 void NatsLink::on_disconnected(natsConnection*, void* closure) {
-  static_cast<NatsLink*>(closure)->disconnects_.fetch_add(1, std::memory_order_relaxed);
+  static_cast<CallbackState*>(closure)->disconnects.fetch_add(1, std::memory_order_relaxed);
 }
 
 void NatsLink::on_reconnected(natsConnection*, void* closure) {
-  static_cast<NatsLink*>(closure)->reconnects_.fetch_add(1, std::memory_order_relaxed);
+  static_cast<CallbackState*>(closure)->reconnects.fetch_add(1, std::memory_order_relaxed);
+}
+
+void NatsLink::on_closed(natsConnection*, void* closure) {
+  auto* state = static_cast<CallbackState*>(closure);
+  // Notified under the lock: the destructor may free the state as soon as it sees `closed`.
+  std::lock_guard<std::mutex> lock(state->mu);
+  state->closed = true;
+  state->cv.notify_all();
 }
 
 void NatsLink::on_connected(natsConnection*, void*) {}

@@ -6,13 +6,15 @@
 //
 // Thread contract: construct, ensure_stream() and destroy on one thread;
 // connected() and the counters from any thread. cnats runs the callbacks on
-// its own threads; they only touch atomics.
+// its own thread, also after natsConnection_Close() returns: they touch only
+// CallbackState, which the destructor frees once the closed callback, cnats'
+// last, has run.
 #pragma once
 
 #include <nats/nats.h>
 
-#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "exporter/fleet/stream_settings.h"
@@ -39,20 +41,21 @@ class NatsLink {
   // with `error` set when JetStream cannot be asked or refuses.
   bool ensure_stream(const StreamSettings& s, std::string& error);
 
-  std::uint64_t disconnects() const { return disconnects_.load(std::memory_order_relaxed); }
-  std::uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  std::uint64_t disconnects() const;
+  std::uint64_t reconnects() const;
 
  private:
+  struct CallbackState;
   static void on_disconnected(natsConnection* nc, void* closure);
   static void on_reconnected(natsConnection* nc, void* closure);
+  static void on_closed(natsConnection* nc, void* closure);
   static void on_connected(natsConnection* nc, void* closure);
+  void close_and_wait();
 
+  std::unique_ptr<CallbackState> state_;
   natsOptions* opts_ = nullptr;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
-  // Relaxed: counters read by metrics, ordering nothing.
-  std::atomic<std::uint64_t> disconnects_{0};
-  std::atomic<std::uint64_t> reconnects_{0};
 };
 
 // "status (text)" for a log line.

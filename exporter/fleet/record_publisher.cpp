@@ -180,8 +180,11 @@ void RecordPublisher::Impl::shutdown() {
     o.MaxWait = options.drain_timeout_ms;
     js_PublishAsyncComplete(link->js(), &o);
   }
+  // Only once something was published: before that the context has no table
+  // of pending acks, and cnats 3.4 dereferences the missing table.
   natsMsgList pending;
-  if (js_PublishAsyncGetPendingList(&pending, link->js()) == NATS_OK) {
+  if (sent.load(std::memory_order_relaxed) > 0 &&
+      js_PublishAsyncGetPendingList(&pending, link->js()) == NATS_OK) {
     drop(DropReason::kShutdown, static_cast<std::uint64_t>(pending.Count));
     settled.fetch_add(static_cast<std::uint64_t>(pending.Count), std::memory_order_relaxed);
     natsMsgList_Destroy(&pending);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/wait.h>
 
 // GCC 12 with -O2 and sanitizers reports a false -Wmaybe-uninitialized
 // inside Beast's parser (boost::optional content length); the state is kept
@@ -21,6 +22,10 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
+
+#if defined(__SANITIZE_THREAD__)
+#include <gtest/gtest.h>
+#endif
 
 namespace driftwatch::exporter::testing {
 
@@ -64,7 +69,9 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target) {
 // Starts `binary args...` (dwtest::ChildProcess: stdout read for the
 // "listening on" line, which drift-exporter and infer-server both print;
 // stderr in `log_path`); throws when no such line comes. SIGTERM and reaps
-// it on destruction.
+// it on destruction; under ThreadSanitizer, a test fails when the exporter
+// did not then exit 0 (a report makes it exit 66: halt_on_error in the tsan
+// test preset).
 class ExporterProcess {
  public:
   ExporterProcess(const std::string& binary, const std::vector<std::string>& args,
@@ -80,7 +87,14 @@ class ExporterProcess {
     port_ = static_cast<std::uint16_t>(port);
   }
   ~ExporterProcess() {
-    if (child_.pid() > 0) stop(SIGTERM);
+    if (child_.pid() <= 0) return;
+    [[maybe_unused]] const int status = stop(SIGTERM);
+#if defined(__SANITIZE_THREAD__)
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      ADD_FAILURE() << "drift-exporter did not exit 0 on SIGTERM (wait status " << status
+                    << "); its stderr:\n"
+                    << log();
+#endif
   }
   ExporterProcess(const ExporterProcess&) = delete;
   ExporterProcess& operator=(const ExporterProcess&) = delete;

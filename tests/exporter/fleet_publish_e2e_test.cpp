@@ -124,6 +124,11 @@ TEST(FleetPublishE2e, AnExporterWhoseNatsIsDownKeepsServingItsOwnMetrics) {
   EXPECT_EQ(sample_value(m, "publish_buffer_records"), 4096.0);
   EXPECT_EQ(sample_value(m, "publish_dropped_total{reason=\"buffer_full\"}"), 5000.0 - 4096.0);
   EXPECT_EQ(sample_value(m, "publish_records_total"), 0.0);
+  // The publisher, which never reached NATS, shuts down cleanly too.
+  const int status = exporter.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "wait status " << status << "; stderr:\n"
+      << exporter.log();
 }
 
 }  // namespace

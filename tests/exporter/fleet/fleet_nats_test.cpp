@@ -246,7 +246,8 @@ TEST(FleetNats, ServerRestartMidRunPublisherKeepsAcceptingDropsAreCountedConsume
   po.buffer_records = 256;
   RecordPublisher p(po);
 
-  std::vector<SourceRecord> got;
+  std::vector<SourceRecord> got;  // the consumer's until it is joined
+  std::atomic<std::size_t> got_count{0};
   std::atomic<bool> stop_consumer{false};
   std::thread consumer([&] {
     JetStreamSource src(source_options(server.url()));
@@ -254,6 +255,7 @@ TEST(FleetNats, ServerRestartMidRunPublisherKeepsAcceptingDropsAreCountedConsume
     while (!stop_consumer.load()) {
       const std::size_t n = src.poll(batch, 128);
       got.insert(got.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
+      got_count.store(got.size());
     }
     const SourceStats s = src.stats();
     EXPECT_GT(s.fetch_errors + s.disconnects, 0u) << "the consumer never noticed the outage";
@@ -296,10 +298,12 @@ TEST(FleetNats, ServerRestartMidRunPublisherKeepsAcceptingDropsAreCountedConsume
   // beyond that can only be records whose acknowledgement was lost.
   const std::uint64_t unacked = ps.dropped[static_cast<std::size_t>(DropReason::kAckTimeout)] +
                                 ps.dropped[static_cast<std::size_t>(DropReason::kShutdown)];
-  ASSERT_TRUE(wait_for([&] { return got.size() >= ps.published; }, std::chrono::seconds(20)));
+  const bool caught_up =
+      wait_for([&] { return got_count.load() >= ps.published; }, std::chrono::seconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop_consumer.store(true);
   consumer.join();
+  ASSERT_TRUE(caught_up);
   EXPECT_GE(got.size(), ps.published);
   EXPECT_LE(got.size(), ps.published + unacked);
   expect_once_in_order(got);
