@@ -5,7 +5,12 @@ real Prometheus can scrape it and the rules and dashboards can be evaluated.
 
   fake_exporter.py --port P [--rps 50] [--error-rps 30] [--confidence 0.6]
                    [--drift-every 3] [--producer-up 1] [--drop-rps 0] [--lag 10]
-                   [--accuracy 0.6] [--label-rps 5]
+                   [--accuracy 0.6] [--label-rps 5] [--publish-connected 1]
+                   [--publish-drop-rps 0] [--fleet-connected 1] [--fleet-pending 100]
+                   [--fleet-gap-rps 0]
+
+It stands in for a replica's exporter with --publish and for the fleet detector
+at once: publish_* and fleet_source_* are both served.
 """
 import argparse
 import sys
@@ -63,6 +68,33 @@ def feedback(out, a, t):
         out.append(f"# TYPE {name} gauge")
         for source in ("random", "flagged"):
             out.append(f'{name}{{source="{source}"}} {v}')
+
+
+def fleet(out, a, t, published):
+    """The publisher's series (--publish) and the fleet detector's source (--source)."""
+    out.append("# TYPE publish_records_total counter")
+    out.append(f"publish_records_total {published:.0f}")
+    out.append("# TYPE publish_dropped_total counter")
+    for reason in ("buffer_full", "too_large", "publish_error", "ack_timeout", "no_stream", "rejected",
+                   "shutdown"):
+        n = a.publish_drop_rps * t if reason == "buffer_full" else 0
+        out.append(f'publish_dropped_total{{reason="{reason}"}} {n:.0f}')
+    for name, v in (("publish_buffer_records", 0 if a.publish_connected else 4096),
+                    ("publish_inflight_records", 3), ("publish_connected", a.publish_connected)):
+        out.append(f"# TYPE {name} gauge")
+        out.append(f"{name} {v}")
+    for name, v in (("fleet_source_records_total", published), ("fleet_source_gap_records_total",
+                                                                 a.fleet_gap_rps * t),
+                    ("fleet_source_redelivered_total", 0), ("fleet_source_fetch_errors_total", 0)):
+        out.append(f"# TYPE {name} counter")
+        out.append(f"{name} {v:.0f}")
+    out.append("# TYPE fleet_source_rejected_total counter")
+    for reason in ("truncated", "bad_magic", "unsupported_version", "size_mismatch", "not_jetstream"):
+        out.append(f'fleet_source_rejected_total{{reason="{reason}"}} 0')
+    for name, v in (("fleet_source_pending_records", a.fleet_pending),
+                    ("fleet_source_connected", a.fleet_connected)):
+        out.append(f"# TYPE {name} gauge")
+        out.append(f"{name} {v}")
 
 
 def render(a, t):
@@ -123,6 +155,7 @@ def render(a, t):
     out.append("# TYPE ring_producer_up gauge")
     out.append(f"ring_producer_up {a.producer_up}")
     feedback(out, a, t)
+    fleet(out, a, t, ok)
     out.append("# TYPE model_info gauge")
     out.append('model_info{model="fashion_cnn",version="test"} 1')
     return "\n".join(out) + "\n"
@@ -141,6 +174,11 @@ def main():
     p.add_argument("--lag", type=int, default=10)
     p.add_argument("--accuracy", type=float, default=0.6)
     p.add_argument("--label-rps", type=float, default=5)
+    p.add_argument("--publish-connected", type=int, default=1)
+    p.add_argument("--publish-drop-rps", type=float, default=0)
+    p.add_argument("--fleet-connected", type=int, default=1)
+    p.add_argument("--fleet-pending", type=int, default=100)
+    p.add_argument("--fleet-gap-rps", type=float, default=0)
     a = p.parse_args()
     start = time.time()
 

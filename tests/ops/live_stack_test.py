@@ -77,7 +77,8 @@ def main():
     ok = False
     try:
         exporter = start([PY, os.path.join(HERE, "fake_exporter.py"), "--port", str(ep), "--error-rps", "30",
-                          "--confidence", "0.6", "--drift-every", "3"], "exporter")
+                          "--confidence", "0.6", "--drift-every", "3", "--publish-drop-rps", "5",
+                          "--fleet-pending", "50000"], "exporter")
         start([PY, os.path.join(ROOT, "compose", "alert-webhook", "webhook_logger.py"), "--port", str(wp),
                "--out", os.path.join(tmp, "alerts.jsonl")], "webhook")
         subprocess.run([PY, os.path.join(ROOT, "configs", "prometheus", "render.py"), "--out-dir",
@@ -99,10 +100,12 @@ def main():
 
         # 50 ok + 30 errors/s (70% 4xx, 30% 5xx): 26% 4xx, 11% 5xx.
         # Labels 60% right (upper bound 0.64 < 0.8 with 500 labels): ModelAccuracyDrop.
+        # 5 records/s not published, 50000 pending at the fleet detector.
         fire = ["HighClientErrorRatio", "HighServerErrorRatio", "LowPredictionConfidence", "DataDriftDetected",
-                "ModelAccuracyDrop"]
+                "ModelAccuracyDrop", "FleetRecordsNotPublished", "FleetDetectorLagging"]
         quiet = ["DriftExporterDown", "InferServerDown", "RingRecordsDropped", "DriftExporterLagging",
-                 "DriftDetectorNotReady", "PredictLatencyHigh"]
+                 "DriftDetectorNotReady", "PredictLatencyHigh", "FleetPublishDisconnected",
+                 "FleetDetectorDisconnected", "FleetRecordsLost"]
         check = [PY, os.path.join(HERE, "promql_live_check.py"), "--prometheus", f"http://127.0.0.1:{pp}",
                  "--rate-interval", "10s", "--range", "1m", "--wait-for-data", "60"]
         for n in fire:
