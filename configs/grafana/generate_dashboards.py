@@ -265,64 +265,66 @@ def drift():
               "episodes, share of drift steps, statistic, threshold. Statistics older than $stale_age s "
               "(no traffic) are not shown.",
               [INSTANCE, STALE_AGE])
+    # The per-replica detectors only: the fleet detector's series (scope="fleet") are on the Fleet board.
+    DSEL = f'{SEL},scope=""'
     b.annotations.append({"name": "Drift episodes", "datasource": DS, "enable": True, "hide": False,
-                          "iconColor": "red", "expr": f"increase(drift_episodes_total{{{SEL}}}[1m]) > 0",
+                          "iconColor": "red", "expr": f"increase(drift_episodes_total{{{DSEL}}}[1m]) > 0",
                           "step": "30s", "titleFormat": "Drift episode on {{instance}}", "textFormat": "",
                           "useValueForTime": False})
-    b.stat("Drifting now", f"count(drift_active{{{SEL}}} == 1 and on (instance) {FRESH}) or vector(0)",
+    b.stat("Drifting now", f"count(drift_active{{{DSEL}}} == 1 and on (instance) {FRESH}) or vector(0)",
            "short", decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
            description="Exporters in a drift episode (drift_active, fresh statistics): what DataDriftDetected "
                        "alerts on after 2 minutes.")
     b.stat("Drift episodes (time range)",
-           f"sum(increase(drift_episodes_total{{{SEL}}}[$__range])) or vector(0)", "short", decimals=0,
+           f"sum(increase(drift_episodes_total{{{DSEL}}}[$__range])) or vector(0)", "short", decimals=0,
            thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}])
-    b.stat("Statistics age", f"time() - max(drift_detector_last_step_timestamp_seconds{{{SEL}}} > 0)", "s",
+    b.stat("Statistics age", f"time() - max(drift_detector_last_step_timestamp_seconds{{{DSEL}}} > 0)", "s",
            decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 300}],
            description="Seconds since the newest detector step: large when there is no traffic, and then "
                        "the drift panels show nothing rather than a frozen value.")
-    b.stat("Highest drift share", f"max(drift_share{{{SEL}}} and on (instance) {FRESH})", "percentunit",
+    b.stat("Highest drift share", f"max(drift_share{{{DSEL}}} and on (instance) {FRESH})", "percentunit",
            decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 0.1},
                                    {"color": "red", "value": 0.5}],
            description="Fraction of the last --drift-share-steps steps with is_drift; an episode starts at "
                        "--drift-on (0.5) and ends below --drift-off (0.1).")
     b.timeseries("Drift share (episode on at 0.5, off below 0.1)", [
-        target(f"drift_share{{{SEL}}} and on (instance) {FRESH}", "{{instance}}")], "percentunit", w=24,
+        target(f"drift_share{{{DSEL}}} and on (instance) {FRESH}", "{{instance}}")], "percentunit", w=24,
         thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 0.5}],
         description="Without drift, false steps come in short clusters and the share stays near 0.01; "
                     "under drift it goes to about 1.")
-    b.stat("Drift steps (time range)", f"sum(increase(drift_events_total{{{SEL}}}[$__range])) or vector(0)",
+    b.stat("Drift steps (time range)", f"sum(increase(drift_events_total{{{DSEL}}}[$__range])) or vector(0)",
            "short", decimals=0,
            description="Single detector steps above the threshold: about one in ERT without drift, so "
                        "not an alarm by themselves.")
     b.stat("Detectors above threshold now",
-           f"count(drift_test_stat_last{{{SEL}}} > drift_threshold{{{SEL}}}) or vector(0)", "short", decimals=0,
+           f"count(drift_test_stat_last{{{DSEL}}} > drift_threshold{{{DSEL}}}) or vector(0)", "short", decimals=0,
            thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
            description="How many exporters' last test statistic is above their threshold.")
-    b.stat("Detectors calibrated", f"sum(drift_detector_ready{{{SEL}}}) or vector(0)", "short", decimals=0,
+    b.stat("Detectors calibrated", f"sum(drift_detector_ready{{{DSEL}}}) or vector(0)", "short", decimals=0,
            description="drift_detector_ready is 1 once the detector has its reference and thresholds.")
-    b.stat("Detector step", f"max(drift_detector_step{{{SEL}}})", "short", decimals=0,
+    b.stat("Detector step", f"max(drift_detector_step{{{DSEL}}})", "short", decimals=0,
            description="Detector time t (number of test windows so far), highest over instances.")
     b.timeseries("Drift events/s", [
-        target(f"sum(rate(drift_events_total{{{SEL}}}[{RI}]))", "all instances"),
-        target(f"sum by (instance) (rate(drift_events_total{{{SEL}}}[{RI}]))", "{{instance}}"),
+        target(f"sum(rate(drift_events_total{{{DSEL}}}[{RI}]))", "all instances"),
+        target(f"sum by (instance) (rate(drift_events_total{{{DSEL}}}[{RI}]))", "{{instance}}"),
     ], "short", w=24, field_defaults={"custom": {"drawStyle": "bars", "lineWidth": 1, "fillOpacity": 60,
                                                   "showPoints": "never", "spanNulls": False}})
     b.timeseries("Test statistic vs threshold", [
-        target(f"drift_test_stat_last{{{SEL}}} and on (instance) {FRESH}", "last statistic {{instance}}"),
-        target(f"histogram_quantile(0.5, sum by (le, instance) (rate(drift_test_stat_bucket{{{SEL}}}[{RI}])))",
+        target(f"drift_test_stat_last{{{DSEL}}} and on (instance) {FRESH}", "last statistic {{instance}}"),
+        target(f"histogram_quantile(0.5, sum by (le, instance) (rate(drift_test_stat_bucket{{{DSEL}}}[{RI}])))",
                "median statistic {{instance}}"),
-        target(f"drift_threshold{{{SEL}}}", "threshold {{instance}}"),
+        target(f"drift_threshold{{{DSEL}}}", "threshold {{instance}}"),
     ], "short", w=24, description="Drift when the statistic is above the threshold (alibi-detect's is_drift).",
         overrides=[{"matcher": {"id": "byRegexp", "options": "threshold.*"},
                     "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
                                    {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}])
     b.timeseries("Statistic / threshold (above 1 = drift)", [
-        target(f"drift_test_stat_last{{{SEL}}} / drift_threshold{{{SEL}}} and on (instance) {FRESH}",
+        target(f"drift_test_stat_last{{{DSEL}}} / drift_threshold{{{DSEL}}} and on (instance) {FRESH}",
                "{{instance}}")], "short",
         thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 1}],
-        description="Comparable across pods whose thresholds differ; read fleet-wide drift here.")
+        description="Comparable across pods whose thresholds differ; the fleet-wide detector is on the Fleet dashboard.")
     b.timeseries("Detector steps/s", [
-        target(f"deriv(drift_detector_step{{{SEL}}}[{RI}])", "{{instance}}")], "short",
+        target(f"deriv(drift_detector_step{{{DSEL}}}[{RI}])", "{{instance}}")], "short",
         description="0 while no records arrive (no traffic, or a server down).")
     return b
 
@@ -453,8 +455,84 @@ def feedback():
     return b
 
 
+# FleetDetectorLagging's threshold (configs/prometheus/rules.in/driftwatch.rules.yml).
+FLEET_LAG_RECORDS = 10000
+DETECTOR = query_var("detector", "Fleet detector", 'label_values(up{job="fleet-detector"}, instance)')
+DET = 'instance=~"$detector"'
+FLEET = 'instance=~"$detector",scope="fleet"'
+
+
+def fleet():
+    b = Board("driftwatch-fleet", "Fleet",
+              "Fleet-wide drift over NATS JetStream (docs/fleet.md): what the replicas' exporters publish "
+              "(--publish), what the fleet detector (--source) consumes, and its drift statistics.",
+              [INSTANCE, DETECTOR])
+    b.row("Fleet detector (drift-exporter --source)")
+    b.stat("Fleet drifting now", f"max(drift_active{{{FLEET}}}) or vector(0)", "short", decimals=0,
+           thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="drift_active of the fleet detector: a sustained drift episode over the whole fleet's "
+                       "traffic (DataDriftDetected applies to it as to any detector).")
+    b.stat("Fleet detector NATS", f"min(fleet_source_connected{{{DET}}})", mappings=UP_DOWN,
+           thresholds=RED_BELOW_1)
+    b.stat("Pending records", f"max(fleet_source_pending_records{{{DET}}})", "short", decimals=0,
+           thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": FLEET_LAG_RECORDS}],
+           description=f"Records in the stream after the last one fetched. FleetDetectorLagging fires above "
+                       f"{FLEET_LAG_RECORDS} for 5m.")
+    b.stat("Gap records (time range)",
+           f"sum(increase(fleet_source_gap_records_total{{{DET}}}[$__range])) or vector(0)", "short",
+           decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="Records the stream's retention dropped before the fleet detector read them.")
+    b.timeseries("Fleet statistic vs threshold", [
+        target(f"drift_test_stat_last{{{FLEET}}}", "last statistic {{instance}}"),
+        target(f"drift_threshold{{{FLEET}}}", "threshold {{instance}}"),
+    ], "short", description="One detector over every replica's successful predictions, in stream order.",
+        overrides=[{"matcher": {"id": "byRegexp", "options": "threshold.*"},
+                    "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                                   {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}}]}])
+    b.timeseries("Fleet drift share (episode on at 0.5, off below 0.1)", [
+        target(f"drift_share{{{FLEET}}}", "{{instance}}")], "percentunit",
+        thresholds=[{"color": "transparent", "value": None}, {"color": "red", "value": 0.5}])
+    b.timeseries("Records/s: published by the replicas, consumed by the fleet detector", [
+        target(f"sum(rate(publish_records_total{{{SEL}}}[{RI}]))", "published"),
+        target(f"sum(rate(fleet_source_records_total{{{DET}}}[{RI}]))", "consumed"),
+    ], "short", description="Consumed below published for long means the detector falls behind (pending grows).")
+    b.timeseries("Pending records (fleet detector lag)", [
+        target(f"fleet_source_pending_records{{{DET}}}", "{{instance}}")], "short",
+        thresholds=[{"color": "transparent", "value": None}, {"color": "orange", "value": FLEET_LAG_RECORDS}])
+    b.timeseries("Source faults/s: gaps, redeliveries, rejected messages, fetch errors", [
+        target(f"sum(rate(fleet_source_gap_records_total{{{DET}}}[{RI}]))", "gap records"),
+        target(f"sum(rate(fleet_source_redelivered_total{{{DET}}}[{RI}]))", "redelivered"),
+        target(f"sum by (reason) (rate(fleet_source_rejected_total{{{DET}}}[{RI}]))", "rejected {{reason}}"),
+        target(f"sum(rate(fleet_source_fetch_errors_total{{{DET}}}[{RI}]))", "fetch errors"),
+    ], "short", w=24, description="Redelivered records are skipped, never stepped twice; rejected messages "
+                                  "on the subject are not fleet records.")
+    b.row("Replicas publishing (drift-exporter --publish)")
+    b.stat("Publishers connected", f"sum(publish_connected{{{SEL}}})", "short", decimals=0,
+           description="Exporters with --publish connected to NATS now.")
+    b.stat("Publishers disconnected", f"count(publish_connected{{{SEL}}} == 0) or vector(0)", "short",
+           decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="FleetPublishDisconnected fires after 5m.")
+    b.stat("Records not published (time range)",
+           f'sum(increase(publish_dropped_total{{reason!="shutdown",{SEL}}}[$__range])) or vector(0)', "short",
+           decimals=0, thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
+           description="Dropped instead of published, restarts (reason=shutdown) aside.")
+    b.stat("Records in publish buffers", f"sum(publish_buffer_records{{{SEL}}})", "short", decimals=0,
+           description="Waiting to be sent; each buffer holds 4096 and is full while NATS is down.")
+    b.timeseries("Records published/s by replica", [
+        target(f"sum by (instance) (rate(publish_records_total{{{SEL}}}[{RI}]))", "{{instance}}")], "short")
+    b.timeseries("Records dropped/s by reason", [
+        target(f"sum by (reason) (rate(publish_dropped_total{{{SEL}}}[{RI}]))", "{{reason}}")], "short",
+        description="buffer_full: NATS slow or down; no_stream: no stream on the subject; ack_timeout: sent, "
+                    "unacknowledged in 5 s (the stream may hold it); shutdown: left at exit.")
+    b.timeseries("Publish buffer and in flight", [
+        target(f"publish_buffer_records{{{SEL}}}", "buffered {{instance}}"),
+        target(f"publish_inflight_records{{{SEL}}}", "in flight {{instance}}"),
+    ], "short", w=24)
+    return b
+
+
 BOARDS = {"service.json": service, "predictions.json": predictions, "drift.json": drift,
-          "ring-exporter.json": ring, "feedback.json": feedback}
+          "ring-exporter.json": ring, "feedback.json": feedback, "fleet.json": fleet}
 
 
 def main(argv=None):

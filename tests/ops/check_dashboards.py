@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Structure of the Grafana provisioning and dashboards:
-  - the five dashboards exist (Service, Predictions, Drift, Ring and exporter,
-    Feedback),
+  - the six dashboards exist (Service, Predictions, Drift, Ring and exporter,
+    Feedback, Fleet),
     with unique uids, unique panel ids, panels inside the 24-column grid;
   - every panel and target uses the provisioned datasource uid;
   - each dashboard shows what the issue asks for (checked on the PromQL);
@@ -42,6 +42,9 @@ REQUIRED = {
                  r"prediction_feedback_confidence_bucket\{correct=\"true\"",
                  r"prediction_feedback_confidence_bucket\{correct=\"false\"",
                  r"feedback_label_delay_seconds_bucket", r"feedback_unmatched_total"],
+    "Fleet": [r'^drift_test_stat_last\{instance=~"\$detector",scope="fleet"\}', r"fleet_source_pending_records",
+              r"fleet_source_gap_records_total", r"fleet_source_connected", r"publish_records_total",
+              r"publish_dropped_total", r"publish_connected"],
 }
 
 
@@ -118,6 +121,14 @@ def main(argv=None):
     if not any(pn.get("type") == "heatmap" and "prediction_confidence_bucket" in json.dumps(pn.get("targets"))
                for pn in panels(preds.get("panels"))):
         errors.append("Predictions: no heatmap of prediction_confidence_bucket")
+
+    # The per-replica Drift board leaves the fleet detector out: it has a board of its own.
+    for pn in panels(boards.get("Drift", {}).get("panels")):
+        for t in pn.get("targets", []):
+            for name, sel in re.findall(r"\b(drift_\w+)\{([^}]*)\}", t.get("expr", "")):
+                # The freshness term is matched on (instance): it needs no scope.
+                if 'scope=""' not in sel and name != "drift_detector_last_step_timestamp_seconds":
+                    errors.append(f"Drift: panel {pn.get('title')!r}: {name} without scope=\"\"")
 
     fb = boards.get("Feedback", {})
     if not any(pn.get("type") == "table" and any(t.get("id") == "groupingToMatrix"

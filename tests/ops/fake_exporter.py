@@ -6,11 +6,13 @@ real Prometheus can scrape it and the rules and dashboards can be evaluated.
   fake_exporter.py --port P [--rps 50] [--error-rps 30] [--confidence 0.6]
                    [--drift-every 3] [--producer-up 1] [--drop-rps 0] [--lag 10]
                    [--accuracy 0.6] [--label-rps 5] [--publish-connected 1]
-                   [--publish-drop-rps 0] [--fleet-connected 1] [--fleet-pending 100]
-                   [--fleet-gap-rps 0]
+                   [--publish-drop-rps 0]
+  fake_exporter.py --role fleet-detector --port P [--drift-every 3]
+                   [--fleet-connected 1] [--fleet-pending 100] [--fleet-gap-rps 0]
 
-It stands in for a replica's exporter with --publish and for the fleet detector
-at once: publish_* and fleet_source_* are both served.
+--role replica (the default) is a replica's exporter with --publish: request,
+prediction, drift, ring, feedback and publish_* series. --role fleet-detector
+is drift-exporter --source: drift_* with scope="fleet" and fleet_source_*.
 """
 import argparse
 import sys
@@ -70,8 +72,39 @@ def feedback(out, a, t):
             out.append(f'{name}{{source="{source}"}} {v}')
 
 
-def fleet(out, a, t, published):
-    """The publisher's series (--publish) and the fleet detector's source (--source)."""
+def drift(out, a, t, labels):
+    """The detector's series; the fleet detector's carry scope="fleet"."""
+    lab = "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else ""
+    drifts = int(t // a.drift_every) if a.drift_every > 0 else 0
+    steps = int(t * 2)
+    out.append("# TYPE drift_events_total counter")
+    out.append(f"drift_events_total{lab} {drifts}")
+    out.append("# TYPE drift_test_stat histogram")
+    histogram(out, "drift_test_stat", labels, steps, [(0.02, 0.8), (0.2, 0.2)], STAT_BUCKETS)
+    out.append("# TYPE drift_test_stat_last gauge")
+    out.append(f"drift_test_stat_last{lab} {0.2 if drifts and a.drift_every > 0 else 0.02}")
+    out.append("# TYPE drift_threshold gauge")
+    out.append(f"drift_threshold{lab} 0.1")
+    out.append("# TYPE drift_detector_step gauge")
+    out.append(f"drift_detector_step{lab} {steps}")
+    out.append("# TYPE drift_detector_ready gauge")
+    out.append(f"drift_detector_ready{lab} 1")
+    # The sustained-drift layer: an episode running whenever drift is on.
+    drifting = a.drift_every > 0
+    out.append("# TYPE drift_detector_enabled gauge")
+    out.append(f"drift_detector_enabled{lab} 1")
+    out.append("# TYPE drift_share gauge")
+    out.append(f"drift_share{lab} {0.9 if drifting else 0.01}")
+    out.append("# TYPE drift_active gauge")
+    out.append(f"drift_active{lab} {1 if drifting else 0}")
+    out.append("# TYPE drift_episodes_total counter")
+    out.append(f"drift_episodes_total{lab} {1 if drifting else 0}")
+    out.append("# TYPE drift_detector_last_step_timestamp_seconds gauge")
+    out.append(f"drift_detector_last_step_timestamp_seconds{lab} {time.time():.3f}")
+
+
+def publish(out, a, t, published):
+    """The publisher's series (drift-exporter --publish)."""
     out.append("# TYPE publish_records_total counter")
     out.append(f"publish_records_total {published:.0f}")
     out.append("# TYPE publish_dropped_total counter")
@@ -83,8 +116,14 @@ def fleet(out, a, t, published):
                     ("publish_inflight_records", 3), ("publish_connected", a.publish_connected)):
         out.append(f"# TYPE {name} gauge")
         out.append(f"{name} {v}")
-    for name, v in (("fleet_source_records_total", published), ("fleet_source_gap_records_total",
-                                                                 a.fleet_gap_rps * t),
+
+
+def render_fleet_detector(a, t):
+    """drift-exporter --source: the fleet's drift and its NATS source, no ring or request series."""
+    out = []
+    drift(out, a, t, {"scope": "fleet"})
+    for name, v in (("fleet_source_records_total", a.rps * t),
+                    ("fleet_source_gap_records_total", a.fleet_gap_rps * t),
                     ("fleet_source_redelivered_total", 0), ("fleet_source_fetch_errors_total", 0)):
         out.append(f"# TYPE {name} counter")
         out.append(f"{name} {v:.0f}")
@@ -95,6 +134,7 @@ def fleet(out, a, t, published):
                     ("fleet_source_connected", a.fleet_connected)):
         out.append(f"# TYPE {name} gauge")
         out.append(f"{name} {v}")
+    return "\n".join(out) + "\n"
 
 
 def render(a, t):
@@ -118,32 +158,7 @@ def render(a, t):
     out.append("# TYPE predicted_class_total counter")
     for i, cls in enumerate(CLASSES):
         out.append(f'predicted_class_total{{class_name="{cls}"}} {ok * (i + 1) / 55:.0f}')
-    drifts = int(t // a.drift_every) if a.drift_every > 0 else 0
-    steps = int(t * 2)
-    out.append("# TYPE drift_events_total counter")
-    out.append(f"drift_events_total {drifts}")
-    out.append("# TYPE drift_test_stat histogram")
-    histogram(out, "drift_test_stat", {}, steps, [(0.02, 0.8), (0.2, 0.2)], STAT_BUCKETS)
-    out.append("# TYPE drift_test_stat_last gauge")
-    out.append(f"drift_test_stat_last {0.2 if drifts and a.drift_every > 0 else 0.02}")
-    out.append("# TYPE drift_threshold gauge")
-    out.append("drift_threshold 0.1")
-    out.append("# TYPE drift_detector_step gauge")
-    out.append(f"drift_detector_step {steps}")
-    out.append("# TYPE drift_detector_ready gauge")
-    out.append("drift_detector_ready 1")
-    # The sustained-drift layer: an episode running whenever drift is on.
-    drifting = a.drift_every > 0
-    out.append("# TYPE drift_detector_enabled gauge")
-    out.append("drift_detector_enabled 1")
-    out.append("# TYPE drift_share gauge")
-    out.append(f"drift_share {0.9 if drifting else 0.01}")
-    out.append("# TYPE drift_active gauge")
-    out.append(f"drift_active {1 if drifting else 0}")
-    out.append("# TYPE drift_episodes_total counter")
-    out.append(f"drift_episodes_total {1 if drifting else 0}")
-    out.append("# TYPE drift_detector_last_step_timestamp_seconds gauge")
-    out.append(f"drift_detector_last_step_timestamp_seconds {time.time():.3f}")
+    drift(out, a, t, {})
     out.append("# TYPE ring_records_read_total counter")
     out.append(f"ring_records_read_total {ok + err:.0f}")
     out.append("# TYPE ring_records_dropped_total counter")
@@ -155,7 +170,7 @@ def render(a, t):
     out.append("# TYPE ring_producer_up gauge")
     out.append(f"ring_producer_up {a.producer_up}")
     feedback(out, a, t)
-    fleet(out, a, t, ok)
+    publish(out, a, t, ok)
     out.append("# TYPE model_info gauge")
     out.append('model_info{model="fashion_cnn",version="test"} 1')
     return "\n".join(out) + "\n"
@@ -163,6 +178,7 @@ def render(a, t):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--role", choices=("replica", "fleet-detector"), default="replica")
     p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--rps", type=float, default=50)
@@ -185,7 +201,8 @@ def main():
     class H(BaseHTTPRequestHandler):
         def do_GET(self):
             if self.path.startswith("/metrics"):
-                body, ctype = render(a, time.time() - start), "text/plain; version=0.0.4"
+                make = render if a.role == "replica" else render_fleet_detector
+                body, ctype = make(a, time.time() - start), "text/plain; version=0.0.4"
             elif self.path.startswith("/healthz"):
                 body, ctype = "ok\n", "text/plain"
             else:

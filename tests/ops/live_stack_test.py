@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""End to end, without containers: a fake exporter (tests/ops/fake_exporter.py),
-a real Prometheus and Alertmanager with configs rendered by the render scripts
+"""End to end, without containers: two fake exporters (tests/ops/fake_exporter.py:
+a replica's, and a fleet detector's in its own job), a real Prometheus and Alertmanager with configs rendered by the render scripts
 (the way the demo does it: 1s scrapes and evaluations, short "for:"), and the
 compose stack's webhook logger. Checks that
   - promql_live_check.py finds data for every dashboard query and that the
     expected alerts fire (HighClientErrorRatio, HighServerErrorRatio, LowPredictionConfidence,
-    DataDriftDetected)
+    DataDriftDetected, ModelAccuracyDrop, FleetRecordsNotPublished, FleetDetectorLagging)
     while others stay quiet;
   - Alertmanager delivers them to the webhook;
   - killing the exporter fires DriftExporterDown;
@@ -73,17 +73,19 @@ def main():
         procs.append((name, p))
         return p
 
-    ep, pp, ap, wp = free_port(), free_port(), free_port(), free_port()
+    ep, fp, pp, ap, wp = free_port(), free_port(), free_port(), free_port(), free_port()
     ok = False
     try:
         exporter = start([PY, os.path.join(HERE, "fake_exporter.py"), "--port", str(ep), "--error-rps", "30",
-                          "--confidence", "0.6", "--drift-every", "3", "--publish-drop-rps", "5",
-                          "--fleet-pending", "50000"], "exporter")
+                          "--confidence", "0.6", "--drift-every", "3", "--publish-drop-rps", "5"],
+                         "exporter")
+        start([PY, os.path.join(HERE, "fake_exporter.py"), "--role", "fleet-detector", "--port", str(fp),
+               "--drift-every", "3", "--fleet-pending", "50000"], "fleet-detector")
         start([PY, os.path.join(ROOT, "compose", "alert-webhook", "webhook_logger.py"), "--port", str(wp),
                "--out", os.path.join(tmp, "alerts.jsonl")], "webhook")
         subprocess.run([PY, os.path.join(ROOT, "configs", "prometheus", "render.py"), "--out-dir",
                         os.path.join(tmp, "prom"), "--exporter", f"127.0.0.1:{ep}",
-                        "--alertmanager", f"127.0.0.1:{ap}", "--self", f"127.0.0.1:{pp}",
+                        "--fleet-detector", f"127.0.0.1:{fp}", "--alertmanager", f"127.0.0.1:{ap}", "--self", f"127.0.0.1:{pp}",
                         "--scrape-interval", "1s", "--evaluation-interval", "1s", "--for", "3s"], check=True)
         subprocess.run([PY, os.path.join(ROOT, "configs", "alertmanager", "render.py"),
                         "--webhook-url", f"http://127.0.0.1:{wp}/alerts", "--group-wait", "1s",
@@ -93,10 +95,11 @@ def main():
                f"--web.listen-address=127.0.0.1:{pp}"], "prometheus")
         start([am, f"--config.file={tmp}/am/alertmanager.yml", f"--storage.path={tmp}/am-data",
                f"--web.listen-address=127.0.0.1:{ap}", "--cluster.listen-address="], "alertmanager")
-        for url in (f"http://127.0.0.1:{ep}/healthz", f"http://127.0.0.1:{wp}/healthz",
+        for url in (f"http://127.0.0.1:{ep}/healthz", f"http://127.0.0.1:{fp}/healthz",
+                    f"http://127.0.0.1:{wp}/healthz",
                     f"http://127.0.0.1:{pp}/-/ready", f"http://127.0.0.1:{ap}/-/ready"):
             wait_http(url)
-        print(f"stack up in {tmp}: exporter :{ep} prometheus :{pp} alertmanager :{ap} webhook :{wp}")
+        print(f"stack up in {tmp}: exporter :{ep} fleet detector :{fp} prometheus :{pp} alertmanager :{ap} webhook :{wp}")
 
         # 50 ok + 30 errors/s (70% 4xx, 30% 5xx): 26% 4xx, 11% 5xx.
         # Labels 60% right (upper bound 0.64 < 0.8 with 500 labels): ModelAccuracyDrop.
