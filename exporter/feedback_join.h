@@ -90,6 +90,10 @@ class FeedbackJoin {
   // memory is at most this.
   std::size_t allocated_bytes() const { return entries_ ? options_.capacity * kEntryBytes : 0; }
   std::uint64_t predictions_added() const { return added_; }
+  // Whether a prediction of `generation` was ever added (since the last reset).
+  bool knows_generation(std::uint64_t generation) const {
+    return generations_.count(generation) != 0;
+  }
 
  private:
   struct Entry {

@@ -38,6 +38,12 @@ FeedbackMetrics::FeedbackMetrics()
       unmatched_unknown_(unmatched_family_.Add({{"reason", "unknown"}})),
       unmatched_expired_(unmatched_family_.Add({{"reason", "expired"}})),
       unmatched_duplicate_(unmatched_family_.Add({{"reason", "duplicate"}})),
+      relayed_family_(BuildCounter()
+                          .Name("feedback_labels_relayed_total")
+                          .Help("Labels relayed between replicas (--publish): sent, for a "
+                                "prediction another replica made; received, from another "
+                                "replica for a prediction of this one")
+                          .Register(*registry_)),
       delay_family_(BuildHistogram()
                         .Name("feedback_label_delay_seconds")
                         .Help("Time from a prediction to its joined label, by source")
@@ -100,6 +106,15 @@ void FeedbackMetrics::add_unmatched(JoinOutcome reason) {
   if (reason == JoinOutcome::kExpired) unmatched_expired_.Increment();
   if (reason == JoinOutcome::kDuplicate) unmatched_duplicate_.Increment();
 }
+
+void FeedbackMetrics::enable_relay_counts() {
+  relayed_sent_ = &relayed_family_.Add({{"direction", "sent"}});
+  relayed_received_ = &relayed_family_.Add({{"direction", "received"}});
+}
+
+void FeedbackMetrics::add_relayed_sent() { relayed_sent_->Increment(); }
+
+void FeedbackMetrics::add_relayed_received() { relayed_received_->Increment(); }
 
 void FeedbackMetrics::add_joined(ring::FeedbackSource source, std::int32_t predicted_class,
                                  std::int32_t true_class, float confidence, double delay_seconds) {

@@ -5,6 +5,8 @@
 //               (the confusion matrix), feedback_label_delay_seconds{source},
 //               prediction_feedback_confidence{correct, source} (calibration)
 //   unjoined    feedback_unmatched_total{reason="unknown|expired|duplicate"}
+//   relayed     feedback_labels_relayed_total{direction="sent|received"}
+//               (with a label exchange only: enable_relay_counts())
 //   accuracy    model_accuracy{source}, model_accuracy_lower{source},
 //               model_accuracy_upper{source}, model_accuracy_labels{source}
 //               (the last --feedback-accuracy-window labels, Wilson 95%)
@@ -57,6 +59,11 @@ class FeedbackMetrics {
   void set_classes(const std::vector<std::string>& names);
   // A label that was not joined (reason: kUnknown, kExpired or kDuplicate).
   void add_unmatched(JoinOutcome reason);
+  // The relayed series, from 0 (an exporter without an exchange has none).
+  void enable_relay_counts();
+  // A label forwarded to the other replicas; one of theirs received for ours.
+  void add_relayed_sent();
+  void add_relayed_received();
   // A joined label.
   void add_joined(ring::FeedbackSource source, std::int32_t predicted_class,
                   std::int32_t true_class, float confidence, double delay_seconds);
@@ -83,6 +90,9 @@ class FeedbackMetrics {
   prometheus::Counter& unmatched_unknown_;
   prometheus::Counter& unmatched_expired_;
   prometheus::Counter& unmatched_duplicate_;
+  prometheus::Family<prometheus::Counter>& relayed_family_;
+  prometheus::Counter* relayed_sent_ = nullptr;
+  prometheus::Counter* relayed_received_ = nullptr;
   prometheus::Family<prometheus::Histogram>& delay_family_;
   prometheus::Family<prometheus::Histogram>& confidence_family_;
   prometheus::Family<prometheus::Gauge>& accuracy_family_;

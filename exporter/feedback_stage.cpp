@@ -2,19 +2,23 @@
 
 namespace driftwatch::exporter {
 
-FeedbackStage::FeedbackStage(const FeedbackStageOptions& options, FeedbackMetrics& metrics)
+FeedbackStage::FeedbackStage(const FeedbackStageOptions& options, FeedbackMetrics& metrics,
+                             LabelExchange* exchange)
     : table_(options.table),
       metrics_(metrics),
+      exchange_(exchange),
       status_(options.accuracy_window),
       windows_{AccuracyWindow(options.accuracy_window), AccuracyWindow(options.accuracy_window),
                AccuracyWindow(options.accuracy_window), AccuracyWindow(options.accuracy_window)} {
   status_.set_table(table_);
+  if (exchange_ != nullptr) metrics_.enable_relay_counts();
 }
 
 void FeedbackStage::on_producer(const ring::SegmentInfo& info) {
   table_.set_generation(info.generation);
   metrics_.set_classes(info.class_names);
   status_.set_classes(info.class_names);
+  if (exchange_ != nullptr) exchange_->on_producer(info);
 }
 
 void FeedbackStage::observe_predictions(const ring::Record* records, std::size_t n) {
@@ -27,6 +31,26 @@ void FeedbackStage::observe_predictions(const ring::Record* records, std::size_t
 }
 
 void FeedbackStage::observe_label(const ring::RecordFields& label) {
+  if (exchange_ != nullptr && !table_.knows_generation(label.labelled_generation) &&
+      exchange_->forward(label)) {
+    metrics_.add_relayed_sent();
+    return;
+  }
+  join(label);
+}
+
+void FeedbackStage::poll_exchange() {
+  if (exchange_ == nullptr) return;
+  received_.clear();
+  exchange_->take(received_);
+  for (const ring::RecordFields& label : received_) {
+    if (!table_.knows_generation(label.labelled_generation)) continue;  // another replica's
+    metrics_.add_relayed_received();
+    join(label);
+  }
+}
+
+void FeedbackStage::join(const ring::RecordFields& label) {
   const FeedbackJoin::Result r = table_.join(label);
   if (r.outcome != JoinOutcome::kJoined) {
     metrics_.add_unmatched(r.outcome);

@@ -36,6 +36,8 @@ class FleetPublish {
   ~FleetPublish();
 
   bool enabled() const { return !options_.url.empty(); }
+  // --publish-replica-id, or the host name.
+  const std::string& replica_id() const { return options_.replica_id; }
   void on_producer(const ring::SegmentInfo& info);
   void feed(const ring::Record* records, std::size_t n);
 

@@ -23,6 +23,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/exporter_routes.h"
 #include "exporter/feedback_metrics.h"
+#include "exporter/feedback_relay.h"
 #include "exporter/feedback_stage.h"
 #include "exporter/fleet/fleet_collectors.h"
 #include "exporter/fleet/jetstream_source.h"
@@ -106,7 +107,14 @@ int run_ring(const dx::ExporterConfig& config, dx::ExporterOptions& options) {
   if (publish.enabled()) metrics.add_collectable(publish.collector());
   dx::FeedbackMetrics feedback_metrics;
   metrics.add_collectable(feedback_metrics.registry());
-  dx::FeedbackStage feedback(options.feedback, feedback_metrics);
+  // With --publish, labels travel to the replica that made the prediction.
+  std::unique_ptr<dx::FeedbackRelay> relay;
+  if (publish.enabled()) {
+    relay = std::make_unique<dx::FeedbackRelay>(
+        dx::FeedbackRelayOptions{options.publish.url, publish.replica_id()});
+    metrics.add_collectable(relay->registry());
+  }
+  dx::FeedbackStage feedback(options.feedback, feedback_metrics, relay.get());
   dx::RecordFanout fanout(follower, metrics, predictions, drift, options.fanout,
                           publish.enabled() ? &publish : nullptr, &feedback);
   return serve(options, {metrics, fanout.status(), drift.status(), predictions, &feedback.status(),

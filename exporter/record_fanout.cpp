@@ -101,6 +101,8 @@ std::size_t RecordFanout::run_once() {
   } else {
     fan_out(0, r.count);
   }
+  // Labels relayed by the other replicas, after this batch's predictions.
+  if (feedback_ != nullptr) feedback_->poll_exchange();
   if (r.count > 0) metrics_.add_records_read(r.count);
   if (r.lost > 0) metrics_.add_records_dropped(r.lost);
   metrics_.set_lag(lag);

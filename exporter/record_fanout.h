@@ -6,7 +6,9 @@
 //                                -> PredictionHistory    (every record, /predictions)
 //                                -> DriftStage           (successful predictions' embeddings)
 //                                -> FleetPublish         (successful predictions, --publish)
-//                                -> FeedbackStage        (predictions and feedback labels)
+//                                -> FeedbackStage        (predictions and feedback labels;
+//                                                         polled for the labels other
+//                                                         replicas relay, --publish)
 //                                -> RingStatus           (ring health, for HTTP)
 //
 // Each iteration takes up to batch_size records, counts them into the

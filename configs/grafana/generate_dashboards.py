@@ -449,9 +449,12 @@ def feedback():
     b.timeseries("Labels/s: joined by source, unmatched by reason", [
         target(f'sum by (source) (rate(prediction_feedback_total{{instance=~"$instance"}}[{RI}]))', "joined {{source}}"),
         target(f'sum by (reason) (rate(feedback_unmatched_total{{instance=~"$instance"}}[{RI}]))', "unmatched {{reason}}"),
+        target(f'sum by (direction) (rate(feedback_labels_relayed_total{{instance=~"$instance"}}[{RI}]))',
+               "relayed {{direction}}"),
     ], "short", w=24,
         description="unknown: the prediction was never read (exporter restarted, lapped records); expired: "
-                    "older than the table holds (--feedback-table-size, --feedback-max-age); duplicate.")
+                    "older than the table holds (--feedback-table-size, --feedback-max-age); duplicate. "
+                    "relayed (--publish): sent to the replica that predicted, received from the others.")
     return b
 
 

@@ -2,26 +2,12 @@
 
 #include <cstring>
 
+#include "exporter/fleet/wire_bytes.h"
+
 namespace driftwatch::fleet {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "the fleet record is little-endian; this encoder copies host words");
-
-namespace {
-
-template <typename T>
-void put(char* base, std::size_t offset, T value) {
-  std::memcpy(base + offset, &value, sizeof(T));
-}
-
-template <typename T>
-T get(const unsigned char* base, std::size_t offset) {
-  T value;
-  std::memcpy(&value, base + offset, sizeof(T));
-  return value;
-}
-
-}  // namespace
+using wire::get;
+using wire::put;
 
 void encode_record(std::string_view replica_id, const RecordFields& f, std::string& out) {
   const std::size_t replica_len = replica_id.size();

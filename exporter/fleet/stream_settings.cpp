@@ -49,6 +49,10 @@ std::string default_subject(const std::string& model, const std::string& version
   return "driftwatch." + subject_token(model) + "." + subject_token(version) + ".records";
 }
 
+std::string default_labels_subject(const std::string& model, const std::string& version) {
+  return "driftwatch-labels." + subject_token(model) + "." + subject_token(version);
+}
+
 bool valid_nats_url(const std::string& url, std::string& why) {
   if (url.empty()) {
     why = "empty NATS URL";

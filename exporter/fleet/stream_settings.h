@@ -27,6 +27,9 @@ struct StreamSettings {
 // with every character that NATS gives a meaning ('.', '*', '>', spaces and
 // control characters) replaced by '_'; empty parts become "unknown".
 std::string default_subject(const std::string& model, const std::string& version);
+// The labels subject of a model (LabelRelay, core NATS, outside the stream's
+// driftwatch.>): driftwatch-labels.<model>.<version>, tokens as above.
+std::string default_labels_subject(const std::string& model, const std::string& version);
 
 // True for "nats://HOST:PORT" (PORT 1-65535, HOST non-empty), or several of
 // them separated by commas (a cluster); else false with `why` set.

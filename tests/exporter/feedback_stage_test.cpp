@@ -8,6 +8,7 @@
 #include "exporter/exporter_routes.h"
 #include "exporter/record_fanout.h"
 #include "tests/exporter/exporter_test_support.h"
+#include "tests/exporter/feedback_harness.h"
 
 namespace driftwatch::exporter {
 namespace {
@@ -15,63 +16,14 @@ namespace {
 namespace http = boost::beast::http;
 using ring::FeedbackSource;
 using testing::feedback_label;
+using testing::FeedbackHarness;
 using testing::has_line;
 using testing::sample_value;
+using testing::stage_options;
 using testing::TempDir;
 
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kT0 = 1'700'000'000 * kSecond;
-
-FeedbackStageOptions stage_options(std::size_t window = 500) {
-  FeedbackStageOptions o;
-  o.table.capacity = 1024;
-  o.table.max_age = std::chrono::seconds(3600);
-  o.accuracy_window = window;
-  return o;
-}
-
-struct Harness {
-  explicit Harness(const std::string& path, FeedbackStageOptions options = stage_options())
-      : follower([&] {
-          RingFollower::Options o;
-          o.reader.name = path;
-          o.retry_interval = std::chrono::milliseconds(1);
-          o.reader.generation_check_interval = std::chrono::milliseconds(1);
-          return o;
-        }()),
-        drift(DriftStageOptions{}, metrics.drift()),
-        feedback(options, feedback_metrics),
-        fanout(follower, metrics, predictions, drift, RecordFanout::Options{64, {}, {}}, nullptr,
-               &feedback),
-        routes(metrics, fanout.status(), drift.status(), predictions, {}, &feedback.status()) {
-    metrics.add_collectable(feedback_metrics.registry());
-  }
-
-  void drain() {
-    for (int idle = 0; idle < 50;) {
-      if (fanout.run_once() == 0) {
-        ++idle;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      } else {
-        idle = 0;
-      }
-    }
-  }
-  HttpResponse get(const std::string& target, const char* accept = "*/*") {
-    HttpRequest req{http::verb::get, target, 11};
-    req.set(http::field::accept, accept);
-    return routes(req);
-  }
-
-  ExporterMetrics metrics;
-  FeedbackMetrics feedback_metrics;
-  RingFollower follower;
-  PredictionHistory predictions;
-  DriftStage drift;
-  FeedbackStage feedback;
-  RecordFanout fanout;
-  ExporterRoutes routes;
-};
+using testing::kSecond;
+using testing::kT0;
 
 // Prediction `id`: class `predicted`, confidence `confidence`, at kT0 + id s.
 void predict(ring::RingWriter& w, std::uint64_t id, std::int32_t predicted, float confidence) {
@@ -90,7 +42,7 @@ void label(ring::RingWriter& w, std::uint64_t id, std::int32_t truth, FeedbackSo
 TEST(FeedbackStage, JoinsLabelsFromTheRingIntoTheConfusionMatrixAndCountsTheRest) {
   TempDir dir;
   ring::RingWriter writer(testing::writer_options(dir.file("ring"), 0));
-  Harness h(dir.file("ring"));
+  FeedbackHarness h(dir.file("ring"));
   h.fanout.run_once();  // attaches at the head
   // 1..4: Trouser (1) at 0.9; 5..6: Dress (3) at 0.6.
   for (std::uint64_t id = 1; id <= 4; ++id) predict(writer, id, 1, 0.9f);
@@ -168,7 +120,7 @@ TEST(FeedbackStage, JoinsLabelsFromTheRingIntoTheConfusionMatrixAndCountsTheRest
 TEST(FeedbackStage, WindowedAccuracyFollowsTheLastKLabels) {
   TempDir dir;
   ring::RingWriter writer(testing::writer_options(dir.file("ring"), 0));
-  Harness h(dir.file("ring"), stage_options(10));
+  FeedbackHarness h(dir.file("ring"), stage_options(10));
   h.fanout.run_once();
   for (std::uint64_t id = 1; id <= 30; ++id) predict(writer, id, 2, 0.7f);
   // 20 right, then 10 wrong: the window of 10 holds only the wrong ones.
@@ -190,7 +142,7 @@ TEST(FeedbackStage, LabelsOfAPredictionBeforeAServerRestartStillJoin) {
   TempDir dir;
   const std::string path = dir.file("ring");
   auto writer = std::make_unique<ring::RingWriter>(testing::writer_options(path, 0));
-  Harness h(path);
+  FeedbackHarness h(path);
   h.fanout.run_once();
   predict(*writer, 1, 1, 0.9f);
   h.drain();
@@ -211,7 +163,7 @@ TEST(FeedbackStage, LabelsOfAPredictionBeforeAServerRestartStillJoin) {
 
 TEST(FeedbackStage, TheFeedbackPageIsHtmlForABrowserAndJsonForScripts) {
   TempDir dir;
-  Harness h(dir.file("ring"));
+  FeedbackHarness h(dir.file("ring"));
   EXPECT_EQ(h.get("/feedback")[http::field::content_type], "application/json");
   EXPECT_EQ(h.get("/feedback", "text/html")[http::field::content_type], "text/html; charset=utf-8");
   EXPECT_EQ(h.get("/feedback?format=html")[http::field::content_type], "text/html; charset=utf-8");

@@ -2,7 +2,8 @@
 // drift-exporter per ring with --publish to a real nats-server (loopback,
 // tests/support/nats_server.h), and the fleet detector's JetStreamSource:
 // every successful prediction reaches the stream once; failed requests and
-// records without an embedding are not published.
+// records without an embedding are not published. Labels that reach another
+// replica than the one that predicted are joined by the one that predicted.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -21,6 +22,7 @@ namespace {
 
 using testing::eventually;
 using testing::ExporterProcess;
+using testing::feedback_label;
 using testing::http_get;
 using testing::predict_ok;
 using testing::request_failed;
@@ -39,21 +41,30 @@ bool attached(const ExporterProcess& p) {
 constexpr int kReplicas = 3;
 constexpr int kPerReplica = 400;
 
+// `n` test ring writers, each with a real drift-exporter --publish pod-<r>.
+struct Replicas {
+  Replicas(dwtest::NatsServer& nats, TempDir& dir, int n) {
+    for (int r = 0; r < n; ++r) {
+      const std::string ring = dir.file("ring" + std::to_string(r));
+      writers.push_back(std::make_unique<ring::RingWriter>(testing::writer_options(ring, kDim)));
+      exporters.push_back(std::make_unique<ExporterProcess>(
+          DW_EXPORTER_BIN,
+          std::vector<std::string>{"--port", "0", "--ring", ring, "--ring-retry-ms", "20",
+                                   "--publish", nats.url(), "--replica-id",
+                                   "pod-" + std::to_string(r)},
+          dir.file("exporter" + std::to_string(r) + ".log")));
+    }
+  }
+  std::vector<std::unique_ptr<ring::RingWriter>> writers;
+  std::vector<std::unique_ptr<ExporterProcess>> exporters;
+};
+
 TEST(FleetPublishE2e, ThreeExportersPublishEverySuccessfulPredictionExactlyOnce) {
   dwtest::NatsServer nats;
   TempDir dir;
-  std::vector<std::unique_ptr<ring::RingWriter>> writers;
-  std::vector<std::unique_ptr<ExporterProcess>> exporters;
-  for (int r = 0; r < kReplicas; ++r) {
-    const std::string ring = dir.file("ring" + std::to_string(r));
-    writers.push_back(std::make_unique<ring::RingWriter>(testing::writer_options(ring, kDim)));
-    exporters.push_back(std::make_unique<ExporterProcess>(
-        DW_EXPORTER_BIN,
-        std::vector<std::string>{"--port", "0", "--ring", ring, "--ring-retry-ms", "20",
-                                 "--publish", nats.url(), "--replica-id",
-                                 "pod-" + std::to_string(r)},
-        dir.file("exporter" + std::to_string(r) + ".log")));
-  }
+  Replicas fleet(nats, dir, kReplicas);
+  auto& writers = fleet.writers;
+  auto& exporters = fleet.exporters;
   for (const auto& e : exporters) ASSERT_TRUE(attached(*e));
   for (int i = 0; i < kPerReplica; ++i) {
     for (int r = 0; r < kReplicas; ++r) {
@@ -99,6 +110,54 @@ TEST(FleetPublishE2e, ThreeExportersPublishEverySuccessfulPredictionExactlyOnce)
   std::vector<fleet::SourceRecord> more;
   EXPECT_EQ(src.poll(more, 10), 0u);
   EXPECT_EQ(src.stats().gap_records, 0u);
+}
+
+TEST(FleetPublishE2e, LabelsPostedToAnotherReplicaAreJoinedByTheExporterThatPredicted) {
+  dwtest::NatsServer nats;
+  TempDir dir;
+  Replicas fleet(nats, dir, 2);
+  auto& writers = fleet.writers;
+  auto& exporters = fleet.exporters;
+  const auto metric = [&](int r, const std::string& series) {
+    return sample_value(http_get(exporters[r]->port(), "/metrics").body, series).value_or(-1);
+  };
+  for (const auto& e : exporters) ASSERT_TRUE(attached(*e));
+  // The relay subscribes once the first records show the model.
+  std::vector<float> emb(kDim, 0.5f);
+  for (int r = 0; r < 2; ++r) ASSERT_TRUE(writers[r]->write(predict_ok(1, 0.9f), emb.data(), kDim));
+  ASSERT_TRUE(eventually([&] {
+    return metric(0, "feedback_relay_connected") == 1 && metric(1, "feedback_relay_connected") == 1;
+  }));
+  // pod-0 predicts ids 2..41 (Trouser); every label for them reaches pod-1,
+  // 30 of them right.
+  for (std::uint64_t id = 2; id <= 41; ++id) {
+    ring::RecordFields f = predict_ok(1, 0.9f);
+    f.request_id = id;
+    ASSERT_TRUE(writers[0]->write(f, emb.data(), kDim));
+  }
+  ASSERT_TRUE(eventually([&] { return metric(0, "ring_records_read_total") == 41; }));
+  for (std::uint64_t id = 2; id <= 41; ++id) {
+    ASSERT_TRUE(writers[1]->write(feedback_label(id, writers[0]->generation(), id <= 31 ? 1 : 4,
+                                                 ring::FeedbackSource::kRandom, 0),
+                                  nullptr, 0));
+  }
+  EXPECT_TRUE(eventually([&] {
+    return metric(0, R"(feedback_labels_relayed_total{direction="received"})") == 40;
+  })) << http_get(exporters[0]->port(), "/metrics").body;
+  EXPECT_EQ(metric(1, R"(feedback_labels_relayed_total{direction="sent"})"), 40);
+  EXPECT_EQ(
+      metric(
+          0,
+          R"(prediction_feedback_total{predicted_class="Trouser",source="random",true_class="Trouser"})"),
+      30);
+  EXPECT_EQ(
+      metric(
+          0,
+          R"(prediction_feedback_total{predicted_class="Trouser",source="random",true_class="Coat"})"),
+      10);
+  EXPECT_EQ(metric(0, R"(model_accuracy{source="random"})"), 0.75);
+  for (int r = 0; r < 2; ++r)
+    EXPECT_EQ(metric(r, R"(feedback_unmatched_total{reason="unknown"})"), 0);
 }
 
 TEST(FleetPublishE2e, AnExporterWhoseNatsIsDownKeepsServingItsOwnMetrics) {

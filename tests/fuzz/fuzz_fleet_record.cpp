@@ -1,7 +1,9 @@
-// libFuzzer target: the fleet record decoder (exporter/fleet/fleet_record.h).
-// Every JetStream message on the records subject reaches it, from any
-// publisher: it either decodes (and then re-encodes to the same bytes) or
-// names why not, never reading past the message.
+// libFuzzer target: the fleet's two wire decoders, the fleet record
+// (exporter/fleet/fleet_record.h: every JetStream message on the records
+// subject) and the relayed label (label_message.h: every message on the
+// labels subject), both from any publisher. Each either decodes (and then
+// re-encodes to the same bytes) or names why not, never reading past the
+// message.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,11 +12,18 @@
 #include <vector>
 
 #include "exporter/fleet/fleet_record.h"
+#include "exporter/fleet/label_message.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace driftwatch::fleet;
   // An exact-size copy, so that a read past the message is an ASan report.
   std::vector<std::uint8_t> message(data, data + size);
+  LabelMessage label;
+  if (decode_label(message.data(), message.size(), label) == DecodeStatus::kOk) {
+    char again[kLabelMessageBytes];
+    encode_label(label, again);
+    if (size != sizeof(again) || std::memcmp(again, data, size) != 0) std::abort();
+  }
   FleetRecord r;
   if (decode_record(message.data(), message.size(), r) != DecodeStatus::kOk) return 0;
   RecordFields f;

@@ -113,9 +113,14 @@ def publish(out, a, t, published):
         n = a.publish_drop_rps * t if reason == "buffer_full" else 0
         out.append(f'publish_dropped_total{{reason="{reason}"}} {n:.0f}')
     for name, v in (("publish_buffer_records", 0 if a.publish_connected else 4096),
-                    ("publish_inflight_records", 3), ("publish_connected", a.publish_connected)):
+                    ("publish_inflight_records", 3), ("publish_connected", a.publish_connected),
+                    ("feedback_relay_connected", a.publish_connected)):
         out.append(f"# TYPE {name} gauge")
         out.append(f"{name} {v}")
+    # The label relay between replicas: half the labels land on another replica.
+    out.append("# TYPE feedback_labels_relayed_total counter")
+    for direction in ("sent", "received"):
+        out.append(f'feedback_labels_relayed_total{{direction="{direction}"}} {a.label_rps * t / 2:.0f}')
 
 
 def render_fleet_detector(a, t):
