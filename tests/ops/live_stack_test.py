@@ -110,7 +110,7 @@ def main():
                  "DriftDetectorNotReady", "PredictLatencyHigh", "FleetPublishDisconnected",
                  "FleetDetectorDisconnected", "FleetRecordsLost"]
         check = [PY, os.path.join(HERE, "promql_live_check.py"), "--prometheus", f"http://127.0.0.1:{pp}",
-                 "--rate-interval", "10s", "--range", "1m", "--wait-for-data", "60"]
+                 "--rate-interval", "10s", "--range", "1m", "--wait-for-data", "60", "--include-fleet"]
         for n in fire:
             check += ["--expect-firing", n]
         for n in quiet:

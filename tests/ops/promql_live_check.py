@@ -4,14 +4,17 @@ Prometheus (one that scraped a real run) and report what returns no data.
 
   promql_live_check.py --prometheus http://127.0.0.1:9090 [--rate-interval 1m] [--range 5m]
       [--wait-for-data 60] [--expect-firing ALERT]... [--expect-quiet ALERT]...
-      [--allow-empty REGEX]... [--include-cadvisor] [--json]
+      [--allow-empty REGEX]... [--include-cadvisor] [--include-fleet] [--json]
 
 Dashboard queries (panels, variables) must return data; an alert rule's or an
 annotation's expression is a condition, so an empty answer only means "not
 firing": for those the check is that every metric they read exists. Grafana
 variables are expanded as Grafana would ($__rate_interval -> --rate-interval,
 $__range -> --range, $instance -> .*). cAdvisor queries (container_*) are skipped
-unless --include-cadvisor. Also reports rules whose evaluation fails
+unless --include-cadvisor, and fleet queries (the Fleet dashboard, and anything
+reading publish_*, fleet_source_*, feedback_relay* or feedback_labels_relayed_*:
+series that exist only with NATS, --publish and --source) unless
+--include-fleet. Also reports rules whose evaluation fails
 (/api/v1/rules health), and checks --expect-firing / --expect-quiet against
 /api/v1/alerts.
 
@@ -62,6 +65,14 @@ def query(base, expr):
     return len(d["result"]), None
 
 
+FLEET_METRIC_PREFIXES = ("publish_", "fleet_source_", "feedback_relay_", "feedback_labels_relayed_")
+FLEET_DASHBOARD = "fleet.json"
+
+
+def is_fleet(e, names):
+    return e.source == FLEET_DASHBOARD or any(n.startswith(FLEET_METRIC_PREFIXES) for n in names)
+
+
 def run_checks(a, exprs):
     results = []
     present = {}
@@ -78,6 +89,10 @@ def run_checks(a, exprs):
         res = {"source": e.source, "where": e.where, "kind": e.kind, "expr": expr}
         if not a.include_cadvisor and any(n.startswith("container_") for n in names):
             res.update(status="SKIP", detail="cAdvisor query (--include-cadvisor to check)")
+            results.append(res)
+            continue
+        if not a.include_fleet and is_fleet(e, names):
+            res.update(status="SKIP", detail="fleet query (--include-fleet to check)")
             results.append(res)
             continue
         n, err = query(a.prometheus, expr)
@@ -134,6 +149,8 @@ def main(argv=None):
     p.add_argument("--allow-empty", action="append", default=[], metavar="REGEX",
                    help="no data is fine for expressions whose label or text matches")
     p.add_argument("--include-cadvisor", action="store_true")
+    p.add_argument("--include-fleet", action="store_true",
+                   help="check the fleet queries too (a stack with NATS, --publish and --source)")
     p.add_argument("--expect-firing", action="append", default=[], metavar="ALERT")
     p.add_argument("--expect-quiet", action="append", default=[], metavar="ALERT")
     p.add_argument("--wait-for-data", type=float, default=0, metavar="SECONDS",
