@@ -22,6 +22,10 @@ static_assert(static_cast<std::size_t>(DecodeStatus::kSizeMismatch) + 1 == kNotJ
 // consumer may have been deleted) or an acknowledgement is given up.
 constexpr int kMaxConsecutiveFetchErrors = 3;
 constexpr int kMaxAckAttempts = 5;
+// A fetch of a durable consumer that was deleted just times out, like one
+// with nothing new: while fetches come back empty, ask at most this often
+// whether the consumer still exists.
+constexpr std::chrono::seconds kConsumerCheckInterval{2};
 
 }  // namespace
 
@@ -55,6 +59,14 @@ struct JetStreamSource::Impl {
 
   bool ensure_subscribed();
   bool acknowledge();
+  // Destroys the subscription and, first, the unacknowledged message it
+  // delivered: a cnats message points at its subscription without holding
+  // it, so acknowledging it later would touch freed memory. What it would
+  // have acknowledged is delivered again and skipped as redelivered.
+  void drop_subscription();
+  // After an empty fetch: whether the durable consumer is gone (asked at most
+  // every kConsumerCheckInterval).
+  bool consumer_deleted();
   std::size_t poll(std::vector<SourceRecord>& out, std::size_t max);
 
   SourceOptions options;
@@ -66,6 +78,7 @@ struct JetStreamSource::Impl {
   int fetch_errors_in_a_row = 0;
   bool stream_ready = false;
   Clock::time_point next_subscribe_try{};
+  Clock::time_point next_consumer_check{};
   Clock::time_point last_warning = Clock::now() - std::chrono::hours(1);
   bool have_position = false;
 
@@ -151,6 +164,30 @@ bool JetStreamSource::Impl::acknowledge() {
   return false;
 }
 
+void JetStreamSource::Impl::drop_subscription() {
+  if (to_ack != nullptr) {
+    natsMsg_Destroy(to_ack);
+    to_ack = nullptr;
+    ack_attempts = 0;
+  }
+  natsSubscription_Destroy(sub);
+  sub = nullptr;
+  stream_ready = false;
+  subscribed.store(false, std::memory_order_relaxed);
+}
+
+bool JetStreamSource::Impl::consumer_deleted() {
+  const auto now = Clock::now();
+  if (now < next_consumer_check) return false;
+  next_consumer_check = now + kConsumerCheckInterval;
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetConsumerInfo(&ci, link->js(), options.stream.name.c_str(),
+                                          options.durable.c_str(), nullptr, &jerr);
+  if (s == NATS_OK) jsConsumerInfo_Destroy(ci);
+  return s == NATS_NOT_FOUND;
+}
+
 std::size_t JetStreamSource::Impl::poll(std::vector<SourceRecord>& out, std::size_t max) {
   if (max == 0) return 0;
   if (!ensure_subscribed() || !acknowledge()) {
@@ -163,6 +200,11 @@ std::size_t JetStreamSource::Impl::poll(std::vector<SourceRecord>& out, std::siz
   const natsStatus s = natsSubscription_Fetch(&list, sub, batch, options.fetch_timeout_ms, &jerr);
   if (s == NATS_TIMEOUT) {
     fetch_errors_in_a_row = 0;
+    if (consumer_deleted()) {
+      add(fetch_errors);
+      warn("durable consumer " + options.durable + " is gone; subscribing anew");
+      drop_subscription();
+    }
     return 0;  // nothing new
   }
   if (s != NATS_OK) {
@@ -170,10 +212,7 @@ std::size_t JetStreamSource::Impl::poll(std::vector<SourceRecord>& out, std::siz
     warn("fetch: " + nats_error(s));
     if (link->connected() && ++fetch_errors_in_a_row >= kMaxConsecutiveFetchErrors) {
       // Connected yet failing: make the subscription (and consumer) anew.
-      natsSubscription_Destroy(sub);
-      sub = nullptr;
-      stream_ready = false;
-      subscribed.store(false, std::memory_order_relaxed);
+      drop_subscription();
     }
     idle();
     return 0;
