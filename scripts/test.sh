@@ -4,8 +4,8 @@
 # UBSan, every untrusted input under coverage-guided fuzzing (bounded time),
 # then the ring, ringtail, drift-exporter (its in-process stages, the real
 # binary end to end, its NATS publisher, source and label relay) and
-# infer-server's components (batch queue, inference pool, routes, record sink)
-# again under ThreadSanitizer.
+# infer-server (batch queue, inference pool, routes, record sink, the real
+# binary end to end) again under ThreadSanitizer.
 # Usage: bash scripts/test.sh [--no-install] [extra ctest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ done
 echo "== Coverage-guided fuzzing (libFuzzer, ASan + UBSan), ${DW_FUZZ_SECONDS:-30} s per target"
 bash scripts/fuzz.sh "${DW_FUZZ_SECONDS:-30}"
 
-echo "== Ring, exporter and server component tests under ThreadSanitizer"
+echo "== Ring, exporter and server tests under ThreadSanitizer"
 cmake --preset tsan
 cmake --build --preset tsan -j "$jobs"
 ctest --preset tsan -j "$jobs" --timeout 600
