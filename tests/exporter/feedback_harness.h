@@ -16,6 +16,7 @@
 #include "exporter/prediction_history.h"
 #include "exporter/record_fanout.h"
 #include "exporter/ring_follower.h"
+#include "tests/exporter/fast_follower.h"
 
 namespace driftwatch::exporter::testing {
 
@@ -34,13 +35,7 @@ inline FeedbackStageOptions stage_options(std::size_t window = 500) {
 struct FeedbackHarness {
   explicit FeedbackHarness(const std::string& path, FeedbackStageOptions options = stage_options(),
                            LabelExchange* exchange = nullptr)
-      : follower([&] {
-          RingFollower::Options o;
-          o.reader.name = path;
-          o.retry_interval = std::chrono::milliseconds(1);
-          o.reader.generation_check_interval = std::chrono::milliseconds(1);
-          return o;
-        }()),
+      : follower(fast_follower_options(path)),
         drift(DriftStageOptions{}, metrics.drift()),
         feedback(options, feedback_metrics, exchange),
         fanout(follower, metrics, predictions, drift, RecordFanout::Options{64, {}, {}}, nullptr,

@@ -6,11 +6,13 @@
 
 #include "exporter/exporter_routes.h"
 #include "tests/exporter/exporter_test_support.h"
+#include "tests/exporter/fast_follower.h"
 
 namespace driftwatch::exporter {
 namespace {
 
 namespace http = boost::beast::http;
+using testing::fast_follower_options;
 using testing::has_line;
 using testing::predict_ok;
 using testing::request_failed;
@@ -18,13 +20,7 @@ using testing::TempDir;
 
 struct Harness {
   explicit Harness(const std::string& path, std::size_t batch = 8)
-      : follower([&] {
-          RingFollower::Options o;
-          o.reader.name = path;
-          o.retry_interval = std::chrono::milliseconds(1);
-          o.reader.generation_check_interval = std::chrono::milliseconds(1);
-          return o;
-        }()),
+      : follower(fast_follower_options(path)),
         drift(DriftStageOptions{}, metrics.drift()),
         fanout(follower, metrics, predictions, drift, RecordFanout::Options{batch, {}, {}}),
         routes(metrics, fanout.status(), drift.status(), predictions) {}
